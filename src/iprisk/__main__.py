@@ -1,0 +1,3 @@
+from iprisk.cli import main
+
+main()

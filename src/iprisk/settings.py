@@ -1,0 +1,42 @@
+"""Settings, read once from the environment (``IPRISK_*``) or a ``.env`` file in the working directory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting iprisk reads. Documented in ``docs/settings.md``; a test keeps the two in step."""
+
+    model_config = SettingsConfigDict(env_prefix="IPRISK_", env_file=".env", extra="ignore")
+
+    warehouse: str = Field(
+        default="iprisk.duckdb",
+        description="Analytical warehouse: a DuckDB file path, or an Ibis connection URL (duckdb://, pyspark://...).",
+    )
+    user: str = Field(
+        default="",
+        description="Who submits (recorded in the submission log); defaults to the operating-system user.",
+    )
+    kcs_data: Path = Field(
+        default=Path("../shared/data/kcs-customs-declarations"),
+        description="Folder with the public Korea Customs Service declaration files (benchmarks only).",
+    )
+    lock_timeout_s: float = Field(
+        default=10.0,
+        description="Seconds to wait for another process to release the warehouse before failing with 'busy'.",
+    )
+    max_reported_problems: int = Field(
+        default=10_000,
+        description="Validation stops collecting problem details past this many (all are still counted).",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()
