@@ -18,7 +18,7 @@ $(TOOLS)/bin/uv:
 	$(TOOLS)/bin/pip install --quiet uv
 
 $(BIN)/iprisk: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --python $(PY) --extra dev
+	$(UV) sync --locked --python $(PY) --all-extras
 	@touch $@
 
 install: $(BIN)/iprisk

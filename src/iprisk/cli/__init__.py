@@ -10,6 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from iprisk.errors import IpriskError, WarehouseBusy
 
@@ -32,6 +33,7 @@ EXIT_INVALID = 3  # input data failed validation
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`; one line per command group.
+    from iprisk.cli import simulate  # noqa: F401, I001
     from iprisk.cli import submit  # noqa: F401
 
 
@@ -39,9 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:  # click returns the exit code of ctx.exit() in this mode
+            sys.exit(code)
     except IpriskError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        # Messages quote user data ("[required]", file names): never read them as Rich markup.
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
         sys.exit(EXIT_BUSY if isinstance(exc, WarehouseBusy) else EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -23,7 +23,10 @@ class Code:
 
 
 class CodeList(Mapping[str, Code]):
-    """An ordered, read-only code list: ``PRODUCT_CATEGORIES['shoes'].zh``, ``'shoes' in PRODUCT_CATEGORIES``."""
+    """An ordered, read-only code list.
+
+    ``PRODUCT_CATEGORIES['shoes'].zh``, ``'shoes' in PRODUCT_CATEGORIES``.
+    """
 
     def __init__(self, name: str, codes: list[Code]):
         self.name = name
