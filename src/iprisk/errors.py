@@ -124,3 +124,19 @@ class Unsupported(IpriskError, NotImplementedError):
 def problems_table(problems: Sequence[Problem]) -> list[dict[str, Any]]:
     """Problems as plain rows (for CSV or JSON reports)."""
     return [p.as_dict() for p in problems]
+
+
+class InvalidTransition(IpriskError, ValueError):
+    """A risk profile cannot make the lifecycle step asked for in its current state."""
+
+    def __init__(self, profile_id: str, state: str, action: str, reason: str | None = None):
+        self.profile_id = profile_id
+        self.state = state
+        self.action = action
+        self.reason = reason
+        why = f": {reason}" if reason else ""
+        super().__init__(f"profile {profile_id}: cannot {action} a profile in state {state!r}{why}")
+
+
+class InvalidValue(IpriskError, ValueError):
+    """A single value given by the user (an option, an argument) is malformed; the message names it."""

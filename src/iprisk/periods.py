@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from iprisk.errors import InvalidValue
+
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
 
@@ -16,10 +18,10 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        """``'2016Q3'`` (also ``2016-Q3``, ``2016q3``) to a Quarter; ValueError names the bad text."""
+        """``'2016Q3'`` (also ``2016-Q3``, ``2016q3``) to a Quarter; InvalidValue (a ValueError) names the bad text."""
         m = _QUARTER.match(str(text))
         if not m:
-            raise ValueError(f"not a quarter (expected YYYYQn, e.g. 2016Q3): {text!r}")
+            raise InvalidValue(f"not a quarter (expected YYYYQn, e.g. 2016Q3): {text!r}")
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod

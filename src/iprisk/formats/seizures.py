@@ -1,0 +1,259 @@
+"""Read and validate a quarterly seizure-statistics submission (format ``seizures``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from iprisk.codes import COUNTRY_CODES
+from iprisk.errors import InvalidSubmission, Problem
+from iprisk.formats.mapping import ColumnMapping, resolve_mapping
+from iprisk.formats.readers import RawTable, read_raw
+from iprisk.formats.schema import SEIZURES
+from iprisk.formats.validate import Collector, check_and_cast, prepare, sort_problems
+from iprisk.periods import Quarter
+
+
+@dataclass
+class SeizureBatch:
+    """A valid submission: the canonical table, whose it is (admin), which quarter, and its content hash."""
+
+    table: pa.Table
+    admin: str
+    quarter: Quarter
+    content_hash: str
+    source: str
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+def read_seizures(
+    path: str | Path,
+    *,
+    mapping: str | Path | ColumnMapping | Mapping[str, Any] | None = None,
+    admin: str | None = None,
+    quarter: Quarter | str | None = None,
+    sheet: str | None = None,
+) -> SeizureBatch:
+    """Read, validate and cast a seizures file; InvalidSubmission lists every problem found.
+
+    ``admin`` / ``quarter`` given: every row must carry that administration and fall in that quarter.
+    Absent: they are inferred from the rows, which must all share one administration and one quarter.
+    """
+    column_mapping = resolve_mapping(mapping, "seizures")
+    raw = read_raw(path, sheet=sheet)
+    return validate_seizures(raw, mapping=column_mapping, admin=admin, quarter=quarter)
+
+
+def validate_seizures(
+    raw: RawTable,
+    *,
+    mapping: ColumnMapping | None = None,
+    admin: str | None = None,
+    quarter: Quarter | str | None = None,
+) -> SeizureBatch:
+    """Validate a table of strings already read (see :func:`read_seizures`)."""
+    mapping = mapping or ColumnMapping("seizures")
+    given_quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    collector = Collector(raw.source)
+    prepared = prepare(raw, SEIZURES, mapping, collector)
+    table = check_and_cast(prepared, SEIZURES, collector, decimal_comma=raw.decimal_comma, port_warnings=True)
+    order = _key_order(table)
+    if "case_id" not in prepared.missing and "line_no" not in prepared.missing:
+        _check_duplicates(table, order, collector)
+    if admin is not None and admin not in COUNTRY_CODES:
+        collector.file(
+            "admin_code", "the administration given is not an ISO 3166-1 alpha-2 code", value=admin
+        )
+    found_admin = _check_admin(table, prepared.table.column("reporting_admin"), admin, collector)
+    found_quarter = _check_quarter(table, prepared.table.column("detention_date"), given_quarter, collector)
+    if table.num_rows == 0 and (found_admin is None or found_quarter is None):
+        collector.file(
+            "empty",
+            "the file has no data rows; give the administration and the quarter to submit an empty quarter",
+        )
+    if collector.total:
+        raise InvalidSubmission(sort_problems(collector.problems), source=raw.source, total=collector.total)
+    assert found_admin is not None and found_quarter is not None
+    return SeizureBatch(
+        table=table,
+        admin=found_admin,
+        quarter=found_quarter,
+        content_hash=_hash_sorted(table, order),
+        source=raw.source,
+        warnings=collector.warnings,
+    )
+
+
+def _key_order(table: pa.Table) -> pa.Array:
+    """Row order by (case_id, line_no); stable, so the first occurrence of a key comes first."""
+    keys = table.select(["case_id", "line_no"])
+    return pc.sort_indices(keys, sort_keys=[("case_id", "ascending"), ("line_no", "ascending")])
+
+
+def _check_duplicates(table: pa.Table, order: pa.Array, collector: Collector) -> None:
+    """Report every repeat of a (case_id, line_no) key with the row of its first occurrence."""
+    n = table.num_rows
+    if n < 2:
+        return
+    case = pc.take(table.column("case_id"), order)
+    line = pc.take(table.column("line_no"), order)
+    same = pc.and_(
+        pc.equal(case.slice(1), case.slice(0, n - 1)), pc.equal(line.slice(1), line.slice(0, n - 1))
+    )
+    repeat = np.concatenate([[False], pc.fill_null(same, False).to_numpy(zero_copy_only=False)])
+    if not repeat.any():
+        return
+    positions = np.arange(n)
+    run_start = np.maximum.accumulate(np.where(repeat, 0, positions))
+    rows = order.to_numpy()
+    mask = np.zeros(n, dtype=bool)
+    mask[rows[repeat]] = True
+    first = dict(zip(rows[repeat].tolist(), rows[run_start[repeat]].tolist(), strict=True))
+    values = pc.binary_join_element_wise(
+        table.column("case_id"), table.column("line_no").cast(pa.string()), "/"
+    )
+    collector.rows(
+        "duplicate_key",
+        pa.array(mask),
+        "case_id",
+        values,
+        lambda _v, i: f"(case_id, line_no) repeats row {first[i] + 1}",
+    )
+
+
+def _counts(values: pa.ChunkedArray) -> list[tuple[str, int]]:
+    vc = pc.value_counts(pc.drop_null(values))
+    pairs = [(str(v), int(c)) for v, c in zip(vc.field(0).to_pylist(), vc.field(1).to_pylist(), strict=True)]
+    return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+
+def _listing(pairs: list[tuple[str, int]], limit: int = 8) -> str:
+    shown = ", ".join(f"{v} ({c} row{'s' if c != 1 else ''})" for v, c in pairs[:limit])
+    return shown + (f", ... ({len(pairs) - limit} more)" if len(pairs) > limit else "")
+
+
+def _check_admin(
+    table: pa.Table, raw: pa.ChunkedArray, admin: str | None, collector: Collector
+) -> str | None:
+    """The submission's administration; reports rows of other ones."""
+    admins = table.column("reporting_admin")
+    pairs = _counts(admins)
+    if admin is not None:
+        others = [p for p in pairs if p[0] != admin]
+        if others:
+            collector.file(
+                "admin_mismatch",
+                f"administration {admin} was given but rows report {_listing(others)}",
+                column="reporting_admin",
+            )
+        target: str | None = admin
+    else:
+        if len(pairs) > 1:
+            collector.file(
+                "mixed_admin",
+                f"rows report several administrations: {_listing(pairs)}; a submission holds one",
+                column="reporting_admin",
+            )
+        target = pairs[0][0] if pairs else None
+    if target is not None:
+        other = pc.and_(pc.is_valid(admins), pc.not_equal(admins, target))
+        collector.rows(
+            "admin", other, "reporting_admin", raw, f"differs from the submission's administration {target}"
+        )
+    return target
+
+
+def _check_quarter(
+    table: pa.Table, raw: pa.ChunkedArray, quarter: Quarter | None, collector: Collector
+) -> Quarter | None:
+    """The submission's quarter; reports rows dated outside it."""
+    dates = table.column("detention_date")
+    index = pc.add(pc.multiply(pc.year(dates), 4), pc.divide(pc.subtract(pc.month(dates), 1), 3))
+    pairs = [(str(Quarter(int(v) // 4, int(v) % 4 + 1)), c) for v, c in _counts(index)]
+    pairs.sort(key=lambda p: (-p[1], p[0]))
+    if quarter is not None:
+        others = [p for p in pairs if p[0] != str(quarter)]
+        if others:
+            collector.file(
+                "quarter_mismatch",
+                f"quarter {quarter} was given but rows fall in {_listing(others)}",
+                column="detention_date",
+            )
+        target: Quarter | None = quarter
+    else:
+        if len(pairs) > 1:
+            collector.file(
+                "mixed_quarter",
+                f"rows fall in several quarters: {_listing(pairs)}; a submission holds one",
+                column="detention_date",
+            )
+        target = Quarter.parse(pairs[0][0]) if pairs else None
+    if target is not None:
+        outside = pc.or_(
+            pc.less(dates, pa.scalar(target.start, pa.date32())),
+            pc.greater(dates, pa.scalar(target.end, pa.date32())),
+        )
+        collector.rows(
+            "quarter",
+            outside,
+            "detention_date",
+            raw,
+            f"outside the submission's quarter {target} ({target.start} to {target.end})",
+        )
+    return target
+
+
+def _column_parts(arr: pa.Array) -> list[Any]:
+    """A column's content as buffers that depend only on its values (not on chunking, offsets or padding)."""
+    if arr.null_count:
+        parts: list[Any] = [b"\x00", np.packbits(pc.is_valid(arr).to_numpy(zero_copy_only=False))]
+    else:
+        parts = [b"\x01"]  # no nulls: no validity bitmap to hash
+    if pa.types.is_string(arr.type):
+        filled = pc.fill_null(arr, "") if arr.null_count else arr
+        offsets = np.frombuffer(filled.buffers()[1], dtype=np.int32, count=filled.offset + len(filled) + 1)
+        offsets = offsets[filled.offset :]
+        data = filled.buffers()[2]
+        parts.append(offsets - offsets[0])
+        parts.append(memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None else b"")
+    else:
+        if pa.types.is_date32(arr.type):
+            arr = arr.cast(pa.int32())
+        values = pc.fill_null(arr, pa.scalar(0, arr.type)).to_numpy(zero_copy_only=False)
+        if values.dtype.kind == "f":
+            values = values + 0.0  # -0.0 and 0.0 are the same value
+        parts.append(np.ascontiguousarray(values))
+    return parts
+
+
+def _hash_sorted(table: pa.Table, order: pa.Array) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"seizures/1 rows={table.num_rows}\n".encode())
+    for name in SEIZURES:
+        # one column at a time: the sorted copy of the whole table is never held at once
+        col = table.column(name)
+        digest.update(f"{name}:{col.type}\n".encode())
+        for part in _column_parts(pc.take(col.combine_chunks(), order)):
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def content_hash(table: pa.Table) -> str:
+    """sha256 of a canonical seizures table, independent of file format, column order and row order.
+
+    The rows are sorted by (case_id, line_no), unique in a valid submission; each column, in format order,
+    contributes its name, type, validity and values.
+    """
+    table = table.select(list(SEIZURES))
+    return _hash_sorted(table, _key_order(table))
