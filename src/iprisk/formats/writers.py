@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from iprisk.errors import Problem, UnsupportedFormat
 
 WRITE_EXTENSIONS = (".csv", ".parquet", ".xlsx")
-_PROBLEM_FIELDS = ("rule", "message", "row", "column", "value", "file")
+_PROBLEM_FIELDS = ("file", "row", "column", "value", "rule", "message")
 
 
 def _as_arrow(table: Any) -> pa.Table:
@@ -71,7 +71,7 @@ def _write_xlsx(table: pa.Table, path: Path) -> None:
 
 
 def problems_to_csv(problems: Iterable[Problem], path: str | Path) -> Path:
-    """Write problems as CSV (UTF-8; columns rule, message, row, column, value, file) for ``--errors-out``."""
+    """Write problems as CSV (UTF-8; columns file, row, column, value, rule, message) for ``--errors-out``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:

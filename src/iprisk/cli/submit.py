@@ -1,0 +1,262 @@
+"""``iprisk submit``, ``iprisk submissions`` and ``iprisk export seizures``: the seizure-statistics exchange.
+
+Parses options, calls :mod:`iprisk.formats` and :mod:`iprisk.warehouse`, prints. Each file is read and
+validated before the warehouse is opened, and the warehouse is opened only to store it, so another process
+is kept waiting for as short a time as possible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from iprisk.cli import EXIT_INVALID, app, err, out
+from iprisk.errors import InvalidSubmission, Problem
+from iprisk.formats import problems_to_csv, read_seizures
+from iprisk.periods import Quarter
+from iprisk.warehouse import SubmitResult, Warehouse, export_seizures
+
+#: Problems printed on the terminal; ``--errors-out`` gets all of them.
+SHOWN_PROBLEMS = 20
+MESSAGE_CHARS = 60
+
+export_app = typer.Typer(
+    name="export",
+    help="Write warehouse contents to files (CSV, Parquet or XLSX by extension).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
+def _quarter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(Quarter.parse(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
+        show_default=False,
+    ),
+]
+AdminOpt = Annotated[
+    str | None, typer.Option("--admin", help="Reporting administration (ISO code, e.g. DE).")
+]
+QuarterOpt = Annotated[str | None, typer.Option("--quarter", help="Quarter, YYYYQn.", callback=_quarter)]
+
+
+@dataclass
+class _Invalid:
+    file: Path
+    error: InvalidSubmission
+
+
+def _summary(file: Path, result: SubmitResult) -> str:
+    return (
+        f"{file}: {result.admin} {result.quarter}, {result.rows} rows, {result.status} "
+        f"(version {result.version}, {result.content_hash[:12]})"
+    )
+
+
+def _problem_rows(invalid: Sequence[_Invalid]) -> list[Problem]:
+    rows = []
+    for item in invalid:
+        for p in item.error.problems:
+            rows.append(p if p.file else Problem(p.rule, p.message, p.row, p.column, p.value, str(item.file)))
+    return rows
+
+
+def _shorten(text: str, limit: int = MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _print_problems(invalid: Sequence[_Invalid], errors_out: Path | None) -> None:
+    problems = _problem_rows(invalid)
+    total = sum(max(i.error.total, len(i.error.problems)) for i in invalid)
+    table = Table(title=f"{total} problem(s) in {len(invalid)} file(s); nothing of these files was stored")
+    for name in ("file", "row", "column", "value", "rule", "message"):
+        table.add_column(name, overflow="fold")
+    for p in problems[:SHOWN_PROBLEMS]:
+        table.add_row(
+            escape(Path(p.file).name if p.file else ""),
+            "" if p.row is None else str(p.row),
+            escape(p.column or ""),
+            escape("" if p.value is None else p.value),
+            escape(p.rule),
+            escape(_shorten(p.message)),  # the full messages go to --errors-out
+        )
+    err.print(table)
+    shown = min(len(problems), SHOWN_PROBLEMS)
+    if total > shown:
+        err.print(f"... and {total - shown} more", markup=False)
+    if not errors_out:
+        err.print("every problem, with its full message: add --errors-out FILE.csv", markup=False)
+    else:
+        err.print(f"every problem: {errors_out}", markup=False)
+
+
+@app.command("submit")
+def submit(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Seizure-statistics files (CSV, XLSX, JSON, Parquet); each is one submission."),
+    ],
+    admin: AdminOpt = None,
+    quarter: QuarterOpt = None,
+    mapping: Annotated[
+        str | None, typer.Option("--mapping", help="Column-mapping YAML file, or a shipped mapping name.")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    errors_out: Annotated[
+        Path | None, typer.Option("--errors-out", help="Write every validation problem to this CSV file.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who submits (default: IPRISK_USER, else the OS user).")
+    ] = None,
+) -> None:
+    """Validate and store quarterly seizure statistics, one submission per file.
+
+    Exit 0 when every file was stored or unchanged; 3 when a file failed validation (the others are still
+    stored); 4 when the warehouse stayed busy; 1 on any other failure.
+    """
+    invalid: list[_Invalid] = []
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=len(files) <= 1,
+    )
+    try:
+        with progress:
+            task = progress.add_task("submitting", total=len(files))
+            for file in files:
+                progress.update(task, description=f"submitting {escape(file.name)}")
+                try:
+                    # Validate before opening the warehouse: the file lock is held only while storing.
+                    batch = read_seizures(file, mapping=mapping, admin=admin, quarter=quarter)
+                except InvalidSubmission as exc:
+                    invalid.append(_Invalid(file, exc))
+                    out.print(f"{file}: invalid, {exc.total} problem(s), not stored", markup=False)
+                else:
+                    with Warehouse.open(warehouse) as wh:
+                        result = wh.submit(batch, user=user)
+                    out.print(_summary(file, result), markup=False)
+                progress.advance(task)
+    finally:
+        # Also when a later file fails otherwise: what was found so far is reported.
+        if invalid:
+            _print_problems(invalid, errors_out)
+        if errors_out is not None:
+            problems_to_csv(_problem_rows(invalid), errors_out)
+    if invalid:
+        raise typer.Exit(EXIT_INVALID)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _iso(value: Any) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+@app.command("submissions")
+def submissions(
+    warehouse: WarehouseOpt = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """List the submission log: every version of every submission, current and superseded."""
+    with Warehouse.open(warehouse, create=False) as wh:
+        frame = wh.submissions()
+    for col in ("submitted_at", "superseded_at"):
+        frame[col] = frame[col].map(_iso).astype(object)
+    if fmt is OutputFormat.json:
+        records = [
+            {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in rec.items()}
+            for rec in frame.to_dict(orient="records")
+        ]
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=int))
+        return
+    if fmt is OutputFormat.csv:
+        typer.echo(frame.to_csv(index=False), nl=False)
+        return
+    table = Table(title=f"{len(frame)} submission version(s); times in UTC")
+    for header, _col in _TABLE_COLUMNS:
+        table.add_column(
+            header, overflow="fold", justify="right" if header in ("id", "v", "rows") else "left"
+        )
+    for rec in frame.to_dict(orient="records"):
+        table.add_row(*(escape(fmt_cell(rec[col])) for _h, (col, fmt_cell) in _TABLE_COLUMNS))
+    out.print(table)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _short_time(value: Any) -> str:
+    # "2026-11-29T06:04:20.559510+00:00" -> "2026-11-29 06:04:20"
+    return _text(value)[:19].replace("T", " ")
+
+
+_TABLE_COLUMNS: list[tuple[str, tuple[str, Any]]] = [
+    ("id", ("submission_id", _text)),
+    ("admin", ("reporting_admin", _text)),
+    ("quarter", ("quarter", _text)),
+    ("v", ("version", _text)),
+    ("status", ("status", _text)),
+    ("rows", ("rows", _text)),
+    ("hash", ("content_hash", lambda v: _text(v)[:12])),
+    ("by", ("submitted_by", _text)),
+    ("submitted", ("submitted_at", _short_time)),
+    ("superseded", ("superseded_at", _short_time)),
+    ("source", ("source", lambda v: Path(_text(v)).name)),
+]
+
+
+@export_app.command("seizures")
+def export_seizures_cmd(
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="Output file: .csv, .parquet or .xlsx.", dir_okay=False)
+    ],
+    admin: AdminOpt = None,
+    quarter: QuarterOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Versions current at this instant (ISO 8601; naive times are UTC)."),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Export the current version of every submission's seizure lines, in the seizures exchange format."""
+    if as_of is not None:
+        from iprisk.warehouse import parse_timestamp
+
+        try:
+            parse_timestamp(as_of)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--as-of") from None
+    with Warehouse.open(warehouse, create=False) as wh:
+        rows = export_seizures(wh, out_file, admin=admin, quarter=quarter, as_of=as_of)
+    out.print(f"{out_file}: {rows} seizure lines", markup=False)

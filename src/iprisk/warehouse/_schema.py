@@ -1,0 +1,144 @@
+"""The warehouse tables: their columns, their DuckDB DDL, and the schema version for later migrations.
+
+``seizure_lines`` holds the canonical seizures columns (from :mod:`iprisk.formats`) plus ``quarter`` and
+``submission_id``; ``submissions`` is the log of every version ever stored; ``trade`` holds trade
+statistics; ``iprisk_meta`` records the schema version. The canonical seizures columns are read from the
+formats package so the two never drift apart; a column the formats add later is added to an existing
+warehouse on open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from iprisk.errors import WarehouseError
+
+#: Bumped when a change needs a migration step (in :func:`ensure_schema`); stored in ``iprisk_meta``.
+SCHEMA_VERSION = 1
+
+SEIZURE_LINES = "seizure_lines"
+SUBMISSIONS = "submissions"
+TRADE = "trade"
+META = "iprisk_meta"
+
+#: Columns the warehouse adds to every seizure line.
+LINE_EXTRA_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("quarter", pa.string()),
+    ("submission_id", pa.int64()),
+)
+
+SUBMISSIONS_SCHEMA = pa.schema(
+    [
+        ("submission_id", pa.int64()),
+        ("reporting_admin", pa.string()),
+        ("quarter", pa.string()),
+        ("version", pa.int64()),
+        ("status", pa.string()),
+        ("rows", pa.int64()),
+        ("content_hash", pa.string()),
+        ("submitted_by", pa.string()),
+        ("submitted_at", pa.timestamp("us", tz="UTC")),
+        ("superseded_at", pa.timestamp("us", tz="UTC")),
+        ("source", pa.string()),
+    ]
+)
+
+TRADE_SCHEMA = pa.schema(
+    [
+        ("quarter", pa.string()),
+        ("reporting_admin", pa.string()),
+        ("flow", pa.string()),
+        ("office", pa.string()),
+        ("transport_mode", pa.string()),
+        ("provenance_country", pa.string()),
+        ("destination_country", pa.string()),
+        ("hs_chapter", pa.string()),
+        ("product_category", pa.string()),
+        ("consignments", pa.int64()),
+        ("value_eur", pa.float64()),
+    ]
+)
+
+
+def seizures_schema() -> pa.Schema:
+    """The canonical seizures columns in format order (``iprisk.formats.SEIZURES.arrow_schema``)."""
+    from iprisk.formats import SEIZURES
+
+    schema: pa.Schema = SEIZURES.arrow_schema
+    return schema
+
+
+def seizure_lines_schema() -> pa.Schema:
+    """Canonical seizures columns followed by ``quarter`` and ``submission_id``."""
+    base = seizures_schema()
+    return pa.schema([*base, *(pa.field(n, t) for n, t in LINE_EXTRA_COLUMNS)])
+
+
+_SQL_TYPES: dict[Any, str] = {
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
+
+
+def sql_type(dtype: pa.DataType) -> str:
+    try:
+        return _SQL_TYPES[dtype]
+    except KeyError:
+        raise WarehouseError(f"no warehouse column type for arrow type {dtype}") from None
+
+
+def _ddl(name: str, schema: pa.Schema) -> str:
+    cols = ", ".join(f'"{f.name}" {sql_type(f.type)}' for f in schema)
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+
+
+def ensure_schema(duck: Any) -> int:
+    """Create the tables of a DuckDB warehouse when absent and migrate an older one; returns the version.
+
+    Runs in one transaction, so a warehouse is either fully set up or untouched.
+    """
+    duck.execute("BEGIN TRANSACTION")
+    try:
+        duck.execute(f'CREATE TABLE IF NOT EXISTS "{META}" (key VARCHAR PRIMARY KEY, value VARCHAR)')
+        row = duck.execute(f"SELECT value FROM \"{META}\" WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise WarehouseError(
+                f"warehouse schema version {version} is newer than this iprisk supports ({SCHEMA_VERSION}); "
+                "upgrade iprisk"
+            )
+        duck.execute(_ddl(SEIZURE_LINES, seizure_lines_schema()))
+        duck.execute(_ddl(SUBMISSIONS, SUBMISSIONS_SCHEMA))
+        duck.execute(_ddl(TRADE, TRADE_SCHEMA))
+        _add_missing_line_columns(duck)
+        # Future migrations go here: `if version < 2: ...`, each step idempotent.
+        if version != SCHEMA_VERSION:
+            duck.execute(
+                f"INSERT OR REPLACE INTO \"{META}\" VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+        duck.execute("COMMIT")
+    except BaseException:
+        duck.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _add_missing_line_columns(duck: Any) -> None:
+    # Optional columns the formats add later appear as NULL in the lines stored before them.
+    present = {
+        r[0]
+        for r in duck.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [SEIZURE_LINES]
+        ).fetchall()
+    }
+    for field in seizure_lines_schema():
+        if field.name not in present:
+            duck.execute(f'ALTER TABLE "{SEIZURE_LINES}" ADD COLUMN "{field.name}" {sql_type(field.type)}')
