@@ -24,7 +24,7 @@ $(BIN)/iprisk: pyproject.toml uv.lock | $(UV)
 install: $(BIN)/iprisk
 
 demo: install
-	$(BIN)/python -m iprisk.demo --out $(DEMO_DIR)
+	$(BIN)/iprisk demo --out $(DEMO_DIR)
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -11,7 +11,14 @@ from iprisk.errors import (
 
 
 def test_problem_reads_like_a_sentence() -> None:
-    p = Problem(rule="code", message="not a transport mode", row=7, column="transport_mode", value="ship", file="a.csv")
+    p = Problem(
+        rule="code",
+        message="not a transport mode",
+        row=7,
+        column="transport_mode",
+        value="ship",
+        file="a.csv",
+    )
     assert str(p) == "a.csv, row 7, column transport_mode: [code] not a transport mode (value 'ship')"
 
 

@@ -44,7 +44,8 @@ class Problem:
             if part
         )
         value = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{where}: [{self.rule}] {self.message}{value}" if where else f"[{self.rule}] {self.message}{value}"
+        text = f"[{self.rule}] {self.message}{value}"
+        return f"{where}: {text}" if where else text
 
 
 class InvalidInput(IpriskError, ValueError):

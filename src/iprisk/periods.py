@@ -18,7 +18,9 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        """``'2016Q3'`` (also ``2016-Q3``, ``2016q3``) to a Quarter; InvalidValue (a ValueError) names the bad text."""
+        """``'2016Q3'`` (also ``2016-Q3``, ``2016q3``) to a Quarter.
+
+        Raises InvalidValue (a ValueError) naming the bad text."""
         m = _QUARTER.match(str(text))
         if not m:
             raise InvalidValue(f"not a quarter (expected YYYYQn, e.g. 2016Q3): {text!r}")

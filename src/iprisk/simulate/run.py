@@ -224,32 +224,36 @@ def _write_declarations(
     gen = ConsignmentGenerator(world, parties, scale, seed)
     blocks = plan_blocks(world, scale, seed)
     total = sum(b.rows for b in blocks)
-    done = n_ctrl = n_found = n_true = 0
+    done = n_rows = n_ctrl = n_found = n_true = 0
     report("declarations", 0, total)
     with (
         pq.ParquetWriter(path, DECLARATION_SCHEMA) as writer,
         pq.ParquetWriter(truth_path, TRUTH_SCHEMA) as twriter,
         ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
     ):
-        pending: deque[Future[tuple[pa.Table, pa.Table]]] = deque()
+        # Each chunk remembers how many planned declarations it covers, so progress counts declarations
+        # (the unit of the plan) even though a declaration may have several item rows.
+        pending: deque[tuple[Future[tuple[pa.Table, pa.Table]], int]] = deque()
         chunks = chunk_blocks(blocks, chunk_rows)
 
         def submit_next() -> bool:
             nxt: list[Block] | None = next(chunks, None)
             if nxt is None:
                 return False
-            pending.append(pool.submit(gen.generate, nxt))
+            pending.append((pool.submit(gen.generate, nxt), sum(b.rows for b in nxt)))
             return True
 
         for _ in range(max(1, workers)):  # bounded look-ahead keeps memory flat
             if not submit_next():
                 break
         while pending:
-            table, truth = pending.popleft().result()
+            future, planned = pending.popleft()
+            table, truth = future.result()
             submit_next()
             writer.write_table(table)
             twriter.write_table(truth)
-            done += table.num_rows
+            done += planned
+            n_rows += table.num_rows
             n_ctrl += int(pc.sum(table["controlled"]).as_py() or 0)
             n_found += int(pc.sum(table["infringement"]).as_py() or 0)
             n_true += int(pc.sum(truth["true_infringement"]).as_py() or 0)
@@ -257,7 +261,7 @@ def _write_declarations(
         if total == 0:  # an empty file still has the schema
             writer.write_table(DECLARATION_SCHEMA.empty_table())
             twriter.write_table(TRUTH_SCHEMA.empty_table())
-    return done, n_ctrl, n_found, n_true
+    return n_rows, n_ctrl, n_found, n_true
 
 
 def _scope(totals: pd.DataFrame, ev: PlantedEvent, offices: tuple[str, ...] | None = None) -> np.ndarray:

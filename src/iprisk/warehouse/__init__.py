@@ -15,6 +15,7 @@ from iprisk.warehouse._schema import SCHEMA_VERSION
 from iprisk.warehouse._submit import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, SubmitResult, resolve_user
 from iprisk.warehouse.core import Warehouse, parse_timestamp
 from iprisk.warehouse.export import export_seizures, seizures_table
+from iprisk.warehouse.summary import stored_summary
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,4 +30,5 @@ __all__ = [
     "parse_timestamp",
     "resolve_user",
     "seizures_table",
+    "stored_summary",
 ]
