@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     )
     lock_timeout_s: float = Field(
         default=10.0,
-        description="Seconds to wait for another process to release the warehouse before failing with 'busy'.",
+        description="Seconds to wait for another process to release the warehouse, then fail with 'busy'.",
+    )
+    database: str = Field(
+        default="sqlite:///iprisk-ops.sqlite",
+        description="Operational store (profiles, their lifecycle): a SQLAlchemy URL, SQLite or PostgreSQL.",
     )
     max_reported_problems: int = Field(
         default=10_000,
