@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+if TYPE_CHECKING:  # ibis loads in about half a second; submit-only processes never need it
+    import ibis.expr.types as ir
 
 
 def stored_summary(seizures: ir.Table) -> pd.DataFrame:

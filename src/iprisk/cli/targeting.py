@@ -1,0 +1,335 @@
+"""``iprisk targeting fit | score | evaluate``: train a risk score, score declarations, measure the selection.
+
+Parses options, calls :mod:`iprisk.targeting` and :mod:`iprisk.evaluation`, prints. ``--declarations`` of
+``fit`` takes one or more files (``--declarations a.csv b.csv`` or the flag repeated).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from iprisk.cli import EXIT_INVALID, app, err, out
+from iprisk.errors import InvalidInput, Problem
+
+targeting_app = typer.Typer(
+    name="targeting",
+    help="Learned risk score: fit on inspected declarations, score new ones, evaluate the selection.",
+    no_args_is_help=True,
+)
+app.add_typer(targeting_app, name="targeting")
+
+#: Problems printed on the terminal when input data is invalid.
+SHOWN_PROBLEMS = 20
+
+MappingOpt = Annotated[
+    str | None,
+    typer.Option("--mapping", help="Column mapping: a YAML file or a shipped name (e.g. kcs)."),
+]
+LabelOpt = Annotated[
+    str, typer.Option("--label", help="Column holding the inspection result (0/1, true/false).")
+]
+
+
+@contextmanager
+def _invalid_exits() -> Iterator[None]:
+    """Invalid input data ends the command with exit code 3 and its problems on stderr (as ``submit``)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        err.print(f"error: {exc.source or 'input'}: {exc.total} problem(s)", markup=False)
+        for problem in exc.problems[:SHOWN_PROBLEMS]:
+            err.print(f"  {problem}", markup=False)
+        if exc.total > SHOWN_PROBLEMS:
+            err.print(f"  ... and {exc.total - SHOWN_PROBLEMS} more", markup=False)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _exit_3_on_invalid(command: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        with _invalid_exits():
+            command(*args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def _step(message: str) -> Iterator[None]:
+    with err.status(escape(message)):
+        yield
+
+
+def _read(path: Path, mapping: str | None) -> pd.DataFrame:
+    from iprisk.formats import read_declarations
+
+    with _step(f"reading {path}"):
+        frame: pd.DataFrame = read_declarations(path, mapping=mapping).to_pandas()
+    return frame
+
+
+@targeting_app.command("fit", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
+@_exit_3_on_invalid
+def fit_cmd(
+    ctx: typer.Context,
+    declarations: Annotated[
+        list[Path], typer.Option("--declarations", help="Labelled declaration file(s), oldest first.")
+    ],
+    model: Annotated[Path, typer.Option("--model", help="Directory to write the model to.")],
+    mapping: MappingOpt = None,
+    label: LabelOpt = "infringement",
+    valid: Annotated[
+        Path | None,
+        typer.Option(
+            "--valid",
+            help="A later labelled period: early stopping on it, then refit on all files with those trees.",
+        ),
+    ] = None,
+    trees: Annotated[int, typer.Option("--trees", help="Number of trees when --valid is not given.")] = 400,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
+    # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
+    from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
+
+    files = [*declarations, *(Path(a) for a in ctx.args)]
+    bad = [a for a in ctx.args if a.startswith("-")]
+    if bad:
+        raise typer.BadParameter(f"unknown option(s): {' '.join(bad)}")
+    frames = [_read(f, mapping) for f in files]
+    train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if valid is not None:
+        vframe = _read(valid, mapping)
+        with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
+            scorer, rounds = fit_tuned(train, vframe, label, seed=seed)
+        note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
+    else:
+        with _step(f"fitting on {len(train):,} rows"):
+            scorer = LightGBMScorer(n_estimators=trees, seed=seed).fit(train, label)
+        note = f"{trees} trees"
+    with _step(f"saving {model}"):
+        scorer.save(model)
+    start, end = scorer.training_period_
+    out.print(
+        f"model {model}: {scorer.training_rows_:,} labelled rows {start}..{end}, "
+        f"hit rate {scorer.training_rate_:.1%}, {len(scorer.feature_names_)} features, {note}; "
+        f"training data sha256 {scorer.fingerprint_[:12]}"
+    )
+
+
+@targeting_app.command("score")
+@_exit_3_on_invalid
+def score_cmd(
+    model: Annotated[Path, typer.Option("--model", help="Model directory written by `targeting fit`.")],
+    declarations: Annotated[Path, typer.Option("--declarations", help="Declarations to score.")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV to write the scores to.")],
+    mapping: MappingOpt = None,
+    value_aware: Annotated[
+        bool, typer.Option("--value-aware", help="Rank by expected detained value (probability x value).")
+    ] = False,
+    top: Annotated[int, typer.Option("--top", help="Reasons listed per row (0: none).")] = 3,
+    reasons_for: Annotated[
+        float,
+        typer.Option(
+            "--reasons-for",
+            help="Explain only the top PCT % of rows (explaining costs about 1 ms per row).",
+            min=0.0,
+            max=100.0,
+        ),
+    ] = 100.0,
+    profiles: Annotated[
+        Path | None,
+        typer.Option("--profiles", help="Risk profiles (YAML/JSON): list the active ones each row matches."),
+    ] = None,
+) -> None:
+    """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
+    from iprisk.evaluation.metrics import ranks, selected_count
+    from iprisk.targeting.scorer import LightGBMScorer, format_reasons
+
+    scorer = LightGBMScorer.load(model)
+    scorer.value_aware = value_aware or scorer.value_aware
+    frame = _read(declarations, mapping)
+    with _step(f"scoring {len(frame):,} rows"):
+        probability = scorer.score(frame)
+        priority = scorer.priority(frame, probability)
+        rank = ranks(priority)
+    explained = np.empty(0, dtype="int64")
+    if reasons_for > 0 and len(frame):
+        explained = np.flatnonzero(rank <= selected_count(len(frame), reasons_for))
+    reasons = [""] * len(frame)
+    if top > 0 and len(explained):
+        with _step(f"explaining {len(explained):,} rows"):
+            for i, r in zip(explained, scorer.explain(frame.iloc[explained], top=top), strict=True):
+                reasons[i] = format_reasons(r)
+    matched: pd.Series | str = ""
+    if profiles is not None:
+        from iprisk.profiles import evaluate, load_profiles
+
+        with _step(f"matching profiles of {profiles}"):
+            flagged = evaluate(frame, load_profiles(profiles)).column("matched_profiles").to_pylist()
+        matched = pd.Series([";".join(ids or []) for ids in flagged], index=frame.index)
+    result = pd.DataFrame(
+        {
+            "declaration_id": frame["declaration_id"].astype(str),
+            "item_no": frame["item_no"] if "item_no" in frame.columns else 1,
+            "score": probability,
+            "rank": rank,
+            "matched_profiles": matched,  # profile ids separated by ';' (with --profiles)
+            "top_reasons": reasons,
+        }
+    )
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out_file, index=False, float_format="%.6g")
+    out.print(f"{out_file}: {len(result):,} rows scored with {model}")
+
+
+def _parse_at(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--at takes percentages separated by commas, e.g. 1,2,5,10: {text!r}"
+        ) from None
+    if not values or any(not 0 < v <= 100 for v in values):
+        raise typer.BadParameter(f"--at percentages must be in (0, 100]: {text!r}")
+    return values
+
+
+@targeting_app.command("evaluate")
+@_exit_3_on_invalid
+def evaluate_cmd(
+    scores: Annotated[Path, typer.Option("--scores", help="CSV written by `targeting score`.")],
+    declarations: Annotated[Path, typer.Option("--declarations", help="The same declarations, with labels.")],
+    mapping: MappingOpt = None,
+    label: LabelOpt = "infringement",
+    at: Annotated[
+        str, typer.Option("--at", help="Percentages of rows inspected, e.g. 1,2,5,10.")
+    ] = "1,2,5,10",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Metrics CSV [default: metrics.csv next to the scores].")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Also break the largest k down by this column (e.g. office).")
+    ] = None,
+) -> None:
+    """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
+    from iprisk.evaluation.metrics import by_group, metrics_table
+    from iprisk.targeting.inputs import label_values
+
+    ks = _parse_at(at)
+    scored = pd.read_csv(scores, dtype={"declaration_id": str})
+    missing = [c for c in ("declaration_id", "score", "rank") if c not in scored.columns]
+    if missing:
+        raise InvalidInput(
+            [Problem("missing-column", "not a scores file", column=c, file=str(scores)) for c in missing],
+            source=str(scores),
+        )
+    frame = _read(declarations, mapping)
+    if label not in frame.columns:
+        raise InvalidInput(
+            [Problem("missing-column", "label column not found", column=label, file=str(declarations))],
+            source=str(declarations),
+        )
+    if "item_no" not in scored.columns:
+        scored["item_no"] = 1
+    keys = ["declaration_id", "item_no"]
+    frame["declaration_id"] = frame["declaration_id"].astype(str)
+    frame["item_no"] = frame["item_no"].astype("int64") if "item_no" in frame.columns else 1
+    scored["item_no"] = scored["item_no"].astype("int64")
+    for name, table in ((str(scores), scored), (str(declarations), frame)):
+        dup = table.duplicated(keys).to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise InvalidInput(
+                [
+                    Problem(
+                        "duplicate-line",
+                        "declaration_id and item_no must identify one line",
+                        row=i + 1,
+                        column="declaration_id",
+                        value=str(table["declaration_id"].iloc[i]),
+                        file=name,
+                    )
+                ],
+                source=name,
+                total=int(dup.sum()),
+            )
+    joined = frame.merge(scored[[*keys, "score", "rank"]], on=keys, how="left")
+    unscored = joined["score"].isna()
+    if unscored.any():
+        i = int(np.flatnonzero(unscored.to_numpy())[0])
+        raise InvalidInput(
+            [
+                Problem(
+                    "unscored",
+                    "declaration line has no score",
+                    row=i + 1,
+                    column="declaration_id",
+                    value=str(joined["declaration_id"].iloc[i]),
+                    file=str(declarations),
+                )
+            ],
+            source=str(scores),
+            total=int(unscored.sum()),
+        )
+    y = joined[label]
+    labelled = y.notna().to_numpy()
+    if not labelled.all():
+        err.print(f"{int((~labelled).sum()):,} unlabelled (not inspected) rows left out of the evaluation")
+    joined = joined[labelled]
+    if joined.empty:
+        raise InvalidInput(
+            [Problem("no-labels", "no row has a label to evaluate against", column=label)],
+            source=str(declarations),
+        )
+    y01 = label_values(joined[label], label)
+    # the rank column encodes the chosen ordering (probability or expected value): evaluate that ordering
+    order_key = -joined["rank"].to_numpy(dtype="float64")
+    values = pd.to_numeric(joined["value"], errors="coerce").to_numpy() if "value" in joined else None
+    table = metrics_table(y01, order_key, at=ks, values=values)
+    table["auc"] = metrics_table(y01, joined["score"].to_numpy(), at=ks[:1])["auc"].iloc[0]
+    table.insert(0, "rows", len(joined))
+    table.insert(1, "hits", int(y01.sum()))
+    target = out_file or scores.parent / "metrics.csv"
+    table.to_csv(target, index=False, float_format="%.6g")
+
+    area = float(table["auc"].iloc[0])
+    hits = int(y01.sum())
+    shown = Table(
+        title=f"{scores.name}: {len(joined):,} rows, {hits:,} hits ({y01.mean():.1%}), AUC {area:.4f}"
+    )
+    for col in ("k %", "n", "hits", "prec.", "/orac.", "recall", "/orac.", "value", "lift"):
+        shown.add_column(col, justify="right")
+    for r in table.to_dict("records"):
+        shown.add_row(
+            f"{r['k_pct']:g}",
+            f"{int(r['selected']):,}",
+            f"{int(r['hits_selected']):,}",
+            f"{r['precision']:.3f}",
+            f"{r['precision_norm']:.3f}",
+            f"{r['recall']:.3f}",
+            f"{r['recall_norm']:.3f}",
+            f"{r['value_recall']:.3f}",
+            f"{r['lift']:.2f}",
+        )
+    out.print(shown)
+    if by is not None:
+        if by not in joined.columns:
+            raise InvalidInput(
+                [Problem("missing-column", "--by column not found", column=by, file=str(declarations))],
+                source=str(declarations),
+            )
+        groups = by_group(y01, order_key, joined[by].to_numpy(), max(ks), values)
+        group_file = target.with_name(f"{target.stem}-by-{by}.csv")
+        groups.to_csv(group_file, index=False, float_format="%.6g")
+        out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")
+    out.print(f"metrics: {target}")

@@ -1,0 +1,36 @@
+"""Evaluation of risk scores: top-k precision / recall / value-recall, lift, AUC, oracle-normalised."""
+
+from __future__ import annotations
+
+from iprisk.evaluation.backtest import quarters_of, rolling_backtest
+from iprisk.evaluation.metrics import (
+    METRIC_COLUMNS,
+    at_k,
+    auc,
+    by_group,
+    lift_at,
+    metrics_table,
+    precision_at,
+    ranking,
+    ranks,
+    recall_at,
+    selected_count,
+    value_recall_at,
+)
+
+__all__ = [
+    "METRIC_COLUMNS",
+    "at_k",
+    "auc",
+    "by_group",
+    "lift_at",
+    "metrics_table",
+    "precision_at",
+    "quarters_of",
+    "ranking",
+    "ranks",
+    "recall_at",
+    "rolling_backtest",
+    "selected_count",
+    "value_recall_at",
+]
