@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from iprisk.demo_targeting import TargetingDemo, run_targeting_demo
+from iprisk.periods import Quarter
 from iprisk.simulate import SimulationSummary, simulate
 from iprisk.warehouse import SubmitResult, Warehouse, stored_summary
 
@@ -27,6 +29,7 @@ class DemoResult:
     warehouse: Path
     submissions: list[SubmitResult]
     stored: pd.DataFrame
+    targeting: TargetingDemo | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -40,7 +43,8 @@ def run_demo(
     progress: Progress | None = None,
 ) -> DemoResult:
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
-    ``out_dir/warehouse.duckdb``, load the trade statistics, and summarise what was stored."""
+    ``out_dir/warehouse.duckdb``, load the trade statistics, and summarise what was stored; then propose
+    profiles, fit the score on all but the last year and compare selection strategies on that year."""
     report = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -60,4 +64,13 @@ def run_demo(
             report("submit", i, len(files))
         wh.load_trade(world.trade_path)
         stored = stored_summary(wh.seizures())
-    return DemoResult(out, world, warehouse_path, results, stored)
+    result = DemoResult(out, world, warehouse_path, results, stored)
+
+    last, first = Quarter.parse(end), Quarter.parse(start)
+    if world.declarations_path and world.declarations_truth_path and last.index() - first.index() >= 4:
+        report("targeting", 0, 1)
+        result.targeting = run_targeting_demo(
+            world.declarations_path, world.declarations_truth_path, train_until=(last - 4).end, seed=seed
+        )
+        report("targeting", 1, 1)
+    return result

@@ -17,12 +17,14 @@ from iprisk.evaluation.metrics import (
     selected_count,
     value_recall_at,
 )
+from iprisk.evaluation.strategies import compare_strategies, strategy_priorities
 
 __all__ = [
     "METRIC_COLUMNS",
     "at_k",
     "auc",
     "by_group",
+    "compare_strategies",
     "lift_at",
     "metrics_table",
     "precision_at",
@@ -32,5 +34,6 @@ __all__ = [
     "recall_at",
     "rolling_backtest",
     "selected_count",
+    "strategy_priorities",
     "value_recall_at",
 ]
