@@ -23,7 +23,8 @@ app = typer.Typer(
 )
 
 #: Printed output (tables, summaries) goes to stdout; messages about failures to stderr.
-out = Console(highlight=False, soft_wrap=True)
+# Off a terminal (make demo piped, CI logs) Rich would assume 80 columns and squash tables; allow 140.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_ERROR = 1  # a user-caused failure other than invalid data (bad option, unreadable file, ...)
@@ -35,13 +36,17 @@ def _register() -> None:
     # Imported for their side effect of adding commands to `app`; one line per command group.
     from iprisk.cli import simulate  # noqa: F401, I001
     from iprisk.cli import submit  # noqa: F401
+    from iprisk.cli import analyse  # noqa: F401
+    from iprisk.cli import targeting  # noqa: F401
+    from iprisk.cli import profiles  # noqa: F401
+    from iprisk.cli import demo  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     _register()
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="iprisk", standalone_mode=False)
         if isinstance(code, int) and code:  # click returns the exit code of ctx.exit() in this mode
             sys.exit(code)
     except IpriskError as exc:
@@ -53,11 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(EXIT_ERROR)
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors and anything unexpected: one line, no traceback
+        # Typer >= 0.20 vendors click (typer._click): its usage errors derive from typer.TyperException.
+        if isinstance(exc, typer.TyperException):
+            show = getattr(exc, "show", None)
+            if show is not None:
+                show()
+            else:
+                err.print(f"error: {exc.format_message()}", markup=False)
             sys.exit(exc.exit_code)
         err.print(f"error: {type(exc).__name__}: {exc}", markup=False)
         sys.exit(EXIT_ERROR)

@@ -88,17 +88,14 @@ def _print_targeting(t: TargetingDemo) -> None:
         "x profiles",
     ):
         table.add_column(col, justify="left" if col == "strategy" else "right")
-    for r in t.comparison.itertuples():
+    for r in t.comparison.to_dict("records"):
         table.add_row(
-            str(r.strategy),
-            f"{r.k_pct:g}",
-            f"{int(r.selected):,}",
-            f"{int(r.hits_selected):,}",
-            f"{r.precision:.3f}",
-            f"{r.precision_oracle:.3f}",
-            f"{r.recall:.3f}",
-            f"{r.gain_over_random:.1f}",
-            f"{r.gain_over_profiles:.1f}",
+            str(r["strategy"]),
+            f"{r['k_pct']:g}",
+            f"{int(r['selected']):,}",
+            f"{int(r['hits_selected']):,}",
+            *(f"{r[c]:.3f}" for c in ("precision", "precision_oracle", "recall")),
+            *(f"{r[c]:.1f}" for c in ("gain_over_random", "gain_over_profiles")),
         )
     out.print(table)
 
