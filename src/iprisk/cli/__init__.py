@@ -25,7 +25,7 @@ app = typer.Typer(
 #: Printed output (tables, summaries) goes to stdout; messages about failures to stderr.
 # Off a terminal (make demo piped, CI logs) Rich would assume 80 columns and squash tables; allow 140.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 140)
 
 EXIT_ERROR = 1  # a user-caused failure other than invalid data (bad option, unreadable file, ...)
 EXIT_BUSY = 4  # the warehouse is locked by another process; retry
