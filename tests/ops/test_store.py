@@ -11,8 +11,9 @@ from tests.profiles.samples import profile
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with ProfileStore(f"sqlite:///{tmp_path / 'ops.sqlite'}") as s:
+def store(ops_database_url: str):
+    """The same suite on SQLite and on a real PostgreSQL server (see tests/conftest.py)."""
+    with ProfileStore(ops_database_url) as s:
         yield s
 
 
@@ -101,14 +102,14 @@ def test_expire_due(store: ProfileStore) -> None:
     assert store.active() == []
 
 
-def test_migrations_match_the_models(tmp_path: Path) -> None:
-    """The shipped migrations build exactly the schema the typed models describe (no drift)."""
+def test_migrations_match_the_models(ops_database_url: str) -> None:
+    """The shipped migrations build exactly the schema the typed models describe (no drift), on both."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from iprisk.ops import Base
 
-    engine = connect(str(tmp_path / "drift.sqlite"))
+    engine = connect(ops_database_url)
     with engine.connect() as con:
         diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
     engine.dispose()

@@ -1,0 +1,38 @@
+"""Fixtures shared across the test packages."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+#: A PostgreSQL server the tests may create databases on, e.g.
+#: ``postgresql+psycopg://iprisk:iprisk@127.0.0.1:5432/postgres``. CI starts one (``.ci/run``); without it the
+#: PostgreSQL variants of the operational-store tests are skipped, the SQLite ones still run.
+POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ops_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ops.sqlite'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set IPRISK_TEST_POSTGRES_URL (CI does)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"iprisk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
