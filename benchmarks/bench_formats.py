@@ -5,7 +5,6 @@ Run alone: ``python -m benchmarks.bench_formats [rows]``; ``make bench`` calls :
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import tempfile
@@ -61,13 +60,19 @@ def make_seizures_csv(path: Path, rows: int = ROWS, seed: int = 0) -> Path:
     return path
 
 
+# The child's own high-water mark. Not getrusage's ru_maxrss: Linux carries it across fork + exec, so a child
+# of a big parent (the benchmark runner) would report the parent's size.
+PEAK_RSS_MB = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024"
+
+
 def _peak_rss_gb(path: Path) -> float:
     """Peak RSS of a fresh process reading ``path`` (the whole process: interpreter, imports, data)."""
-    code = "import sys; from iprisk.formats import read_seizures; read_seizures(sys.argv[1])"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) * 1024 / 1e9  # ru_maxrss is in KiB on Linux
+    code = (
+        "import sys; from iprisk.formats import read_seizures; read_seizures(sys.argv[1]); "
+        f"print({PEAK_RSS_MB})"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1]) / 1000
 
 
 def run(out: Path, rows: int = ROWS) -> list[dict]:

@@ -39,7 +39,7 @@ s = dataclasses.replace(s, declaration_sample={k: v * f for k, v in s.declaratio
 t0 = time.perf_counter()
 r = simulate(s, start, end, 1.0, 7, out, workers=workers)
 secs = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024
 print(json.dumps({"rows": r.declarations, "seconds": secs, "rss_mb": rss, "cases": r.seizure_cases,
                   "lines": r.seizure_lines}))
 """
@@ -72,7 +72,7 @@ for start in range(0, rows, chunk):
     writer.write_table(table)
 writer.close()
 secs = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024
 print(json.dumps({"rows": rows, "seconds": secs, "rss_mb": rss}))
 """
 

@@ -31,7 +31,7 @@ t1, c1 = time.perf_counter(), time.process_time()
 {work}
 t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({{{extra}"import_s": t1 - t0, "seconds": t2 - t1, "cpu_s": c2 - c1, "rows": rows,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+    "peak_mb": int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024}}))
 """
 
 # Warehouse.submit(path) is read_seizures(path) + storing the batch; the two steps are timed apart so the

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 _CHILD = r"""
-import dataclasses, json, resource, sys
+import dataclasses, json, sys
 from iprisk.simulate import default_scenario, simulate
 factor, out = float(sys.argv[1]), sys.argv[2]
 s = default_scenario()
 s = dataclasses.replace(s, declaration_sample={k: v * factor for k, v in s.declaration_sample.items()})
 r = simulate(s, "2016Q1", "2016Q2", 0.02, 3, out, chunk_rows=16_384)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, the child's own peak: ru_maxrss would carry the (bigger) pytest parent's size across fork + exec
+rss = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) / 1024
 print(json.dumps({"rows": r.declarations, "rss_mb": rss}))
 """
 

@@ -1,0 +1,357 @@
+"""Benchmark of the joint analysis: the full ``iprisk analyse`` over 10 million seizure lines (16 quarters).
+
+Side by side in one run:
+
+- DuckDB (the default engine): the full analysis (trends, signals, concentration, lanes, mirror, propensity,
+  displacement, charts and summary.md written to a folder);
+- plain pandas: the same trends and signals (the same aggregates computed with ``groupby``, then the same
+  statistics), the baseline the engine is measured against;
+- PySpark ``local[2]``: the same full analysis on the same data (skipped when pyspark or Java is missing).
+
+The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings) so that the benchmark does not
+depend on the simulator: 10 M lines in ~7 M cases over ~20,000 segment cells with seasonality and
+negative-binomial noise. Set ``IPRISK_BENCH_LINES`` to run a smaller size.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+TARGET_S = 60.0
+N_QUARTERS = 16
+
+_DIMS = {
+    "reporting_admin": ["DE", "NL", "BE", "FR", "IT", "ES", "PL", "CN"],
+    "transport_mode": [
+        "post",
+        "express",
+        "air",
+        "sea",
+        "road",
+        "rail",
+        "passenger",
+        "other",
+        "inland_waterway",
+    ],
+    "provenance_country": [
+        "CN",
+        "HK",
+        "TR",
+        "VN",
+        "IN",
+        "AE",
+        "TH",
+        "MY",
+        "SG",
+        "US",
+        "ID",
+        "PK",
+        "MA",
+        "EG",
+        "KR",
+        "TW",
+        "BD",
+        "UA",
+        "RU",
+        "BR",
+    ],
+    "product_category": [
+        "clothing",
+        "shoes",
+        "toys",
+        "personal_accessories",
+        "mobile_phones",
+        "electronics",
+        "body_care",
+        "medicines",
+        "sporting_articles",
+        "labels_packaging",
+        "foodstuffs",
+        "tobacco",
+        "media",
+        "games",
+        "vehicle_parts",
+        "other",
+    ],
+    "ipr_type": [
+        "trademark",
+        "design",
+        "copyright",
+        "patent",
+        "utility_model",
+        "geographical_indication",
+        "plant_variety",
+        "supplementary_protection_certificate",
+        "topography",
+    ],
+}
+
+
+def _zipf(n: int, s: float = 1.1) -> np.ndarray:
+    p = 1.0 / np.arange(1, n + 1) ** s
+    return p / p.sum()
+
+
+def make_data(path: Path, n_lines: int = 10_000_000, seed: int = 0) -> dict[str, Any]:
+    """Write ``n_lines`` seizure lines (canonical columns used by the analysis, plus ``quarter``) to Parquet,
+    and a matching trade table next to it; return sizes."""
+    rng = np.random.default_rng(seed)
+    n_cells = 20_000
+    cell = {d: rng.choice(len(v), n_cells, p=_zipf(len(v))) for d, v in _DIMS.items()}
+    cell["office"] = cell["reporting_admin"] * 3 + rng.choice(3, n_cells, p=[0.6, 0.3, 0.1])
+    offices = [f"{a}{x}" for a in _DIMS["reporting_admin"] for x in ("AAA", "BBB", "CCC")]
+    level = np.exp(rng.normal(0, 1.3, n_cells))
+    season = np.array([0.9, 0.95, 1.0, 1.15])[np.arange(N_QUARTERS) % 4]
+    mean = level[:, None] * season[None, :]
+    mean *= (n_lines / 1.4) / mean.sum()
+    a = 0.05
+    counts = rng.negative_binomial(1 / a, 1 / (1 + a * mean))
+    ci, qi = np.nonzero(counts)
+    reps = counts[ci, qi]
+    case_cell, case_q = np.repeat(ci, reps), np.repeat(qi, reps)
+    n_cases = case_cell.size
+    per_case = 1 + rng.poisson(0.4, n_cases)
+    line_case = np.repeat(np.arange(n_cases), per_case)
+    lc = case_cell[line_case]
+    quarters = [f"{2018 + i // 4}Q{i % 4 + 1}" for i in range(N_QUARTERS)]
+    cn_ports = ["CNSHA", "CNSZX", "CNNGB", "CNTAO"]
+
+    def col(values: list[str], idx: np.ndarray) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), pa.array(values)).cast(
+            pa.string()
+        )
+
+    admin_idx = cell["reporting_admin"][lc]
+    flow = np.where(np.asarray(_DIMS["reporting_admin"])[admin_idx] == "CN", 1, 0)
+    dep = rng.integers(0, len(cn_ports), n_cases)[line_case]
+    table = pa.table(
+        {
+            "quarter": col(quarters, case_q[line_case]),
+            "case_id": pc.cast(pa.array(line_case), pa.string()),
+            "line_no": pa.array(np.ones(line_case.size, dtype=np.int64)),
+            "reporting_admin": col(_DIMS["reporting_admin"], admin_idx),
+            "office": col(offices, cell["office"][lc]),
+            "flow": col(["import", "export"], flow),
+            "transport_mode": col(_DIMS["transport_mode"], cell["transport_mode"][lc]),
+            "provenance_country": col(_DIMS["provenance_country"], cell["provenance_country"][lc]),
+            "departure_port": col(cn_ports, dep),
+            "arrival_port": col(offices, cell["office"][lc]),
+            "product_category": col(_DIMS["product_category"], cell["product_category"][lc]),
+            "hs_code": col(["9503", "6403", "6109", "8517", "4202"], cell["product_category"][lc] % 5),
+            "ipr_type": col(_DIMS["ipr_type"], cell["ipr_type"][lc]),
+            "articles": pa.array(np.maximum(1, rng.lognormal(2, 1.5, line_case.size)).astype(np.int64)),
+            "retail_value_eur": pa.array(rng.lognormal(5, 1.2, line_case.size)),
+        }
+    )
+    pq.write_table(table, path, row_group_size=1_000_000)
+    rows = []
+    for qx in quarters:
+        for k, office in enumerate(offices):
+            admin = _DIMS["reporting_admin"][k // 3]
+            for ch, cat in (("95", "toys"), ("64", "shoes"), ("61", "clothing"), ("85", "electronics")):
+                for prov in _DIMS["provenance_country"][:5]:
+                    rows.append(
+                        (
+                            qx,
+                            admin,
+                            "import",
+                            office,
+                            "sea",
+                            prov,
+                            admin,
+                            ch,
+                            cat,
+                            int(rng.integers(100, 10_000)),
+                            float(rng.uniform(1e5, 1e8)),
+                        )
+                    )
+    trade = pd.DataFrame(
+        rows,
+        columns=[
+            "quarter",
+            "reporting_admin",
+            "flow",
+            "office",
+            "transport_mode",
+            "provenance_country",
+            "destination_country",
+            "hs_chapter",
+            "product_category",
+            "consignments",
+            "value_eur",
+        ],
+    )
+    trade.to_parquet(path.with_name("trade.parquet"), index=False)
+    return {"lines": table.num_rows, "cases": n_cases}
+
+
+def _pandas_trends_and_signals(path: Path) -> float:
+    """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared)."""
+    from iprisk.analysis._common import SIGNAL_DIMENSIONS
+    from iprisk.analysis._segments import _shape
+    from iprisk.analysis.report import TREND_CUTS
+    from iprisk.analysis.signals import report, segment_tests
+    from iprisk.analysis.trends import _trend_table
+
+    t0 = time.perf_counter()
+    # Categoricals: the memory-sane way to hold 10 M rows of codes in pandas; the case key as a group number.
+    df = pq.read_table(path).to_pandas(strings_to_categorical=True)
+    df["key"] = df.groupby(["reporting_admin", "case_id"], observed=True, sort=False).ngroup()
+    for cut in TREND_CUTS:
+        agg = (
+            df.groupby([*cut, "quarter"], observed=True)
+            .agg(
+                cases=("key", "nunique"),
+                articles=("articles", "sum"),
+                retail_value=("retail_value_eur", "sum"),
+            )
+            .reset_index()
+        )
+        for m in ("cases", "articles", "retail_value"):
+            _trend_table(agg, list(cut), m, None, None)
+    dims = list(SIGNAL_DIMENSIONS)
+    base = df[["key", "quarter", *dims]].drop_duplicates()
+    parts = []
+    cs = [c for k in range(1, 4) for c in combinations(dims, k)]
+    for i, combo in enumerate([(), *cs]):
+        g = base.groupby([*combo, "quarter"], observed=True)["key"].nunique().reset_index(name="n")
+        g["combo"] = i
+        parts.append(g)
+    counts = _shape(pd.concat(parts, ignore_index=True), dims, cs)
+    report(segment_tests(counts), metric="cases", fdr=0.05, history=8)
+    return time.perf_counter() - t0
+
+
+def _engine_trends_and_signals(con: Any, path: Path) -> float:
+    from iprisk.analysis.report import TREND_CUTS, TREND_METRICS
+    from iprisk.analysis.signals import signals
+    from iprisk.analysis.trends import trends_for
+
+    t0 = time.perf_counter()
+    t = con.read_parquet(str(path))
+    for cut in TREND_CUTS:
+        trends_for(t, list(cut), TREND_METRICS)
+    signals(t)
+    return time.perf_counter() - t0
+
+
+def _full(con: Any, path: Path, out: Path) -> tuple[float, int]:
+    from iprisk.analysis.report import analyse
+    from iprisk.cli.analyse import write_outputs
+
+    t0 = time.perf_counter()
+    seizures = con.read_parquet(str(path))
+    trade = con.read_parquet(str(path.with_name("trade.parquet")))
+    result = analyse(seizures, trade)
+    out.mkdir(parents=True, exist_ok=True)
+    write_outputs(result, out)
+    return time.perf_counter() - t0, len(result.signals)
+
+
+def run(out: Path) -> list[dict[str, Any]]:
+    import ibis
+
+    n_lines = int(os.environ.get("IPRISK_BENCH_LINES", "10000000"))
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "seizures.parquet"
+        sizes = make_data(path, n_lines)
+        duck = ibis.duckdb.connect(threads=2)
+        full_s, n_signals = _full(duck, path, out / "analysis-duckdb")
+        rows.append(
+            _row(
+                f"iprisk analyse, DuckDB, {sizes['lines']:,} lines x 16 quarters",
+                full_s,
+                target=TARGET_S,
+                ok=full_s < TARGET_S,
+            )
+        )
+        engine_s = _engine_trends_and_signals(duck, path)
+        pandas_s = _pandas_trends_and_signals(path)
+        rows.append(_row("trends + signals, DuckDB (Ibis)", engine_s))
+        rows.append(_row("trends + signals, plain pandas", pandas_s))
+        rows.append(
+            _row(
+                "trends + signals: pandas time / DuckDB time",
+                pandas_s / engine_s,
+                unit="x",
+                baseline=pandas_s,
+                ratio=pandas_s / engine_s,
+            )
+        )
+        try:
+            from iprisk.analysis.engines import spark_backend
+
+            spark = spark_backend(app_name="iprisk-bench")
+        except Exception as exc:  # pyspark or Java missing: say so in the figures
+            rows.append(
+                {
+                    "name": f"iprisk analyse, Spark local[2]: not run ({exc})",
+                    "value": None,
+                    "unit": "s",
+                    "baseline": None,
+                    "ratio": None,
+                    "target": None,
+                    "ok": None,
+                }
+            )
+        else:
+            spark_s, spark_signals = _full(spark, path, out / "analysis-spark")
+            rows.append(
+                _row(
+                    "iprisk analyse, Spark local[2], same data",
+                    spark_s,
+                    baseline=full_s,
+                    ratio=spark_s / full_s,
+                )
+            )
+            rows.append(
+                _row(
+                    "signals found, Spark = DuckDB",
+                    float(spark_signals == n_signals),
+                    unit="bool",
+                    ok=spark_signals == n_signals,
+                )
+            )
+            spark._session.stop()
+    return rows
+
+
+def _row(
+    name: str,
+    value: float,
+    *,
+    unit: str = "s",
+    baseline: float | None = None,
+    ratio: float | None = None,
+    target: float | None = None,
+    ok: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "ok": ok,
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    for r in run(Path(sys.argv[1] if len(sys.argv) > 1 else "bench-out")):
+        print(json.dumps(r))
