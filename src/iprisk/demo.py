@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from iprisk.analysis.report import Analysis, analyse
 from iprisk.demo_targeting import TargetingDemo, run_targeting_demo
 from iprisk.periods import Quarter
+from iprisk.reports import write_analysis
 from iprisk.simulate import SimulationSummary, simulate
 from iprisk.warehouse import SubmitResult, Warehouse, stored_summary
 
@@ -29,6 +31,8 @@ class DemoResult:
     warehouse: Path
     submissions: list[SubmitResult]
     stored: pd.DataFrame
+    analysis: Analysis | None = None
+    analysis_dir: Path | None = None
     targeting: TargetingDemo | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -43,7 +47,8 @@ def run_demo(
     progress: Progress | None = None,
 ) -> DemoResult:
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
-    ``out_dir/warehouse.duckdb``, load the trade statistics, and summarise what was stored; then propose
+    ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
+    analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose
     profiles, fit the score on all but the last year and compare selection strategies on that year."""
     report = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
@@ -64,7 +69,12 @@ def run_demo(
             report("submit", i, len(files))
         wh.load_trade(world.trade_path)
         stored = stored_summary(wh.seizures())
-    result = DemoResult(out, world, warehouse_path, results, stored)
+        report("analysis", 0, 1)
+        analysis = analyse(wh.seizures(), wh.trade())
+    analysis_dir = out / "analysis"
+    write_analysis(analysis, analysis_dir)
+    report("analysis", 1, 1)
+    result = DemoResult(out, world, warehouse_path, results, stored, analysis, analysis_dir)
 
     last, first = Quarter.parse(end), Quarter.parse(start)
     if world.declarations_path and world.declarations_truth_path and last.index() - first.index() >= 4:

@@ -3,12 +3,12 @@ import numpy as np
 from iprisk.evaluation import compare_strategies, strategy_priorities
 
 
-def test_model_plus_profiles_puts_mandatory_hits_first_then_levels_then_score() -> None:
-    score = np.array([0.9, 0.1, 0.5, 0.2])
-    level = np.array([0, 2, 1, 2])
-    mandatory = np.array([False, False, False, True])
+def test_model_plus_profiles_puts_mandatory_hits_first_then_scores_with_levels_breaking_ties() -> None:
+    score = np.array([0.9, 0.1, 0.5, 0.2, 0.5])
+    level = np.array([0, 2, 1, 2, 3])
+    mandatory = np.array([False, False, False, True, False])
     order = np.argsort(-strategy_priorities(score, level, mandatory)["model+profiles"], kind="stable")
-    assert list(order) == [3, 1, 2, 0]
+    assert list(order) == [3, 0, 4, 2, 1]
 
 
 def test_gains_are_ratios_of_precision_at_the_same_k() -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from iprisk.cli import app, out
 from iprisk.demo_targeting import TargetingDemo
+
+TOP_SIGNALS = 10
 
 
 @app.command()
@@ -63,8 +66,30 @@ def demo(
             f"{row.retail_value_eur:,.0f}",
         )
     out.print(table)
+    if result.analysis is not None:
+        _print_signals(result.analysis.signals, result.analysis_dir)
     if result.targeting is not None:
         _print_targeting(result.targeting)
+
+
+def _print_signals(signals: pd.DataFrame, folder: Path | None) -> None:
+    out.print(
+        f"\n[bold]Joint analysis[/]: {len(signals)} signals (emerging risks, drops, new segments) at a 5 % "
+        f"false-discovery rate; tables, charts and summary.md in {folder}"
+    )
+    top = signals.sort_values(["quarter", "rank"], ascending=[False, True]).head(TOP_SIGNALS)
+    table = Table(title=f"Latest top signals (of {len(signals)})")
+    for col in ("quarter", "direction", "score", "q", "explanation"):
+        table.add_column(col, justify="right" if col in ("score", "q") else "left")
+    for r in top.to_dict("records"):
+        table.add_row(
+            str(r["quarter"]),
+            str(r["direction"]),
+            f"{r['score']:.1f}",
+            f"{r['q_value']:.3g}",
+            str(r["explanation"]),
+        )
+    out.print(table)
 
 
 def _print_targeting(t: TargetingDemo) -> None:

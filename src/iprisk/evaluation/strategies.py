@@ -25,7 +25,8 @@ def strategy_priorities(
     - ``profiles``: the highest matching profile's risk level, ties broken at random (a rule-only system
       cannot rank within a level);
     - ``model``: the learned score;
-    - ``model+profiles``: mandatory profile hits first, then profile risk level, then the score.
+    - ``model+profiles``: mandatory profile hits first, then the score, the profile risk level breaking ties
+      (the selection rule of :func:`iprisk.selection.select`).
     """
     rng = np.random.default_rng(seed)
     n = len(score)
@@ -37,8 +38,8 @@ def strategy_priorities(
         "random": rng.random(n),
         "profiles": level + jitter * 0.5,
         "model": score,
-        # score in [0, 1], so one level always outranks any score within a lower level
-        "model+profiles": must * 100.0 + level * 2.0 + score,
+        # score in [0, 1]: a mandatory hit outranks every score; levels (<= 5) only separate equal scores
+        "model+profiles": must * 2.0 + score + level * 1e-9,
     }
 
 

@@ -1,0 +1,166 @@
+"""Segment counts for the signal detector: one engine query for every combination of up to three dims."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from iprisk.analysis._common import SIGNAL_DIMENSIONS, all_quarters, case_key
+
+#: A segment: ``((dimension, value), ...)`` in :data:`SIGNAL_DIMENSIONS` order; ``()`` is the total.
+SegmentKey = tuple[tuple[str, str], ...]
+
+
+def combos(dims: Sequence[str] = SIGNAL_DIMENSIONS, max_depth: int = 3) -> list[tuple[str, ...]]:
+    """Every combination of 1..``max_depth`` dimensions (41 for six dimensions and depth three)."""
+    out: list[tuple[str, ...]] = []
+    for k in range(1, max_depth + 1):
+        out.extend(combinations(dims, k))
+    return out
+
+
+@dataclass
+class ComboCounts:
+    """A segments x quarters count matrix for one combination of dimensions."""
+
+    dims: tuple[str, ...]
+    keys: list[SegmentKey]
+    counts: np.ndarray  # float, shape (segments, quarters)
+
+
+@dataclass
+class SegmentCounts:
+    quarters: list[str]
+    total: np.ndarray  # shape (quarters,)
+    combos: list[ComboCounts]
+
+
+def count_segments(
+    t: ir.Table, metric: str, dims: Sequence[str] = SIGNAL_DIMENSIONS, max_depth: int = 3
+) -> SegmentCounts:
+    """Count ``metric`` (``cases`` or ``lines``) per segment and quarter in ONE engine query (a union of
+    group-bys, one per combination plus the total), then shape it into matrices in Python (rows of the same
+    segment and quarter are added up)."""
+    if metric not in ("cases", "lines"):
+        raise ValueError(f"signals count cases or lines, not {metric!r}")
+    dims = list(dims)
+    cs = combos(dims, max_depth)
+    if metric == "lines":
+        cells = t.group_by([*dims, "quarter"]).aggregate(n=t.count())
+        multi = None
+    else:
+        # A case counts once per segment. Most cases sit in ONE cell (one value of every dimension): those
+        # are counted by summing cell counts, which is exact and cheap. Only cases spread over several cells
+        # (lines in two product categories, say) need a count of distinct cases per segment.
+        base = t.select(key=case_key(t), quarter=t.quarter, **{d: t[d] for d in dims}).distinct()
+        spread = base.group_by("key").aggregate(cells=base.count())
+        base = base.join(spread, "key")
+        single = base.filter(base.cells == 1)
+        cells = single.group_by([*dims, "quarter"]).aggregate(n=single.count())
+        multi = base.filter(base.cells > 1).drop("cells")
+    # Materialised once (temporary tables in DuckDB, cached frames in Spark): every group-by reads them.
+    cells = cells.cache()
+    cached = [cells]
+    if multi is not None:
+        multi = multi.cache()
+        cached.append(multi)
+    parts = []
+    for i, combo in enumerate([(), *cs]):
+        sources = [(cells, "sum")] + ([(multi, "distinct")] if multi is not None else [])
+        for src, how in sources:
+            sub = src
+            for d in combo:
+                sub = sub.filter(sub[d].notnull())
+            n = sub.n.sum() if how == "sum" else sub.key.nunique()
+            agg = sub.group_by([*combo, "quarter"]).aggregate(n=n)
+            agg = agg.mutate(
+                combo=ibis.literal(i, type="int32"),
+                **{d: ibis.null("string") for d in dims if d not in combo},
+            )
+            parts.append(agg.select("combo", *dims, "quarter", n=agg.n.cast("int64")))
+    try:
+        df = ibis.union(*parts, distinct=False).to_pandas()
+    finally:
+        for c in cached:
+            c.release()
+    return _shape(df, dims, cs)
+
+
+def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> SegmentCounts:
+    quarters = all_quarters(df["quarter"].astype(str))
+    qpos = {q: i for i, q in enumerate(quarters)}
+    total = np.zeros(len(quarters))
+    tot = df[df["combo"] == 0]
+    np.add.at(total, [qpos[q] for q in tot["quarter"]], tot["n"].to_numpy(dtype=float))
+    out: list[ComboCounts] = []
+    for i, combo in enumerate(cs, start=1):
+        part = df[df["combo"] == i]
+        if part.empty:
+            out.append(ComboCounts(combo, [], np.zeros((0, len(quarters)))))
+            continue
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(part[list(combo)].astype(str)))
+        mat = np.zeros((len(uniques), len(quarters)))
+        cols = np.fromiter((qpos[q] for q in part["quarter"]), dtype=np.int64, count=len(part))
+        np.add.at(mat, (codes, cols), part["n"].to_numpy(dtype=float))
+        keys: list[SegmentKey] = [tuple(zip(combo, u, strict=True)) for u in uniques]
+        out.append(ComboCounts(combo, keys, mat))
+    return SegmentCounts(quarters, total, out)
+
+
+#: Segments with fewer cases than this over all quarters are not checked for equivalence (cheap, and rare).
+_MIN_EQUIVALENT = 10
+
+#: Which name of the same cases is kept: fewer dimensions first, then by this order.
+PREFERENCE = (
+    "office",
+    "product_category",
+    "provenance_country",
+    "transport_mode",
+    "ipr_type",
+    "reporting_admin",
+)
+
+
+def preference(key: SegmentKey) -> tuple[int, list[int]]:
+    return len(key), sorted(PREFERENCE.index(d) if d in PREFERENCE else 99 for d, _ in key)
+
+
+def compatible(a: SegmentKey, b: SegmentKey) -> bool:
+    da, db = dict(a), dict(b)
+    return all(da[k] == db[k] for k in da.keys() & db.keys())
+
+
+def canonical_names(counts: SegmentCounts) -> dict[SegmentKey, SegmentKey]:
+    """Map each segment to the shortest name of the same cases.
+
+    Two compatible segments with the same count in every quarter are the same cases under two names: ``NL``
+    and ``NLRTM`` when NL has one office, or ``toys / sea / CN`` and ``toys`` when all toys come by sea from
+    CN. The detector tests each set of cases once, under its shortest name, so that nesting between names
+    (needed to find the most specific explanation) is seen.
+    """
+    rows: dict[bytes, list[SegmentKey]] = {}
+    for cc in counts.combos:
+        if not cc.keys:
+            continue
+        big = cc.counts.sum(axis=1) >= _MIN_EQUIVALENT
+        for i in np.flatnonzero(big):
+            rows.setdefault(cc.counts[i].tobytes(), []).append(cc.keys[i])
+    out: dict[SegmentKey, SegmentKey] = {}
+    for keys in rows.values():
+        if len(keys) < 2:
+            continue
+        ordered = sorted(keys, key=preference)
+        heads: list[SegmentKey] = []
+        for k in ordered:
+            head = next((h for h in heads if compatible(h, k)), None)
+            if head is None:
+                heads.append(k)
+            else:
+                out[k] = head
+    return out

@@ -1,0 +1,53 @@
+"""Engines for the analysis: the same Ibis expressions on DuckDB (default) or on PySpark.
+
+PySpark is optional; :func:`spark_backend` raises :class:`iprisk.errors.Unsupported` when it (or Java) is
+missing, so callers can say so in one line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from iprisk.errors import Unsupported
+
+
+def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
+    """An Ibis PySpark backend on a local Spark session (``local[cores]``), small-data settings."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise Unsupported("the Spark engine needs pyspark (install the 'spark' extra)") from exc
+    try:
+        session = (
+            SparkSession.builder.master(f"local[{cores}]")
+            .appName(app_name)
+            .config("spark.sql.shuffle.partitions", str(max(2, cores)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", os.environ.get("IPRISK_SPARK_DRIVER_MEMORY", "2g"))
+            .getOrCreate()
+        )
+    except Exception as exc:  # Java missing or the JVM failed to start
+        raise Unsupported(f"could not start Spark: {exc}") from exc
+    return ibis.pyspark.connect(session)
+
+
+def to_backend(con: Any, name: str, table: ir.Table | pa.Table) -> ir.Table:
+    """Copy a table into another backend, e.g. from the DuckDB warehouse into Spark (a temporary view there).
+
+    Columns of the null type (all empty, no type known) become strings: Spark cannot store them.
+    """
+    data = table.to_pyarrow() if isinstance(table, ir.Table) else table
+    fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in data.schema]
+    data = data.cast(pa.schema(fields))
+    session = getattr(con, "_session", None)
+    if session is None:
+        return con.create_table(name, data, overwrite=True)
+    session.createDataFrame(data).createOrReplaceTempView(name)
+    return con.table(name)

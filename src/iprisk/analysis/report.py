@@ -1,0 +1,262 @@
+"""The whole joint analysis in one call, and its summary for the experts' meeting (markdown with charts).
+
+:func:`analyse` computes every table; :func:`summary_markdown` writes the findings in plain words. Writing
+files is the caller's business (the ``iprisk analyse`` command).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from iprisk.analysis._common import aggregate, filter_quarters, prepare
+from iprisk.analysis.concentration import concentration
+from iprisk.analysis.displacement import displacement
+from iprisk.analysis.mirror import mirror
+from iprisk.analysis.propensity import propensity
+from iprisk.analysis.signals import signals
+from iprisk.analysis.trends import trends_for
+from iprisk.periods import Quarter
+
+#: Cuts written to ``trends.parquet`` (one block per cut; the cut's dimensions are filled, the others empty).
+TREND_CUTS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("reporting_admin",),
+    ("transport_mode",),
+    ("provenance_country",),
+    ("product_category",),
+    ("ipr_type",),
+    ("flow",),
+)
+TREND_METRICS = ("cases", "articles", "retail_value")
+
+
+@dataclass
+class Analysis:
+    """Every table of the joint analysis."""
+
+    start: str
+    end: str
+    totals: dict[str, float]
+    trends: pd.DataFrame
+    signals: pd.DataFrame
+    concentration: pd.DataFrame
+    lanes: pd.DataFrame
+    mirror: pd.DataFrame
+    propensity: pd.DataFrame
+    displacement: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse(
+    seizures: ir.Table,
+    trade: ir.Table | None = None,
+    *,
+    start: str | Quarter | None = None,
+    end: str | Quarter | None = None,
+    fdr: float = 0.05,
+) -> Analysis:
+    """Run trends, signals, concentration (offices and lanes), mirror, propensity and displacement.
+
+    Signals read up to eight quarters before ``start`` as history; everything else covers ``start..end``.
+    Without ``trade``, incidence and propensity are left empty (noted in ``notes``).
+    """
+    prepared = prepare(seizures)
+    try:
+        return _analyse(prepared, trade, start=start, end=end, fdr=fdr)
+    finally:
+        prepared.release()
+
+
+def _analyse(
+    seizures: ir.Table,
+    trade: ir.Table | None,
+    *,
+    start: str | Quarter | None,
+    end: str | Quarter | None,
+    fdr: float,
+) -> Analysis:
+    t = filter_quarters(seizures, start, end)
+    span = t.aggregate(lo=t.quarter.min(), hi=t.quarter.max()).to_pandas().iloc[0]
+    if span["lo"] is None or (isinstance(span["lo"], float) and np.isnan(span["lo"])):
+        raise ValueError("no seizures in the selected quarters")
+    lo, hi = str(span["lo"]), str(span["hi"])
+    tot = aggregate(t, [], ["cases", "lines", "articles", "retail_value"]).iloc[0].to_dict()
+    blocks = []
+    for cut in TREND_CUTS:
+        blocks.append(trends_for(t, list(cut), TREND_METRICS))
+    trend_table = pd.concat(blocks, ignore_index=True)
+    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
+    for d in dims:
+        trend_table[d] = trend_table[d].fillna("") if d in trend_table else ""
+    lead = ["quarter", *dims]
+    trend_table = trend_table[lead + [c for c in trend_table.columns if c not in lead]]
+    notes: list[str] = []
+    if trade is None:
+        notes.append(
+            "No trade table in the warehouse: incidence per traffic and propensity factors are empty."
+        )
+        prop = pd.DataFrame()
+    else:
+        prop = pd.concat(
+            [
+                propensity(t, trade, by="hs_chapter").assign(index="GTRIC-p"),
+                propensity(t, trade, by="provenance_country").assign(index="GTRIC-e"),
+            ],
+            ignore_index=True,
+        )
+    sig = signals(seizures, start=start, end=hi, fdr=fdr)
+    return Analysis(
+        start=lo,
+        end=hi,
+        totals={str(k): float(v) for k, v in tot.items()},
+        trends=trend_table,
+        signals=sig,
+        concentration=concentration(t, "office", trade=trade),
+        lanes=concentration(t, "lane"),
+        mirror=mirror(t),
+        propensity=prop,
+        displacement=displacement(t, end=hi),
+        notes=notes,
+    )
+
+
+def _fmt(x: float) -> str:
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.1f} M"
+    return f"{x:,.0f}"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or np.isnan(x) else f"{x:+.0f} %"
+
+
+def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
+    """The main findings in plain words, with the charts (``{title: file name}``) where they belong."""
+    charts = charts or {}
+    lines = [f"# Joint analysis of IPR detentions, {a.start} to {a.end}", ""]
+    t = a.totals
+    lines += [
+        f"{_fmt(t['cases'])} cases ({_fmt(t['lines'])} product lines), {_fmt(t['articles'])} articles, "
+        f"retail value EUR {_fmt(t['retail_value'])}.",
+        "",
+        "## Trends",
+        "",
+    ]
+    total = a.trends[(a.trends["metric"] == "cases") & _only(a.trends, [])]
+    if not total.empty:
+        last = total.iloc[-1]
+        lines.append(
+            f"In {last['quarter']}, {_fmt(last['value'])} cases: {_pct(last['change_prev_pct'])} on the "
+            f"previous quarter, {_pct(last['change_yoy_pct'])} on the same quarter a year before."
+        )
+    cat = a.trends[(a.trends["metric"] == "cases") & _only(a.trends, ["product_category"])]
+    if not cat.empty:
+        last_q = cat["quarter"].max()
+        cur = cat[(cat["quarter"] == last_q) & (cat["change_yoy"] > 0)]
+        if not cur.empty:
+            up = cur.sort_values("change_yoy", ascending=False).head(3)
+            items = ", ".join(f"{r.product_category} ({r.change_yoy:+.0f} cases)" for r in up.itertuples())
+            lines.append(f"Largest rises on a year before, by product: {items}.")
+    for title in ("Cases per quarter by transport mode", "Cases per quarter, main product categories"):
+        if title in charts:
+            lines += ["", f"![{title}]({charts[title]})"]
+    lines += ["", "## Emerging risks", ""]
+    if a.signals.empty:
+        lines.append("No segment departed significantly from its history.")
+    else:
+        cur = a.signals[a.signals["quarter"] == a.end]
+        counts = cur["direction"].value_counts()
+        lines.append(
+            f"{len(a.signals)} signals over the period (false-discovery rate controlled per quarter); "
+            f"in {a.end}: " + ", ".join(f"{int(counts.get(d, 0))} {d}" for d in ("up", "down", "new")) + "."
+        )
+        if cur.empty:
+            cur = a.signals.sort_values("score", ascending=False)
+            lines += ["", "The most surprising of the period:"]
+        else:
+            lines += ["", f"The most important in {a.end}:"]
+        lines.append("")
+        lines += [f"{i}. {r.quarter}: {r.explanation}" for i, r in enumerate(cur.head(8).itertuples(), 1)]
+    if "Top signals, last quarter" in charts:
+        lines += ["", f"![Top signals]({charts['Top signals, last quarter']})"]
+    lines += ["", "## Where detentions concentrate", ""]
+    c = a.concentration
+    if not c.empty:
+        top = c.head(5)
+        n80 = int((c["cumulative_share"] < 0.8).sum() + 1)
+        lines.append(
+            f"{len(c)} offices detained; the top 5 ({', '.join(top['office'])}) hold "
+            f"{100 * top['share'].sum():.0f} % of the cases, {n80} offices hold 80 %; Herfindahl index "
+            f"{c['hhi'].iloc[0]:.3f}."
+        )
+        inc = c.dropna(subset=["cases_per_1000_consignments"])
+        if not inc.empty:
+            best = inc.sort_values("cases_per_1000_consignments", ascending=False).head(3)
+            lines.append(
+                "Highest incidence per 1,000 consignments: "
+                + ", ".join(f"{r.office} ({r.cases_per_1000_consignments:.2f})" for r in best.itertuples())
+                + "."
+            )
+    if not a.lanes.empty:
+        top = a.lanes.head(3)
+        lines.append(
+            "Busiest lanes: " + ", ".join(f"{r.lane} ({r.cases} cases)" for r in top.itertuples()) + "."
+        )
+    if "Offices: Pareto of cases" in charts:
+        lines += ["", f"![Offices]({charts['Offices: Pareto of cases']})"]
+    lines += ["", "## Mirror: export and import detentions", ""]
+    m = a.mirror
+    if m.empty:
+        lines.append("No export detentions by China and import detentions from China on common lanes.")
+    else:
+        e, i = m["export_cases"].sum(), m["import_cases"].sum()
+        only = m[m["detected"] == "import only"]
+        lines.append(
+            f"Of {e + i:,} cases on lanes from China, {100 * e / max(e + i, 1):.0f} % were detained at "
+            f"export and {100 * i / max(e + i, 1):.0f} % at import; {len(only)} lane-product pairs were "
+            "caught only at import (passed export controls)."
+        )
+        if not only.empty:
+            lines.append(
+                "Largest: "
+                + ", ".join(
+                    f"{r.lane} {r.product_category} ({r.import_cases})" for r in only.head(3).itertuples()
+                )
+                + "."
+            )
+    lines += ["", "## Propensity (GTRIC-style factors)", ""]
+    if a.propensity.empty:
+        lines.append("Not computed: no trade statistics in the warehouse.")
+    else:
+        for idx, label in (("GTRIC-p", "HS chapters"), ("GTRIC-e", "provenance economies")):
+            part = a.propensity[a.propensity["index"] == idx].dropna(subset=["factor"]).head(3)
+            if not part.empty:
+                key = "hs_chapter" if idx == "GTRIC-p" else "provenance_country"
+                items = ", ".join(f"{getattr(r, key)} ({r.factor:.1f})" for r in part.itertuples())
+                lines.append(f"Most over-represented {label} (seizure share / trade share): {items}.")
+    lines += ["", "## Displacement", ""]
+    if a.displacement.empty:
+        lines.append("No route fell while a neighbouring route for the same goods rose.")
+    else:
+        for r in a.displacement.head(3).itertuples():
+            lines.append(
+                f"- {r.product_category} from {r.provenance_country}: "
+                f"{r.from_office} ({r.from_transport_mode}) fell {r.from_before} -> {r.from_recent} while "
+                f"{r.to_office} ({r.to_transport_mode}) rose {r.to_before} -> {r.to_recent}."
+            )
+    if a.notes:
+        lines += ["", "## Notes", "", *[f"- {n}" for n in a.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def _only(df: pd.DataFrame, cut: list[str]) -> pd.Series:
+    """Rows of the trends table that belong to the cut ``cut`` (its dimensions set, the others empty)."""
+    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
+    mask = pd.Series(True, index=df.index)
+    for d in dims:
+        mask &= (df[d] != "") if d in cut else (df[d] == "")
+    return mask

@@ -1,0 +1,86 @@
+"""``iprisk analyse``: the joint analysis of the warehouse, written to a folder for the experts' meeting."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from iprisk.cli import app, err, out
+from iprisk.periods import Quarter
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _quarter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(Quarter.parse(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command("analyse")
+def analyse_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the results to (created).")],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="First quarter, YYYYQn (default: the first with data).", callback=_quarter
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Last quarter, YYYYQn (default: the last with data).", callback=_quarter),
+    ] = None,
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
+            show_default=False,
+        ),
+    ] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="Engine that runs the queries.")] = Engine.duckdb,
+    fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate of the signals.")] = 0.05,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render the PNG charts.")] = True,
+) -> None:
+    """Trends, signals, concentration, lanes, mirror and propensity, with charts and summary.md.
+
+    Writes signals.csv, trends.parquet, concentration.csv, lanes.csv, mirror.csv, propensity.csv,
+    displacement.csv, the charts (PNG) and summary.md to --out.
+    """
+    from iprisk.analysis.report import analyse
+    from iprisk.warehouse import Warehouse
+
+    t0 = time.perf_counter()
+    with Warehouse.open(warehouse) as wh:
+        seizures, trade = wh.seizures(), wh.trade()
+        if engine is Engine.spark:
+            from iprisk.analysis.engines import spark_backend, to_backend
+
+            con = spark_backend()
+            seizures = to_backend(con, "seizures", seizures)
+            trade = to_backend(con, "trade", trade)
+        if int(trade.count().to_pyarrow().as_py()) == 0:
+            trade = None
+        result = analyse(seizures, trade, start=start, end=end, fdr=fdr)
+    from iprisk.reports import write_analysis
+
+    written = write_analysis(
+        result, out_dir, charts=charts, warn=lambda m: err.print(f"warning: {m}", markup=False)
+    )
+    out.print(
+        f"analysed {result.start}..{result.end} on {engine.value}: {int(result.totals['cases']):,} cases, "
+        f"{len(result.signals)} signals; wrote {len(written)} files to {out_dir} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+

@@ -1,0 +1,57 @@
+"""``iprisk analyse`` end to end on a small warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from iprisk.analysis import SIGNAL_COLUMNS
+from iprisk.cli import main
+from iprisk.warehouse import Warehouse
+from tests.analysis.worlds import fill_warehouse, make_world
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wh") / "wh.duckdb"
+    with Warehouse.open(path) as wh:
+        fill_warehouse(wh, make_world(5, n_cells=200))
+    return path
+
+
+def test_analyse_writes_every_output(warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as done:
+        main(["analyse", "--warehouse", str(warehouse), "--out", str(out), "--from", "2019Q1"])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+    for name in (
+        "signals.csv",
+        "trends.parquet",
+        "concentration.csv",
+        "lanes.csv",
+        "mirror.csv",
+        "propensity.csv",
+        "displacement.csv",
+        "summary.md",
+    ):
+        assert (out / name).is_file(), name
+    signals = pd.read_csv(out / "signals.csv", keep_default_na=False)
+    assert list(signals.columns) == list(SIGNAL_COLUMNS)
+    trends = pd.read_parquet(out / "trends.parquet")
+    assert trends["quarter"].min() == "2019Q1"
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert "trend_transport_mode.png" in pngs
+    assert (out / pngs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# Joint analysis of IPR detentions, 2019Q1 to 2021Q4")
+    assert "](trend_transport_mode.png)" in summary
+    assert "## Emerging risks" in summary and "## Mirror" in summary
+
+
+def test_analyse_rejects_a_bad_quarter(warehouse: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["analyse", "--warehouse", str(warehouse), "--out", str(tmp_path), "--from", "2019-13"])
+    assert done.value.code != 0
