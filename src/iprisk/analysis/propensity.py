@@ -27,6 +27,7 @@ def propensity(
     flow: str = "import",
     start: str | Quarter | None = None,
     end: str | Quarter | None = None,
+    min_seizures: int = 1,
 ) -> pd.DataFrame:
     """Propensity factors (GTRIC-p for products, GTRIC-e for provenance economies).
 
@@ -43,6 +44,10 @@ def propensity(
         Flow of both seizures and trade (``import`` for the GTRIC definition).
     start, end : str or Quarter, optional
         Quarters to include (inclusive).
+    min_seizures : int
+        Items with fewer seizures get no factor (NaN, listed last): one reporter's single case of a rare
+        provenance would otherwise weigh as a share of that reporter's few seizures and give factors in
+        the hundreds.
 
     Returns
     -------
@@ -91,7 +96,8 @@ def propensity(
     share["trade_share"] = share["trade_value_eur"] / total if total > 0 else np.nan
     out = out.merge(share, on=by, how="left")
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["factor"] = np.where(out["trade_share"] > 0, out["seizure_share"] / out["trade_share"], np.nan)
+        enough = (out["trade_share"] > 0) & (out["seizures"] >= min_seizures)
+        out["factor"] = np.where(enough, out["seizure_share"] / out["trade_share"], np.nan)
     out = out.sort_values(["factor", by], ascending=[False, True], na_position="last", kind="stable")
     cols = [by, "seizures", "seizure_share", "trade_value_eur", "trade_share", "factor", "reporters"]
     return out[cols].reset_index(drop=True)

@@ -34,6 +34,10 @@ TREND_CUTS: tuple[tuple[str, ...], ...] = (
 TREND_METRICS = ("cases", "articles", "retail_value")
 
 
+#: The summary's propensity factors need this many seizures of an item; fewer give noise, not risk.
+MIN_PROPENSITY_SEIZURES = 10
+
+
 @dataclass
 class Analysis:
     """Every table of the joint analysis."""
@@ -103,8 +107,12 @@ def _analyse(
     else:
         prop = pd.concat(
             [
-                propensity(t, trade, by="hs_chapter").assign(index="GTRIC-p"),
-                propensity(t, trade, by="provenance_country").assign(index="GTRIC-e"),
+                propensity(t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
+                    index="GTRIC-p"
+                ),
+                propensity(t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
+                    index="GTRIC-e"
+                ),
             ],
             ignore_index=True,
         )
@@ -216,8 +224,9 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
         e, i = m["export_cases"].sum(), m["import_cases"].sum()
         only = m[m["detected"] == "import only"]
         lines.append(
-            f"Of {e + i:,} cases on lanes from China, {100 * e / max(e + i, 1):.0f} % were detained at "
-            f"export and {100 * i / max(e + i, 1):.0f} % at import; {len(only)} lane-product pairs were "
+            f"Of {e + i:,} detentions (case x product) on lanes from China, "
+            f"{100 * e / max(e + i, 1):.0f} % were detained at export and "
+            f"{100 * i / max(e + i, 1):.0f} % at import; {len(only)} lane-product pairs were "
             "caught only at import (passed export controls)."
         )
         if not only.empty:

@@ -178,9 +178,9 @@ def _tests_and_names(
         depth_id = np.concatenate([np.full(len(cc.keys), len(cc.dims)) for cc in live])
         alpha = pooled_dispersion(level, hist, np.concatenate([x[1] for x in fits]), [combo_id, depth_id])
         y = np.concatenate([cc.counts[:, j] for cc in live])
-        # "new": nothing before the previous quarter; the previous quarter (if it saw the segment at all) stayed
-        # below `min_new`, and the two quarters together now reach it. A new modus operandi often starts
-        # with one or two cases, so a rule that needs `min_new` in the very first quarter would miss it.
+        # "new": nothing before the previous quarter; the previous quarter (if it saw the segment at all)
+        # stayed below `min_new`, and the two quarters together now reach it. A new modus operandi often
+        # starts with one or two cases, so a rule that needs `min_new` in the very first quarter misses it.
         old = np.concatenate([cc.counts[:, j - history : j - 1].sum(axis=1) > 0 for cc in live])
         prev = np.concatenate([cc.counts[:, j - 1] for cc in live])
         keys = [alias.get(k, k) for cc in live for k in cc.keys]
@@ -201,8 +201,8 @@ def _tests_and_names(
             elif direction == "down":
                 exp, p = mu[idx], nb_lower(y[idx], mu[idx], a_eff[idx])
             else:
-                # Nothing in `history` quarters: take one case per history as the rate (conservative), and test
-                # the two quarters since the segment appeared against two quarters of that rate.
+                # Nothing in `history` quarters: take one case per history as the rate (conservative), and
+                # test the two quarters since the segment appeared against two quarters of that rate.
                 exp = np.full(idx.size, 1.0 / history)
                 disp = np.zeros(idx.size)
                 p = nb_upper(y[idx] + prev[idx], 2 * exp, disp)
