@@ -12,6 +12,7 @@ from iprisk.formats.readers import EXTENSIONS, RawTable, read_raw
 from iprisk.formats.rules import RULES, Rule
 from iprisk.formats.schema import DECLARATIONS, FORMATS, SEIZURES, UNKNOWN_COUNTRY, Column, Schema
 from iprisk.formats.seizures import SeizureBatch, content_hash, read_seizures, validate_seizures
+from iprisk.formats.trade import TRADE_SCHEMA
 from iprisk.formats.writers import problems_to_csv, write_table
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "FORMATS",
     "RULES",
     "SEIZURES",
+    "TRADE_SCHEMA",
     "UNKNOWN_COUNTRY",
     "Column",
     "ColumnMapping",

@@ -10,24 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from iprisk.formats.trade import TRADE_SCHEMA
 from iprisk.simulate.latent import VALUE_NOISE_SIGMA, World
 from iprisk.simulate.world import CATALOGUE, MASS_MEDIAN, PRODUCTS
-
-TRADE_SCHEMA = pa.schema(
-    [
-        ("quarter", pa.string()),
-        ("reporting_admin", pa.string()),
-        ("flow", pa.string()),
-        ("office", pa.string()),
-        ("transport_mode", pa.string()),
-        ("provenance_country", pa.string()),
-        ("destination_country", pa.string()),
-        ("hs_chapter", pa.string()),
-        ("product_category", pa.string()),
-        ("consignments", pa.int64()),
-        ("value_eur", pa.float64()),
-    ]
-)
 
 _KEYS = [
     "quarter",

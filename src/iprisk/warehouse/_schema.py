@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from iprisk.errors import WarehouseError
+from iprisk.formats.trade import TRADE_SCHEMA
 
 #: Bumped when a change needs a migration step (in :func:`ensure_schema`); stored in ``iprisk_meta``.
 SCHEMA_VERSION = 1
@@ -42,22 +43,6 @@ SUBMISSIONS_SCHEMA = pa.schema(
         ("submitted_at", pa.timestamp("us", tz="UTC")),
         ("superseded_at", pa.timestamp("us", tz="UTC")),
         ("source", pa.string()),
-    ]
-)
-
-TRADE_SCHEMA = pa.schema(
-    [
-        ("quarter", pa.string()),
-        ("reporting_admin", pa.string()),
-        ("flow", pa.string()),
-        ("office", pa.string()),
-        ("transport_mode", pa.string()),
-        ("provenance_country", pa.string()),
-        ("destination_country", pa.string()),
-        ("hs_chapter", pa.string()),
-        ("product_category", pa.string()),
-        ("consignments", pa.int64()),
-        ("value_eur", pa.float64()),
     ]
 )
 
