@@ -198,7 +198,9 @@ def run(out: Path, data: Path | None = None, throughput_rows: int = THROUGHPUT_R
         )
         rows.append(
             _row(
-                f"scoring throughput ({len(big):,} rows, features + model)", len(big) / t_score, unit="rows/s"
+                f"scoring throughput ({len(big):,} rows from pandas, features + model, one thread)",
+                len(big) / t_score,
+                unit="rows/s",
             )
         )
     pd.DataFrame(rows).to_csv(out / "kcs-figures.csv", index=False)

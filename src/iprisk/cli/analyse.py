@@ -83,4 +83,3 @@ def analyse_command(
         f"{len(result.signals)} signals; wrote {len(written)} files to {out_dir} "
         f"in {time.perf_counter() - t0:.1f} s"
     )
-

@@ -152,38 +152,43 @@ def score_cmd(
     ] = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
+    import pyarrow as pa
+
     from iprisk.evaluation.metrics import ranks, selected_count
+    from iprisk.formats import read_declarations
+    from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
     from iprisk.targeting.scorer import LightGBMScorer, format_reasons
 
     scorer = LightGBMScorer.load(model)
     scorer.value_aware = value_aware or scorer.value_aware
-    frame = _read(declarations, mapping)
-    with _step(f"scoring {len(frame):,} rows"):
-        probability = scorer.score(frame)
-        priority = scorer.priority(frame, probability)
-        rank = ranks(priority)
+    with _step(f"reading {declarations}"):
+        table = read_declarations(declarations, mapping=mapping)
+    chosen = None
+    if profiles is not None:
+        from iprisk.profiles import load_profiles
+
+        chosen = load_profiles(profiles)
+    # streamed in chunks (features, profiles, model); ranks are taken over the whole file afterwards
+    with _step(f"scoring {table.num_rows:,} rows"):
+        batches = table.to_batches(max_chunksize=CHUNK_ROWS)
+        scored = pa.Table.from_batches(list(score_batches(scorer, batches, chosen)), schema=OUTPUT_SCHEMA)
+        probability = scored.column("score").to_numpy()
+        rank = ranks(scored.column("priority").to_numpy())
     explained = np.empty(0, dtype="int64")
-    if reasons_for > 0 and len(frame):
-        explained = np.flatnonzero(rank <= selected_count(len(frame), reasons_for))
-    reasons = [""] * len(frame)
+    if reasons_for > 0 and table.num_rows:
+        explained = np.flatnonzero(rank <= selected_count(table.num_rows, reasons_for))
+    reasons = [""] * table.num_rows
     if top > 0 and len(explained):
         with _step(f"explaining {len(explained):,} rows"):
-            for i, r in zip(explained, scorer.explain(frame.iloc[explained], top=top), strict=True):
+            for i, r in zip(explained, scorer.explain(table.take(explained), top=top), strict=True):
                 reasons[i] = format_reasons(r)
-    matched: pd.Series | str = ""
-    if profiles is not None:
-        from iprisk.profiles import evaluate, load_profiles
-
-        with _step(f"matching profiles of {profiles}"):
-            flagged = evaluate(frame, load_profiles(profiles)).column("matched_profiles").to_pylist()
-        matched = pd.Series([";".join(ids or []) for ids in flagged], index=frame.index)
     result = pd.DataFrame(
         {
-            "declaration_id": frame["declaration_id"].astype(str),
-            "item_no": frame["item_no"] if "item_no" in frame.columns else 1,
+            "declaration_id": scored.column("declaration_id").to_pandas().astype(str),
+            "item_no": scored.column("item_no").to_numpy(),
             "score": probability,
             "rank": rank,
-            "matched_profiles": matched,  # profile ids separated by ';' (with --profiles)
+            "matched_profiles": scored.column("matched_profiles").to_pandas(),  # ids separated by ';'
             "top_reasons": reasons,
         }
     )

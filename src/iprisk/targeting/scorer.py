@@ -21,8 +21,10 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from iprisk.errors import InvalidInput, NotFitted, NotFound, Problem
+from iprisk.targeting.columnar import numeric
 from iprisk.targeting.features import FeatureBuilder
 from iprisk.targeting.inputs import as_frame, check_labels, label_values
 
@@ -185,10 +187,16 @@ class LightGBMScorer:
         self._check()
         return self.builder_.transform(declarations, labels)
 
-    def score(self, declarations: Any) -> np.ndarray:
-        """Probability of infringement per row, in [0, 1]."""
-        X = self.features_of(declarations)
-        return np.asarray(self.booster_.predict(X), dtype="float64")
+    def score(self, declarations: Any, *, threads: int | None = None) -> np.ndarray:
+        """Probability of infringement per row, in [0, 1].
+
+        Features come from the compiled columnar transform (a pyarrow Table is used as is, without a pandas
+        copy); ``threads`` sets LightGBM's prediction threads (default ``num_threads``), which changes
+        speed only, never the scores.
+        """
+        self._check()
+        X = self.builder_.matrix(declarations)
+        return np.asarray(self.booster_.predict(X, num_threads=threads or self.num_threads), dtype="float64")
 
     def priority(self, declarations: Any, probability: np.ndarray | None = None) -> np.ndarray:
         """What to rank by: the probability, or with ``value_aware`` the expected detained value p x value.
@@ -198,7 +206,10 @@ class LightGBMScorer:
         p = self.score(declarations) if probability is None else np.asarray(probability, dtype="float64")
         if not self.value_aware:
             return p
-        value = pd.to_numeric(as_frame(declarations)["value"], errors="coerce").to_numpy(dtype="float64")
+        if isinstance(declarations, pa.Table | pa.RecordBatch):
+            value = numeric(declarations.column("value"))
+        else:
+            value = numeric(as_frame(declarations)["value"])
         return p * np.nan_to_num(value, nan=0.0)
 
     def explain(self, declarations: Any, top: int = 3) -> list[list[tuple[str, float]]]:
@@ -258,9 +269,33 @@ class LightGBMScorer:
         meta = json.loads((src / META_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != "iprisk-targeting-model":
             raise NotFound("targeting model", f"{src / META_FILE} is not an iprisk targeting model")
-        scorer = cls(**meta["params"])
-        scorer.booster_ = lgb.Booster(model_file=str(src / MODEL_FILE))
         state = json.loads((src / FEATURES_FILE).read_text(encoding="utf-8"))
+        return cls.from_parts(meta, (src / MODEL_FILE).read_text(encoding="utf-8"), state)
+
+    def to_parts(self) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """The saved form in memory: ``meta.json`` content, LightGBM text model, feature-builder state.
+
+        Plain data (no pickle of live objects): what :mod:`iprisk.targeting.spark` ships to executors.
+        """
+        self._check()
+        meta = {
+            "format": "iprisk-targeting-model",
+            "format_version": FORMAT_VERSION,
+            "params": self.get_params(),
+            "best_iteration": self.best_iteration_,
+            "feature_names": self.feature_names_,
+            "training_period": self.training_period_,
+            "training_rows": self.training_rows_,
+            "training_rate": self.training_rate_,
+            "training_fingerprint": self.fingerprint_,
+        }
+        return meta, self.booster_.model_to_string(), self.builder_.to_state()
+
+    @classmethod
+    def from_parts(cls, meta: dict[str, Any], model: str, state: dict[str, Any]) -> LightGBMScorer:
+        """A scorer from :meth:`to_parts` (or the three files of :meth:`save`)."""
+        scorer = cls(**meta["params"])
+        scorer.booster_ = lgb.Booster(model_str=model)
         scorer.builder_ = FeatureBuilder.from_state(state)
         scorer.best_iteration_ = int(meta["best_iteration"])
         scorer.feature_names_ = list(meta["feature_names"])

@@ -1,0 +1,71 @@
+"""Scoring on PySpark (mapInArrow, local[2]) gives exactly the scores of the DuckDB/pandas path."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from iprisk.profiles import Profile
+from iprisk.targeting.batch import score_batches
+from iprisk.targeting.scorer import LightGBMScorer
+from tests.targeting.synthetic import declarations
+
+pytestmark = [
+    pytest.mark.spark,
+    # py4j and the Python workers' sockets are left to the garbage collector
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    from iprisk.targeting.spark import local_session
+
+    session = local_session(
+        2, "iprisk-targeting-parity", **{"spark.sql.execution.arrow.maxRecordsPerBatch": "500"}
+    )
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def test_spark_scores_equal_local_scores(spark: Any) -> None:
+    from iprisk.targeting.spark import score_spark
+
+    scorer = LightGBMScorer(n_estimators=40).fit(declarations(1500, seed=11), "infringement")
+    new = declarations(2000, seed=12, start="2020-08-01")
+    new.loc[::9, "trader_id"] = "UNSEEN"
+    profiles = [
+        Profile.model_validate(
+            {
+                "id": "CHEAP",
+                "status": "active",
+                "title": "cheap goods",
+                "owner": "DE",
+                "criteria": {"value_per_kg": {"max": 5}},
+                "risk_level": 2,
+                "valid_from": "2020-01-01",
+            }
+        )
+    ]
+    local = pa.Table.from_batches(list(score_batches(scorer, [pa.Table.from_pandas(new)], profiles)))
+    frame = spark.createDataFrame(new).repartition(3)  # batches cut differently from the local run
+    remote = score_spark(scorer, frame, profiles).toPandas().set_index("declaration_id")
+    remote = remote.loc[local.column("declaration_id").to_pylist()]
+    assert len(remote) == local.num_rows == 2000
+    np.testing.assert_array_equal(remote["score"].to_numpy(), local.column("score").to_numpy())
+    np.testing.assert_array_equal(remote["priority"].to_numpy(), local.column("priority").to_numpy())
+    assert remote["matched_profiles"].tolist() == local.column("matched_profiles").to_pylist()
+    assert "CHEAP" in set(remote["matched_profiles"])
