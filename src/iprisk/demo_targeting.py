@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from iprisk.evaluation import compare_strategies, strategy_priorities
+from iprisk.evaluation import compare_strategies, profile_metrics, strategy_priorities
 from iprisk.profiles import Profile, evaluate, mine_profiles
 from iprisk.targeting.scorer import LightGBMScorer
 
@@ -28,6 +28,8 @@ class TargetingDemo:
     test_rows: int
     test_hit_rate: float
     profiles: list[Profile]
+    #: each proposed profile on the later period: matched, coverage, hits, hit rate, recall, lift
+    profile_table: pd.DataFrame
     comparison: pd.DataFrame
 
 
@@ -61,4 +63,7 @@ def run_targeting_demo(
     )
     labels = test[LABEL].to_numpy()
     comparison = compare_strategies(labels, priorities, at=at, values=test["value"].to_numpy())
-    return TargetingDemo(train_until, len(train), len(test), float(np.mean(labels)), profiles, comparison)
+    per_profile = profile_metrics(matches["matched_profiles"], labels)
+    return TargetingDemo(
+        train_until, len(train), len(test), float(np.mean(labels)), profiles, per_profile, comparison
+    )

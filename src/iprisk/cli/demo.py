@@ -98,8 +98,20 @@ def _print_targeting(t: TargetingDemo) -> None:
         f"{t.train_until} ({t.train_rows:,} rows); measured on the {t.test_rows:,} later ones against the "
         f"simulator's ground truth (hit rate {t.test_hit_rate:.2%})."
     )
-    for p in t.profiles[:5]:
-        out.print(f"  {p.id}: {p.title}")
+    titles = {p.id: p.title for p in t.profiles}
+    profiles = Table(title="Proposed profiles on the later period")
+    for col in ("profile", "criteria", "matched", "coverage", "hit rate", "lift"):
+        profiles.add_column(col, justify="left" if col in ("profile", "criteria") else "right")
+    for r in t.profile_table.to_dict("records"):
+        profiles.add_row(
+            str(r["profile_id"]),
+            titles.get(str(r["profile_id"]), "").removeprefix("Mined: "),
+            f"{int(r['matched']):,}",
+            f"{r['coverage']:.2%}",
+            f"{r['hit_rate']:.2%}",
+            f"{r['lift']:.1f}",
+        )
+    out.print(profiles)
     table = Table(title="Selection strategies on the last year: precision@k (oracle) and gain")
     for col in (
         "strategy",

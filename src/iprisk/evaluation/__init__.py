@@ -17,10 +17,12 @@ from iprisk.evaluation.metrics import (
     selected_count,
     value_recall_at,
 )
+from iprisk.evaluation.profiles import PROFILE_METRIC_COLUMNS, profile_metrics
 from iprisk.evaluation.strategies import compare_strategies, strategy_priorities
 
 __all__ = [
     "METRIC_COLUMNS",
+    "PROFILE_METRIC_COLUMNS",
     "at_k",
     "auc",
     "by_group",
@@ -28,6 +30,7 @@ __all__ = [
     "lift_at",
     "metrics_table",
     "precision_at",
+    "profile_metrics",
     "quarters_of",
     "ranking",
     "ranks",
