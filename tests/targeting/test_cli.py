@@ -222,3 +222,36 @@ def test_repeated_declarations_flag(tmp_path: Path, run) -> None:
     )
     assert code == 0, err
     assert "300 labelled rows" in out
+
+
+def test_fit_with_profiles_saves_them_as_features(tmp_path: Path, run) -> None:
+    data = tmp_path / "d.csv"
+    frame = declarations(300, seed=9)
+    frame.to_csv(data, index=False)
+    profiles = tmp_path / "p.yaml"
+    profiles.write_text(
+        "format: iprisk-profiles\nprofiles:\n"
+        "  - {id: SHOES, title: shoes, owner: DE, criteria: {hs_prefixes: ['6403']}, risk_level: 2,"
+        " valid_from: 2019-01-01, status: draft}\n",
+        encoding="utf-8",
+    )
+    model = tmp_path / "m"
+    code, out, err = run(
+        "targeting", "fit", "--declarations", data, "--model", model, "--trees", "5", "--profiles", profiles
+    )
+    assert code == 0, err
+    meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+    assert "profile_hits" in meta["feature_names"] and "profile_max_risk" in meta["feature_names"]
+    assert [p["id"] for p in meta["params"]["profiles"]["profiles"]] == ["SHOES"]
+    assert f"{len(meta['feature_names'])} features" in out
+    # the saved model scores with them (a draft profile counts as a feature, though it lists no match)
+    scores = tmp_path / "s.csv"
+    code, _, err = run("targeting", "score", "--model", model, "--declarations", data, "--out", scores)
+    assert code == 0, err
+    assert len(pd.read_csv(scores)) == len(frame)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("profiles: [{id: X}]\n", encoding="utf-8")
+    code, _, err = run(
+        "targeting", "fit", "--declarations", data, "--model", tmp_path / "m2", "--profiles", bad
+    )
+    assert code != 0 and "bad.yaml" in err

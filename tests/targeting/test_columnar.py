@@ -11,7 +11,7 @@ import pytest
 
 from iprisk.errors import InvalidInput
 from iprisk.settings import get_settings
-from iprisk.targeting.features import FeatureBuilder
+from iprisk.targeting.features import DEFAULT_KEYS, DEFAULT_PAIRS, LANE_KEYS, LANE_PAIRS, FeatureBuilder
 from iprisk.targeting.scorer import LightGBMScorer
 from tests.targeting.synthetic import declarations
 
@@ -87,8 +87,49 @@ def test_kcs_features_identical_to_reference() -> None:
 
     train = read_declarations(folder / "df_syn_valid_eng.csv", mapping="kcs")
     test = read_declarations(folder / "df_syn_test_eng.csv", mapping="kcs")
-    fb = FeatureBuilder().fit(
+    # with the opt-in lane features too (on KCS: departure_country -> office, the ports being empty)
+    fb = FeatureBuilder(keys=(*DEFAULT_KEYS, *LANE_KEYS), pairs=(*DEFAULT_PAIRS, *LANE_PAIRS)).fit(
         train, train.column("infringement").to_numpy(zero_copy_only=False).astype(float)
     )
+    assert "lane__hs2_target_rate" in fb.feature_names_
     ref = fb.transform_reference(test.to_pandas())
     pd.testing.assert_frame_equal(fb.transform(test), ref, check_exact=True)
+
+
+def _with_ports(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Ports on some rows: both (a port lane), one only or none (the country -> office lane)."""
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    out["departure_port"] = rng.choice(["CNSHA", "CNNGB", "", None], len(out))
+    out["arrival_port"] = rng.choice(["DEHAM", "NLRTM", " ", None], len(out))
+    return out
+
+
+def _lanes() -> FeatureBuilder:
+    return FeatureBuilder(keys=(*DEFAULT_KEYS, *LANE_KEYS), pairs=(*DEFAULT_PAIRS, *LANE_PAIRS))
+
+
+def test_lane_features_match_reference_bit_for_bit() -> None:
+    train = _with_ports(declarations(1200, seed=8), 1)
+    assert "lane_count" not in FeatureBuilder().fit(train, train["infringement"]).feature_names_  # opt-in
+    fb = _lanes().fit(train, train["infringement"].astype(float).to_numpy())
+    assert {"departure_port", "arrival_port"} <= set(fb.required_columns_)
+    new = _with_ports(_awkward(500), 2)
+    new.loc[::5, "departure_country"] = None
+    new.loc[::9, "office"] = "NEVER"
+    ref = fb.transform_reference(new)
+    # the check can fail: port lanes, country lanes and unseen lanes all occur
+    lanes = fb.stats_["lane"]["codes"]
+    assert any(c.startswith("CN>") for c in lanes) and any(c.startswith("CNSHA>") for c in lanes)
+    assert (ref["lane_count"] == 0).any() and (ref["lane__hs2_count"] > 0).any()
+    for data in (new, pa.Table.from_pandas(new, preserve_index=False), pa.Table.from_pandas(new[:0])):
+        got = fb.transform(data)
+        expected = ref.iloc[: len(got)]
+        got.index = expected.index
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    # fitted without port columns: lanes are departure_country -> office only
+    plain = FeatureBuilder().fit(
+        train.drop(columns=["departure_port", "arrival_port"]), train["infringement"]
+    )
+    assert "departure_port" not in plain.required_columns_
+    pd.testing.assert_frame_equal(plain.transform(new), plain.transform_reference(new), check_exact=True)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from iprisk.errors import InvalidInput, NotFitted
-from iprisk.targeting.features import FeatureBuilder
+from iprisk.targeting.features import DEFAULT_KEYS, DEFAULT_PAIRS, LANE_KEYS, LANE_PAIRS, FeatureBuilder
 from iprisk.targeting.inputs import label_values
 from tests.targeting.synthetic import declarations
 
@@ -117,3 +117,28 @@ def test_errors(train: pd.DataFrame) -> None:
     with pytest.raises(InvalidInput, match="maybe"):
         label_values(pd.Series(["1", "maybe"]))
     np.testing.assert_array_equal(label_values(pd.Series([True, None, False])), [1, np.nan, 0])
+
+
+def test_lane_keys_and_their_rates_are_out_of_fold(train: pd.DataFrame) -> None:
+    from iprisk.targeting.inputs import key_columns
+
+    frame = train.assign(departure_port="", arrival_port="")
+    frame.loc[:9, ["departure_port", "arrival_port"]] = ["CNSHA", "DEHAM"]
+    frame.loc[10:19, "departure_port"] = "CNSHA"  # one port only: the country lane
+    keys = key_columns(frame, ["lane", ("lane", "hs2")])
+    assert (keys["lane"][:10] == "CNSHA>DEHAM").all()
+    assert keys["lane"].iloc[15] == f"{frame['departure_country'].iloc[15]}>{frame['office'].iloc[15]}"
+    assert keys["lane__hs2"].iloc[0] == f"CNSHA>DEHAM|{frame['hs_code'].iloc[0][:2]}"
+    # out-of-fold like the other rates: a row's own label moves none of its lane features
+    y = _labels(train)
+    cols = ["lane_target_rate", "lane_count", "lane__hs2_target_rate", "lane__hs2_count"]
+    lanes = {"keys": (*DEFAULT_KEYS, *LANE_KEYS), "pairs": (*DEFAULT_PAIRS, *LANE_PAIRS)}
+    before = FeatureBuilder(**lanes).fit_transform(train, y)[cols]
+    i = 321
+    flipped = y.copy()
+    flipped[i] = 1 - flipped[i]
+    after = FeatureBuilder(**lanes).fit_transform(train, flipped)[cols]
+    pd.testing.assert_series_equal(before.iloc[i], after.iloc[i])
+    lane = key_columns(train, ["lane"])["lane"]
+    same = (lane == lane.iloc[i]).to_numpy()
+    assert not np.allclose(before["lane_target_rate"][same], after["lane_target_rate"][same])

@@ -69,3 +69,29 @@ def test_spark_scores_equal_local_scores(spark: Any) -> None:
     np.testing.assert_array_equal(remote["priority"].to_numpy(), local.column("priority").to_numpy())
     assert remote["matched_profiles"].tolist() == local.column("matched_profiles").to_pylist()
     assert "CHEAP" in set(remote["matched_profiles"])
+
+
+def test_spark_scores_with_profile_features(spark: Any) -> None:
+    from iprisk.targeting.spark import score_spark
+
+    profiles = [
+        Profile.model_validate(
+            {
+                "id": "SHOES",
+                "status": "draft",  # counted as a feature whatever its status
+                "title": "shoes",
+                "owner": "DE",
+                "criteria": {"hs_prefixes": ["6403"]},
+                "risk_level": 3,
+                "valid_from": "2020-01-01",
+            }
+        )
+    ]
+    scorer = LightGBMScorer(n_estimators=20, profiles=profiles).fit(
+        declarations(800, seed=13), "infringement"
+    )
+    assert "profile_hits" in scorer.feature_names_
+    new = declarations(600, seed=14, start="2020-08-01")
+    remote = score_spark(scorer, spark.createDataFrame(new).repartition(2)).toPandas()
+    remote = remote.set_index("declaration_id").loc[new["declaration_id"]]
+    np.testing.assert_array_equal(remote["score"].to_numpy(), scorer.score(new))

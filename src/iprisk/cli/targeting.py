@@ -96,10 +96,24 @@ def fit_cmd(
     ] = None,
     trees: Annotated[int, typer.Option("--trees", help="Number of trees when --valid is not given.")] = 400,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles",
+            help="Risk profiles (YAML/JSON): their hits become features (profile_hits, profile_max_risk), "
+            "saved with the model.",
+        ),
+    ] = None,
 ) -> None:
     """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
     # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
     from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
+
+    extra: dict[str, Any] = {}
+    if profiles is not None:
+        from iprisk.profiles import load_profiles
+
+        extra["profiles"] = load_profiles(profiles)
 
     files = [*declarations, *(Path(a) for a in ctx.args)]
     bad = [a for a in ctx.args if a.startswith("-")]
@@ -110,11 +124,11 @@ def fit_cmd(
     if valid is not None:
         vframe = _read(valid, mapping)
         with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
-            scorer, rounds = fit_tuned(train, vframe, label, seed=seed)
+            scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
         note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
     else:
         with _step(f"fitting on {len(train):,} rows"):
-            scorer = LightGBMScorer(n_estimators=trees, seed=seed).fit(train, label)
+            scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
         note = f"{trees} trees"
     with _step(f"saving {model}"):
         scorer.save(model)

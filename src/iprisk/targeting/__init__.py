@@ -17,6 +17,8 @@ from iprisk.targeting.features import (
     DEFAULT_KEYS,
     DEFAULT_NUMERIC,
     DEFAULT_PAIRS,
+    LANE_KEYS,
+    LANE_PAIRS,
     FeatureBuilder,
 )
 from iprisk.targeting.scorer import LightGBMScorer, fingerprint, fit_tuned, format_reasons
@@ -28,6 +30,8 @@ __all__ = [
     "DEFAULT_KEYS",
     "DEFAULT_NUMERIC",
     "DEFAULT_PAIRS",
+    "LANE_KEYS",
+    "LANE_PAIRS",
     "OUTPUT_SCHEMA",
     "CompiledFeatures",
     "FeatureBuilder",

@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iprisk.errors import InvalidInput, Problem
-from iprisk.targeting.inputs import DERIVED, blank, code_strings, keyname
+from iprisk.targeting.inputs import DERIVED, LANE, blank, code_strings, key_columns, keyname, sources
+from iprisk.targeting.profiled import PROFILE_FEATURES, profile_features
 
 Column: TypeAlias = "pa.Array | pd.Series"
 #: values looked at before scanning a whole column for emptiness
@@ -89,6 +90,10 @@ def all_blank(col: Column) -> bool:
         return False
     whole = col if isinstance(col, pd.Series) else col.to_pandas()
     return bool(blank(whole).all())
+
+
+def _names(data: pa.Table | pa.RecordBatch | pd.DataFrame) -> list[str]:
+    return list(data.columns) if isinstance(data, pd.DataFrame) else list(data.schema.names)
 
 
 def _is_float(col: Column) -> bool:
@@ -230,6 +235,9 @@ class CompiledFeatures:
         """Per row, the vocabulary id of its ``name`` code (-1 when the training state never saw it)."""
         if name in cache:
             return np.asarray(cache[name])
+        if name == LANE:
+            cache[name] = ids = self._lane_ids(data, cache)
+            return ids
         vocab = self.vocab[name]
         src, width = DERIVED.get(name, (name, 0))
         col = _column(data, src)
@@ -240,10 +248,7 @@ class CompiledFeatures:
             if negzero.any():  # "-0.0" is its own code in the reference (string) encoding
                 ids[negzero] = vocab.negative_zero
         else:
-            key = f"__encoded__{src}"
-            if key not in cache:
-                cache[key] = encode(col)
-            codes, uniques = cache[key]
+            codes, uniques = self._encoded(data, src, cache)
             text = code_strings(uniques)
             if width:
                 text = text.str.replace(".", "", regex=False).str[:width]
@@ -252,10 +257,43 @@ class CompiledFeatures:
         cache[name] = ids
         return ids
 
-    def _string_pair(self, data: Any, a: str, b: str) -> pd.Index:
-        from iprisk.targeting.inputs import key_columns
+    def _encoded(self, data: Any, src: str, cache: dict[str, Any]) -> tuple[np.ndarray, pd.Series]:
+        key = f"__encoded__{src}"
+        if key not in cache:
+            cache[key] = encode(_column(data, src))
+        codes, uniques = cache[key]
+        return codes, uniques
 
-        frame = pd.DataFrame({c: _column(data, c) for c in {DERIVED.get(x, (x, 0))[0] for x in (a, b)}})
+    def _lane_ids(self, data: Any, cache: dict[str, Any]) -> np.ndarray:
+        """Lane ids without a string per row: the source columns' value ids are combined into one id per
+        distinct combination, and only one row per combination gets its lane string (the reference's)."""
+        cols = sources(LANE, _names(data))
+        combined: np.ndarray | None = None
+        encoded = [self._encoded(data, c, cache) for c in cols]
+        for codes, uniques in encoded:
+            if combined is None:
+                combined = codes
+            else:  # combined < rows and codes < distinct values: the product fits in int64
+                combined = pd.factorize(combined * max(len(uniques), 1) + codes)[0].astype("int64")
+        assert combined is not None
+        group, _ = pd.factorize(combined)
+        group = np.asarray(group, dtype="int64")
+        first = np.empty(int(group.max()) + 1 if len(group) else 0, dtype="int64")
+        rows = np.arange(len(group), dtype="int64")
+        first[group] = rows  # any row of a group will do: its source values are the same
+        sample = pd.DataFrame(
+            {
+                c: uniques.iloc[codes[first]].reset_index(drop=True)
+                for c, (codes, uniques) in zip(cols, encoded, strict=True)
+            }
+        )
+        text = key_columns(sample, [LANE])[LANE]
+        ids = self.vocab[LANE].index.get_indexer(pd.Index(text.to_numpy(dtype="object"), dtype="object"))
+        return np.asarray(ids, dtype="int64")[group]
+
+    def _string_pair(self, data: Any, a: str, b: str) -> pd.Index:
+        names = _names(data)
+        frame = pd.DataFrame({c: _column(data, c) for c in {s for x in (a, b) for s in sources(x, names)}})
         if not isinstance(data, pd.DataFrame):
             frame = pa.table({c: _column(data, c) for c in frame.columns}).to_pandas()
         return pd.Index(key_columns(frame, [(a, b)])[keyname((a, b))], dtype="object")
@@ -302,6 +340,8 @@ class CompiledFeatures:
                 out[f"{party}_past_hit_rate"] = self.builder._smooth(zeros, zeros)
         for c in self.builder.numeric_:
             out[c] = numeric(_column(data, c))
+        if self.builder.profiles:
+            out.update(zip(PROFILE_FEATURES, profile_features(data, self.builder.profiles), strict=True))
         for c in self.builder.categoricals_:
             out[f"{c}_cat"] = self.category_codes[c][self._ids(data, c, cache)]
         return out

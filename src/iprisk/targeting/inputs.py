@@ -16,6 +16,32 @@ from iprisk.errors import InvalidInput, Problem
 #: Keys derived from a column: the HS code cut to 6, 4 or 2 digits.
 DERIVED = {"hs6": ("hs_code", 6), "hs4": ("hs_code", 4), "hs2": ("hs_code", 2)}
 
+#: The ``lane`` key: ``departure_port>arrival_port`` when both ports are filled, else
+#: ``departure_country>office``. The ports are optional (used when the columns exist); the other two are not.
+LANE = "lane"
+LANE_PORTS = ("departure_port", "arrival_port")
+LANE_REQUIRED = ("departure_country", "office")
+
+
+def sources(name: str, columns: Any = None) -> list[str]:
+    """The columns a key is computed from (for ``lane``: the ports only when present in ``columns``)."""
+    if name in DERIVED:
+        return [DERIVED[name][0]]
+    if name == LANE:
+        ports = columns is not None and all(c in columns for c in LANE_PORTS)
+        return [*(LANE_PORTS if ports else ()), *LANE_REQUIRED]
+    return [name]
+
+
+def lane_strings(frame: pd.DataFrame) -> pd.Series:
+    """The lane of every row (see :data:`LANE`)."""
+    lane = code_strings(frame["departure_country"]) + ">" + code_strings(frame["office"])
+    if all(c in frame.columns for c in LANE_PORTS):
+        dep, arr = code_strings(frame["departure_port"]), code_strings(frame["arrival_port"])
+        both = dep.str.strip().ne("") & arr.str.strip().ne("")
+        lane = lane.where(~both, dep + ">" + arr)
+    return lane
+
 
 def keyname(key: str | tuple[str, str]) -> str:
     return key if isinstance(key, str) else f"{key[0]}__{key[1]}"
@@ -56,6 +82,8 @@ def key_columns(frame: pd.DataFrame, keys: Sequence[str | tuple[str, str]]) -> p
             if name in DERIVED:
                 src, width = DERIVED[name]
                 base[name] = code_strings(frame[src]).str.replace(".", "", regex=False).str[:width]
+            elif name == LANE:
+                base[name] = lane_strings(frame)
             else:
                 base[name] = code_strings(frame[name])
         return base[name]

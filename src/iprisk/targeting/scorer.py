@@ -24,9 +24,11 @@ import pandas as pd
 import pyarrow as pa
 
 from iprisk.errors import InvalidInput, NotFitted, NotFound, Problem
+from iprisk.profiles.io import profiles_from_data, profiles_to_data
 from iprisk.targeting.columnar import numeric
 from iprisk.targeting.features import FeatureBuilder
 from iprisk.targeting.inputs import as_frame, check_labels, label_values
+from iprisk.targeting.profiled import PROFILE_FEATURES
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.txt"
@@ -82,6 +84,7 @@ class LightGBMScorer:
         num_threads: int = 1,
         value_aware: bool = False,
         features: dict[str, Any] | None = None,
+        profiles: list[Any] | None = None,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -95,6 +98,7 @@ class LightGBMScorer:
         self.num_threads = num_threads
         self.value_aware = value_aware
         self.features = features
+        self.profiles = profiles
 
     _PARAMS = (
         "n_estimators",
@@ -109,10 +113,19 @@ class LightGBMScorer:
         "num_threads",
         "value_aware",
         "features",
+        "profiles",
     )
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _saved_params(self) -> dict[str, Any]:
+        """The parameters as JSON data (profiles as their exchange document; left out when none)."""
+        params = self.get_params()
+        profiles = params.pop("profiles")
+        if profiles is not None:
+            params["profiles"] = profiles_to_data(profiles)
+        return params
 
     def _lgb_params(self) -> dict[str, Any]:
         return {
@@ -147,7 +160,7 @@ class LightGBMScorer:
             raise InvalidInput(
                 [Problem("label-classes", "training labels need both 0 and 1")], source="labels"
             )
-        builder = FeatureBuilder(**(self.features or {}))
+        builder = FeatureBuilder(**{**(self.features or {}), "profiles": self.profiles})
         X = builder.fit_transform(frame, y)
         train = lgb.Dataset(X[known], y[known], free_raw_data=True)
         params = self._lgb_params()
@@ -213,10 +226,15 @@ class LightGBMScorer:
         return p * np.nan_to_num(value, nan=0.0)
 
     def explain(self, declarations: Any, top: int = 3) -> list[list[tuple[str, float]]]:
-        """Per row, the ``top`` features that raised the score most (log-odds contributions)."""
+        """Per row, the ``top`` features that raised the score most (log-odds contributions).
+
+        With risk profiles, a row that matches any also names ``profile_hits`` and ``profile_max_risk``
+        (after the top ones, whatever their contribution), so a reader sees that profiles fired.
+        """
         X = self.features_of(declarations)
         names = np.asarray(self.feature_names_)
         k = min(top, len(names))
+        profiled = [self.feature_names_.index(f) for f in PROFILE_FEATURES if f in self.feature_names_]
         result: list[list[tuple[str, float]]] = []
         for start in range(0, len(X), EXPLAIN_CHUNK):  # bounded memory: rows x features contributions
             chunk = X.iloc[start : start + EXPLAIN_CHUNK]
@@ -224,10 +242,17 @@ class LightGBMScorer:
             # stable argsort on the negated contribution: ties resolved by feature order, deterministically
             order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
             values = np.take_along_axis(contrib, order, axis=1)
-            result.extend(
+            reasons = [
                 [(str(n), float(v)) for n, v in zip(names[o], vals, strict=True)]
                 for o, vals in zip(order, values, strict=True)
-            )
+            ]
+            if profiled and top > 0:
+                hit_rows = np.flatnonzero(chunk[PROFILE_FEATURES[0]].to_numpy() > 0)
+                for i in hit_rows:
+                    reasons[i].extend(
+                        (str(names[j]), float(contrib[i, j])) for j in profiled if j not in order[i]
+                    )
+            result.extend(reasons)
         return result
 
     # ------------------------------------------------------------------ persistence
@@ -242,7 +267,7 @@ class LightGBMScorer:
             "format_version": FORMAT_VERSION,
             "scorer": "LightGBMScorer",
             "lightgbm_version": lgb.__version__,
-            "params": self.get_params(),
+            "params": self._saved_params(),
             "best_iteration": self.best_iteration_,
             "feature_names": self.feature_names_,
             "required_columns": self.builder_.required_columns_,
@@ -281,7 +306,7 @@ class LightGBMScorer:
         meta = {
             "format": "iprisk-targeting-model",
             "format_version": FORMAT_VERSION,
-            "params": self.get_params(),
+            "params": self._saved_params(),
             "best_iteration": self.best_iteration_,
             "feature_names": self.feature_names_,
             "training_period": self.training_period_,
@@ -294,7 +319,10 @@ class LightGBMScorer:
     @classmethod
     def from_parts(cls, meta: dict[str, Any], model: str, state: dict[str, Any]) -> LightGBMScorer:
         """A scorer from :meth:`to_parts` (or the three files of :meth:`save`)."""
-        scorer = cls(**meta["params"])
+        params = dict(meta["params"])
+        if params.get("profiles") is not None:
+            params["profiles"] = profiles_from_data(params["profiles"], source="meta.json")
+        scorer = cls(**params)
         scorer.booster_ = lgb.Booster(model_str=model)
         scorer.builder_ = FeatureBuilder.from_state(state)
         scorer.best_iteration_ = int(meta["best_iteration"])
