@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from iprisk.formats import TRADE_SCHEMA
+
 TARGET_S = 60.0
 N_QUARTERS = 16
 
@@ -176,22 +178,7 @@ def make_data(path: Path, n_lines: int = 10_000_000, seed: int = 0) -> dict[str,
                             float(rng.uniform(1e5, 1e8)),
                         )
                     )
-    trade = pd.DataFrame(
-        rows,
-        columns=[
-            "quarter",
-            "reporting_admin",
-            "flow",
-            "office",
-            "transport_mode",
-            "provenance_country",
-            "destination_country",
-            "hs_chapter",
-            "product_category",
-            "consignments",
-            "value_eur",
-        ],
-    )
+    trade = pd.DataFrame(rows, columns=TRADE_SCHEMA.names)
     trade.to_parquet(path.with_name("trade.parquet"), index=False)
     return {"lines": table.num_rows, "cases": n_cases}
 

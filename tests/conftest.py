@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from iprisk.cli import main
+from iprisk.settings import get_settings
+
 #: A PostgreSQL server the tests may create databases on, e.g.
 #: ``postgresql+psycopg://iprisk:iprisk@127.0.0.1:5432/postgres``. CI starts one (``.ci/run``); without it the
 #: PostgreSQL variants of the operational-store tests are skipped, the SQLite ones still run.
@@ -36,3 +39,28 @@ def ops_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         with admin.connect() as con:
             con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings read anew for the test (and after it), with a known submitting user."""
+    monkeypatch.setenv("IPRISK_USER", "tester")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]):
+    """Run the ``iprisk`` command line in-process: ``run("submit", path) -> (exit code, stdout, stderr)``."""
+
+    def _run(*argv: str | Path) -> tuple[int, str, str]:
+        try:
+            main([str(a) for a in argv])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return _run

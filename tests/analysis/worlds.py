@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from iprisk.formats import TRADE_SCHEMA
+
 ADMINS = {
     "DE": ["DEHAM", "DEFRA", "DEMUC"],
     "NL": ["NLRTM", "NLAMS"],
@@ -326,20 +328,7 @@ def trade_table(world: World, seed: int = 0) -> pd.DataFrame:
                                     float(rng.uniform(1e5, 1e7)),
                                 )
                             )
-    cols = [
-        "quarter",
-        "reporting_admin",
-        "flow",
-        "office",
-        "transport_mode",
-        "provenance_country",
-        "destination_country",
-        "hs_chapter",
-        "product_category",
-        "consignments",
-        "value_eur",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=TRADE_SCHEMA.names)
 
 
 def fill_warehouse(wh: object, world: World, *, with_trade: bool = True) -> None:

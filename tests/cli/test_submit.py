@@ -7,12 +7,10 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from iprisk.cli import main
 from iprisk.formats import read_seizures
 from iprisk.settings import get_settings
 from iprisk.warehouse import Warehouse
@@ -21,26 +19,7 @@ from tests.warehouse.samples import make_batch, write_invalid_csv, write_seizure
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("IPRISK_USER", "tester")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]):
-    def _run(*argv: str | Path) -> tuple[int, str, str]:
-        try:
-            main([str(a) for a in argv])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
+pytestmark = pytest.mark.usefixtures("fresh_settings")
 
 
 def test_submit_stored_unchanged_superseded(tmp_path: Path, run) -> None:

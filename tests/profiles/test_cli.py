@@ -5,40 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from iprisk.cli import main
 from iprisk.profiles import dump_profiles, load_profiles
-from iprisk.settings import get_settings
 from tests.profiles.samples import TRAIN_UNTIL, declarations, profile
 
 KCS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kcs-customs-declarations"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("IPRISK_USER", "tester")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_settings")
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], tmp_path: Path):
+def run(run, tmp_path: Path):
+    """The shared CLI runner, every command on this test's own profile store."""
     db = f"sqlite:///{tmp_path / 'ops.sqlite'}"
+    shared = run
 
     def _run(*argv: str | Path) -> tuple[int, str, str]:
-        try:
-            main([str(a) for a in argv] + ["--db", db])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return shared(*argv, "--db", db)
 
     return _run
 

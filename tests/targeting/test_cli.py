@@ -7,9 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from iprisk.cli import main
 from tests.targeting.synthetic import declarations
 
 KCS_NAMES = {
@@ -30,20 +28,6 @@ KCS_NAMES = {
     "value": "Item Price",
     "infringement": "Fraud",
 }
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]):
-    def _run(*argv: str | Path) -> tuple[int, str, str]:
-        try:
-            main([str(a) for a in argv])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return _run
 
 
 def _kcs_csv(frame: pd.DataFrame, path: Path) -> Path:

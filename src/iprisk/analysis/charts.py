@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from iprisk.analysis._common import SIGNAL_DIMENSIONS
 from iprisk.analysis._explain import describe_segment
 from iprisk.analysis.report import Analysis, _only
 
@@ -52,14 +53,7 @@ def charts(a: Analysis) -> dict[str, alt.Chart | alt.LayerChart]:
     if not a.signals.empty:
         last = a.signals[a.signals["quarter"] == a.signals["quarter"].max()].head(10).copy()
         last["rank"] = range(1, len(last) + 1)
-        dims = [
-            "reporting_admin",
-            "office",
-            "transport_mode",
-            "provenance_country",
-            "product_category",
-            "ipr_type",
-        ]
+        dims = list(SIGNAL_DIMENSIONS)
         last["segment"] = [
             describe_segment(tuple((d, getattr(r, d)) for d in dims if getattr(r, d))) + f" ({r.direction})"
             for r in last.itertuples()

@@ -7,12 +7,14 @@ the command with a one-line message and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from iprisk.errors import IpriskError, WarehouseBusy
+from iprisk.periods import Quarter
 
 app = typer.Typer(
     name="iprisk",
@@ -30,6 +32,28 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.st
 EXIT_ERROR = 1  # a user-caused failure other than invalid data (bad option, unreadable file, ...)
 EXIT_BUSY = 4  # the warehouse is locked by another process; retry
 EXIT_INVALID = 3  # input data failed validation
+
+
+def quarter_callback(value: str | None) -> str | None:
+    """Typer callback for quarter options: ``2016q3`` or ``2016-Q3`` become ``2016Q3``; others are refused."""
+    if value is None:
+        return None
+    try:
+        return str(Quarter.parse(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+#: ``--warehouse`` / ``-w``, shared by every command that reads or writes the warehouse.
+WarehouseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
+        show_default=False,
+    ),
+]
 
 
 def _register() -> None:

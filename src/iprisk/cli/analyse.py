@@ -9,22 +9,12 @@ from typing import Annotated
 
 import typer
 
-from iprisk.cli import app, err, out
-from iprisk.periods import Quarter
+from iprisk.cli import WarehouseOpt, app, err, out, quarter_callback
 
 
 class Engine(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
-
-
-def _quarter(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(Quarter.parse(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command("analyse")
@@ -33,22 +23,16 @@ def analyse_command(
     start: Annotated[
         str | None,
         typer.Option(
-            "--from", help="First quarter, YYYYQn (default: the first with data).", callback=_quarter
+            "--from", help="First quarter, YYYYQn (default: the first with data).", callback=quarter_callback
         ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", help="Last quarter, YYYYQn (default: the last with data).", callback=_quarter),
-    ] = None,
-    warehouse: Annotated[
-        str | None,
         typer.Option(
-            "--warehouse",
-            "-w",
-            help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
-            show_default=False,
+            "--to", help="Last quarter, YYYYQn (default: the last with data).", callback=quarter_callback
         ),
     ] = None,
+    warehouse: WarehouseOpt = None,
     engine: Annotated[Engine, typer.Option("--engine", help="Engine that runs the queries.")] = Engine.duckdb,
     fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate of the signals.")] = 0.05,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render the PNG charts.")] = True,

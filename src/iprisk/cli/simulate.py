@@ -8,16 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from iprisk.cli import app, err, out
-from iprisk.periods import Quarter
+from iprisk.cli import app, err, out, quarter_callback
 from iprisk.simulate import load_scenario, simulate
-
-
-def _quarter(value: str) -> str:
-    try:
-        return str(Quarter.parse(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command("simulate")
@@ -27,9 +19,11 @@ def simulate_cmd(
         Path | None, typer.Option("--scenario", help="Scenario YAML (default: the calibrated world).")
     ] = None,
     start: Annotated[
-        str, typer.Option("--start", help="First quarter, YYYYQn.", callback=_quarter)
+        str, typer.Option("--start", help="First quarter, YYYYQn.", callback=quarter_callback)
     ] = "2014Q1",
-    end: Annotated[str, typer.Option("--end", help="Last quarter, YYYYQn.", callback=_quarter)] = "2017Q4",
+    end: Annotated[
+        str, typer.Option("--end", help="Last quarter, YYYYQn.", callback=quarter_callback)
+    ] = "2017Q4",
     scale: Annotated[
         float, typer.Option("--scale", help="World size; 1.0 matches the published figures.")
     ] = 0.05,

@@ -20,10 +20,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iprisk.cli import EXIT_INVALID, app, err, out
+from iprisk.cli import EXIT_INVALID, WarehouseOpt, app, err, out, quarter_callback
 from iprisk.errors import InvalidSubmission, Problem
 from iprisk.formats import problems_to_csv, read_seizures
-from iprisk.periods import Quarter
 from iprisk.warehouse import SubmitResult, Warehouse, export_seizures
 
 #: Problems printed on the terminal; ``--errors-out`` gets all of them.
@@ -38,28 +37,12 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
-def _quarter(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(Quarter.parse(value))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-WarehouseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--warehouse",
-        "-w",
-        help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
-        show_default=False,
-    ),
-]
 AdminOpt = Annotated[
     str | None, typer.Option("--admin", help="Reporting administration (ISO code, e.g. DE).")
 ]
-QuarterOpt = Annotated[str | None, typer.Option("--quarter", help="Quarter, YYYYQn.", callback=_quarter)]
+QuarterOpt = Annotated[
+    str | None, typer.Option("--quarter", help="Quarter, YYYYQn.", callback=quarter_callback)
+]
 
 
 @dataclass

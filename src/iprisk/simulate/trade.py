@@ -14,17 +14,8 @@ from iprisk.formats.trade import TRADE_SCHEMA
 from iprisk.simulate.latent import VALUE_NOISE_SIGMA, World
 from iprisk.simulate.world import CATALOGUE, MASS_MEDIAN, PRODUCTS
 
-_KEYS = [
-    "quarter",
-    "reporting_admin",
-    "flow",
-    "office",
-    "transport_mode",
-    "provenance_country",
-    "destination_country",
-    "hs_chapter",
-    "product_category",
-]
+# The trade table's dimensions: every text column of its schema.
+_KEYS = [f.name for f in TRADE_SCHEMA if pa.types.is_string(f.type)]
 
 
 def trade_table(world: World, scale: float) -> pa.Table:
@@ -56,5 +47,4 @@ def trade_table(world: World, scale: float) -> pa.Table:
     out["consignments"] = np.rint(out["consignments"]).astype(np.int64)
     out["value_eur"] = out["value_eur"].round(2)
     out = out[out["consignments"] > 0]
-    names = [f.name for f in TRADE_SCHEMA]
-    return pa.Table.from_pandas(out[names], schema=TRADE_SCHEMA, preserve_index=False)
+    return pa.Table.from_pandas(out[TRADE_SCHEMA.names], schema=TRADE_SCHEMA, preserve_index=False)
