@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from iprisk.cli import app, out
-from iprisk.demo_targeting import TargetingDemo
+
+if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pay for it at start-up
+    import pandas as pd
+
+    from iprisk.demo_targeting import TargetingDemo
 
 TOP_SIGNALS = 10
 

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,8 +18,18 @@ from rich.table import Table
 
 from iprisk.cli import EXIT_INVALID, app, err, out
 from iprisk.errors import InvalidInput
-from iprisk.ops import ProfileStore
 from iprisk.profiles import STATUSES, Profile, dump_profiles, load_profiles
+
+if TYPE_CHECKING:
+    from iprisk.ops import ProfileStore
+
+
+def _store(db: str | None) -> ProfileStore:
+    # Imported here: SQLAlchemy and Alembic take about a second to load, which no other command should pay.
+    from iprisk.ops import ProfileStore
+
+    return ProfileStore(db)
+
 
 profiles_app = typer.Typer(
     name="profiles",
@@ -113,7 +123,7 @@ def import_cmd(
         profiles = load_profiles(file)
     except InvalidInput as exc:
         raise _invalid(exc) from None
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         results = store.import_profiles(profiles, by=user)
     for r in results:
         out.print(f"{r.profile_id} v{r.version}: {r.status}", markup=False)
@@ -130,7 +140,7 @@ def export_cmd(
 ) -> None:
     """Write profiles (the newest version of each, optionally of some statuses) to a YAML or JSON file."""
     statuses = _statuses(status)
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         profiles = store.profiles(statuses, all_versions=all_versions)
     dump_profiles(profiles, out_file)
     out.print(f"{len(profiles)} profile(s) written to {out_file}", markup=False)
@@ -147,7 +157,7 @@ def list_cmd(
 ) -> None:
     """List profiles: the newest version of each, or every version."""
     statuses = _statuses(status)
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         rows = [_row(p) for p in store.profiles(statuses, all_versions=all_versions)]
     if fmt is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -251,7 +261,7 @@ def propose_cmd(
             owner=owner,
             propensity=propensity,
         )
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         results = store.import_profiles(proposals, by=user)
     for p, r in zip(proposals, results, strict=True):
         ev = p.evidence
@@ -293,7 +303,7 @@ def approve_cmd(
     user: UserOpt = None,
 ) -> None:
     """Approve the newest version for one administration (a joint profile needs the EU side and CN)."""
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         _show(store.approve(profile_id, admin, by=user), store)
 
 
@@ -302,7 +312,7 @@ def activate_cmd(
     profile_id: Annotated[str, typer.Argument(help="Profile id.")], db: DbOpt = None, user: UserOpt = None
 ) -> None:
     """Activate an approved profile (its previously active version, if any, expires)."""
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         _show(store.activate(profile_id, by=user), store)
 
 
@@ -314,14 +324,14 @@ def withdraw_cmd(
     user: UserOpt = None,
 ) -> None:
     """Withdraw the newest version of a profile (final)."""
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         _show(store.withdraw(profile_id, by=user, note=note), store)
 
 
 @profiles_app.command("history")
 def history_cmd(profile_id: Annotated[str, typer.Argument(help="Profile id.")], db: DbOpt = None) -> None:
     """Every lifecycle event of every version of a profile, oldest first (times in UTC)."""
-    with ProfileStore(db) as store:
+    with _store(db) as store:
         events = store.history(profile_id)
     table = Table(title=f"{profile_id}: {len(events)} event(s)")
     for header in ("v", "action", "from", "to", "admin", "by", "at", "note"):

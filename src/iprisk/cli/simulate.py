@@ -9,7 +9,6 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from iprisk.cli import app, err, out, quarter_callback
-from iprisk.simulate import load_scenario, simulate
 
 
 @app.command("simulate")
@@ -34,6 +33,8 @@ def simulate_cmd(
     ] = False,
 ) -> None:
     """Simulate a synthetic customs world and write it to --out."""
+    from iprisk.simulate import load_scenario, simulate  # numpy/pandas-heavy: loaded when used
+
     world = load_scenario(scenario) if scenario else None
     tasks: dict[str, TaskID] = {}
     with Progress(
