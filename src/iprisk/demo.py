@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +34,6 @@ class DemoResult:
     analysis: Analysis | None = None
     analysis_dir: Path | None = None
     targeting: TargetingDemo | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 def run_demo(

@@ -6,7 +6,7 @@ may catch either. Errors carry their context (what, where, why) as attributes, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -120,11 +120,6 @@ class NotFitted(IpriskError, AttributeError):
 
 class Unsupported(IpriskError, NotImplementedError):
     """An engine or format cannot do what was asked; iprisk never quietly returns less."""
-
-
-def problems_table(problems: Sequence[Problem]) -> list[dict[str, Any]]:
-    """Problems as plain rows (for CSV or JSON reports)."""
-    return [p.as_dict() for p in problems]
 
 
 class InvalidTransition(IpriskError, ValueError):
