@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,7 +55,8 @@ def demo(
         f"\n[bold]Simulated world[/] {w.quarters[0]}..{w.quarters[-1]} at scale {scale}: "
         f"{len(w.seizure_files)} quarterly seizure files, {w.declarations:,} declaration rows -> {w.out_dir}"
     )
-    statuses = pd_counts([r.status for r in result.submissions])
+    counted = Counter(r.status for r in result.submissions)
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counted.items()))
     out.print(f"[bold]Submitted[/] to {result.warehouse}: {statuses}")
     table = Table(title="What the warehouse holds", show_lines=False)
     for col in ("admin", "quarters", "cases", "lines", "articles", "retail value EUR"):
@@ -138,10 +140,3 @@ def _print_targeting(t: TargetingDemo) -> None:
             *(f"{r[c]:.1f}" for c in ("gain_over_random", "gain_over_profiles")),
         )
     out.print(table)
-
-
-def pd_counts(values: list[str]) -> str:
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
