@@ -30,6 +30,9 @@ import pyarrow.parquet as pq
 
 from iprisk.formats import TRADE_SCHEMA
 
+#: Trade of offices only: no port columns (lanes get no traffic).
+_OFFICE_TRADE_COLUMNS = [n for n in TRADE_SCHEMA.names if n not in ("departure_port", "arrival_port")]
+
 TARGET_S = 60.0
 N_QUARTERS = 16
 
@@ -178,7 +181,7 @@ def make_data(path: Path, n_lines: int = 10_000_000, seed: int = 0) -> dict[str,
                             float(rng.uniform(1e5, 1e8)),
                         )
                     )
-    trade = pd.DataFrame(rows, columns=TRADE_SCHEMA.names)
+    trade = pd.DataFrame(rows, columns=_OFFICE_TRADE_COLUMNS)
     trade.to_parquet(path.with_name("trade.parquet"), index=False)
     return {"lines": table.num_rows, "cases": n_cases}
 

@@ -60,3 +60,22 @@ def _assert_same(a: Analysis, b: Analysis) -> None:
     for name in TABLES:
         x, y = getattr(a, name).reset_index(drop=True), getattr(b, name).reset_index(drop=True)
         pd.testing.assert_frame_equal(x, y, check_dtype=False, obj=name)
+
+
+def test_lane_incidence_agrees_on_spark(spark: Any) -> None:
+    from iprisk.analysis import concentration
+    from iprisk.analysis.engines import to_backend
+    from tests.analysis.test_tables import lane_world
+
+    seizures, trade = lane_world()
+    for by in ("lane", "office"):
+        on_duckdb = concentration(seizures, by, trade=ibis.memtable(trade), end="2020Q1")
+        on_spark = concentration(
+            to_backend(spark, "lane_seizures", seizures),
+            by,
+            trade=to_backend(spark, "lane_trade", ibis.memtable(trade)),
+            end="2020Q1",
+        )
+        pd.testing.assert_frame_equal(on_duckdb, on_spark, check_dtype=False, obj=by)
+        # of the 3 lanes, one has no traffic; both offices have
+        assert on_duckdb["cases_per_1000_consignments"].notna().sum() == 2

@@ -15,6 +15,9 @@ import pandas as pd
 
 from iprisk.formats import TRADE_SCHEMA
 
+#: Trade of offices only: no port columns (lanes get no traffic).
+_OFFICE_TRADE_COLUMNS = [n for n in TRADE_SCHEMA.names if n not in ("departure_port", "arrival_port")]
+
 ADMINS = {
     "DE": ["DEHAM", "DEFRA", "DEMUC"],
     "NL": ["NLRTM", "NLAMS"],
@@ -328,7 +331,7 @@ def trade_table(world: World, seed: int = 0) -> pd.DataFrame:
                                     float(rng.uniform(1e5, 1e7)),
                                 )
                             )
-    return pd.DataFrame(rows, columns=TRADE_SCHEMA.names)
+    return pd.DataFrame(rows, columns=_OFFICE_TRADE_COLUMNS)
 
 
 def fill_warehouse(wh: object, world: World, *, with_trade: bool = True) -> None:

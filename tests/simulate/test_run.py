@@ -111,8 +111,9 @@ def test_truth_json_holds_scenario_events_and_networks(small_world: SimulationSu
 def test_trade_statistics_columns(small_world: SimulationSummary) -> None:
     trade = pq.read_table(small_world.trade_path)
     assert trade.column_names == [
-        "quarter", "reporting_admin", "flow", "office", "transport_mode", "provenance_country",
-        "destination_country", "hs_chapter", "product_category", "consignments", "value_eur",
+        "quarter", "reporting_admin", "flow", "office", "departure_port", "arrival_port", "transport_mode",
+        "provenance_country", "destination_country", "hs_chapter", "product_category", "consignments",
+        "value_eur",
     ]  # fmt: skip
     df = trade.to_pandas()
     assert set(df["quarter"]) == {"2016Q1", "2016Q2", "2016Q3", "2016Q4"}

@@ -88,3 +88,20 @@ def test_bad_trade_tables_are_refused_with_every_problem(tmp_path: Path) -> None
             wh.load_trade(tmp_path / "trade.xls")
         assert wh.trade().count().execute() == 0
         assert pd.api.types.is_integer_dtype(wh.trade().to_pandas()["consignments"])
+
+
+def test_ports_are_stored_and_may_be_empty_or_absent(tmp_path: Path) -> None:
+    table = trade_table(["2016Q3"]).to_pandas()
+    table["departure_port"] = ["CNSHA", ""]  # the second row: national figures, no port known
+    table["arrival_port"] = ["DEHAM", None]
+    table.to_csv(tmp_path / "trade.csv", index=False)
+    old_shape = trade_table(["2016Q4"]).drop_columns(["office", "departure_port", "arrival_port"])
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.load_trade(tmp_path / "trade.csv")
+        wh.load_trade(old_shape)  # a file written before the ports existed still loads
+        got = wh.trade().order_by(["quarter", "reporting_admin"]).to_pandas()
+    q3 = got[got["quarter"] == "2016Q3"].set_index("reporting_admin")
+    assert q3.loc["DE", ["departure_port", "arrival_port"]].tolist() == ["CNSHA", "DEHAM"]
+    assert q3.loc["CN", ["departure_port", "arrival_port"]].tolist() == ["", ""]  # empty cells of the CSV
+    q4 = got[got["quarter"] == "2016Q4"]
+    assert len(q4) == 2 and q4[["office", "departure_port", "arrival_port"]].isna().all().all()

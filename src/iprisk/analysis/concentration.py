@@ -45,10 +45,12 @@ def concentration(
     metric : {"cases", "lines", "articles", "retail_value"}
         What the shares, the ranking and the Herfindahl index are computed on.
     trade : ibis.Table, optional
-        The ``trade`` table (``Warehouse.trade()``). With it, offices get their traffic (``consignments``,
-        ``trade_value_eur`` over the same quarters, every flow and mode) and the incidence
+        The ``trade`` table (``Warehouse.trade()``). With it, offices (or lanes) get their traffic
+        (``consignments``, ``trade_value_eur`` over the same quarters, every flow and mode) and the incidence
         ``cases_per_1000_consignments`` and ``cases_per_million_eur``. Rows of ``trade`` with an empty office
-        (national totals) are not attributed to any office. Lanes have no traffic in ``trade``: NaN.
+        (national totals) are not attributed to any office; rows with an empty ``departure_port`` or
+        ``arrival_port`` are not attributed to any lane. A trade table without port columns gives lanes no
+        traffic: NaN.
     start, end : str or Quarter, optional
         Quarters to include (inclusive).
 
@@ -84,18 +86,31 @@ def concentration(
     df["hhi"] = herfindahl(df[metric])
     df["consignments"] = np.nan
     df["trade_value_eur"] = np.nan
-    if trade is not None and by == "office":
-        tr = filter_quarters(trade, start, end)
-        tr = tr.filter(tr.office.notnull() & (tr.office != ""))
-        traffic = (
-            tr.group_by("office")
-            .aggregate(consignments=tr.consignments.sum(), trade_value_eur=tr.value_eur.sum())
-            .to_pandas()
-        )
-        df = df.drop(columns=["consignments", "trade_value_eur"]).merge(traffic, on="office", how="left")
+    traffic = None if trade is None else _traffic(filter_quarters(trade, start, end), by)
+    if traffic is not None:
+        df = df.drop(columns=["consignments", "trade_value_eur"])
+        df = df.merge(traffic.to_pandas(), on=by, how="left")
     with np.errstate(divide="ignore", invalid="ignore"):
         cons = df["consignments"].astype(float)
         value = df["trade_value_eur"].astype(float)
         df["cases_per_1000_consignments"] = np.where(cons > 0, 1000.0 * df["cases"] / cons, np.nan)
         df["cases_per_million_eur"] = np.where(value > 0, 1e6 * df["cases"] / value, np.nan)
     return df
+
+
+def _known(col: ir.StringColumn) -> ir.BooleanColumn:
+    return col.notnull() & (col != "")
+
+
+def _traffic(trade: ir.Table, by: str) -> ir.Table | None:
+    """Consignments and value of ``trade`` per office or per lane, as an engine expression; None when the
+    trade table cannot say (no port columns for lanes). Rows whose office or either port is unknown are left
+    out: they belong to no office or lane."""
+    if by == "office":
+        tr = trade.filter(_known(trade.office))
+    elif {"departure_port", "arrival_port"} <= set(trade.columns):
+        # The lane string of the seizures (with_lane), built from rows whose two ports are known.
+        tr = with_lane(trade.filter(_known(trade.departure_port) & _known(trade.arrival_port)))
+    else:
+        return None
+    return tr.group_by(by).aggregate(consignments=tr.consignments.sum(), trade_value_eur=tr.value_eur.sum())

@@ -124,7 +124,7 @@ def _analyse(
         trends=trend_table,
         signals=sig,
         concentration=concentration(t, "office", trade=trade),
-        lanes=concentration(t, "lane"),
+        lanes=concentration(t, "lane", trade=trade),
         mirror=mirror(t),
         propensity=prop,
         displacement=displacement(t, end=hi),

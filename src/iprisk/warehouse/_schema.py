@@ -5,6 +5,8 @@
 statistics; ``iprisk_meta`` records the schema version. The canonical seizures columns are read from the
 formats package so the two never drift apart; a column the formats add later is added to an existing
 warehouse on open.
+
+Versions: 1, the first layout; 2, ``trade`` gains ``departure_port`` and ``arrival_port`` (lane traffic).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from iprisk.errors import WarehouseError
 from iprisk.formats.trade import TRADE_SCHEMA
 
 #: Bumped when a change needs a migration step (in :func:`ensure_schema`); stored in ``iprisk_meta``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SEIZURE_LINES = "seizure_lines"
 SUBMISSIONS = "submissions"
@@ -104,7 +106,10 @@ def ensure_schema(duck: Any) -> int:
         duck.execute(_ddl(SUBMISSIONS, SUBMISSIONS_SCHEMA))
         duck.execute(_ddl(TRADE, TRADE_SCHEMA))
         _add_missing_line_columns(duck)
-        # Future migrations go here: `if version < 2: ...`, each step idempotent.
+        # Migration steps, each idempotent (version 0 is a warehouse created just above).
+        if version < 2:
+            # Version 2: the trade table carries the lane's ports; rows stored before have them empty (NULL).
+            _add_missing_columns(duck, TRADE, TRADE_SCHEMA)
         if version != SCHEMA_VERSION:
             duck.execute(
                 f"INSERT OR REPLACE INTO \"{META}\" VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -118,12 +123,17 @@ def ensure_schema(duck: Any) -> int:
 
 def _add_missing_line_columns(duck: Any) -> None:
     # Optional columns the formats add later appear as NULL in the lines stored before them.
+    _add_missing_columns(duck, SEIZURE_LINES, seizure_lines_schema())
+
+
+def _add_missing_columns(duck: Any, table: str, schema: pa.Schema) -> None:
+    """Add to ``table`` the columns of ``schema`` it lacks (at the end, NULL in the rows already stored)."""
     present = {
         r[0]
         for r in duck.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [SEIZURE_LINES]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
         ).fetchall()
     }
-    for field in seizure_lines_schema():
+    for field in schema:
         if field.name not in present:
-            duck.execute(f'ALTER TABLE "{SEIZURE_LINES}" ADD COLUMN "{field.name}" {sql_type(field.type)}')
+            duck.execute(f'ALTER TABLE "{table}" ADD COLUMN "{field.name}" {sql_type(field.type)}')

@@ -9,10 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iprisk.errors import InvalidInput, Problem, UnsupportedFormat
+from iprisk.formats.trade import TRADE_OPTIONAL
 from iprisk.periods import Quarter
 from iprisk.warehouse._schema import TRADE, TRADE_SCHEMA
 
-_OPTIONAL = frozenset({"office"})
+# Office and ports may be left out (read as NULL): national figures, or traffic known per office only.
+_OPTIONAL = TRADE_OPTIONAL
 _MAX_REPORTED = 100
 
 
