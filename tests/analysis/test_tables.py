@@ -1,6 +1,8 @@
-"""Concentration, propensity, mirror and displacement."""
+"""Concentration, propensity and mirror (displacement: test_displacement.py)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import ibis
 import numpy as np
@@ -8,10 +10,8 @@ import pandas as pd
 import pytest
 
 from iprisk.analysis import (
-    DISPLACEMENT_COLUMNS,
     MIRROR_COLUMNS,
     concentration,
-    displacement,
     herfindahl,
     mirror,
     propensity,
@@ -61,6 +61,74 @@ def test_concentration_by_lane(full: ibis.Table) -> None:
         concentration(full, "country")
 
 
+def lane_world() -> tuple[ibis.Table, pd.DataFrame]:
+    """Six cases on three lanes (one with an unknown departure) and trade rows per lane, by hand."""
+    seizures = pd.DataFrame(
+        {
+            "quarter": ["2020Q1"] * 5 + ["2020Q2"],
+            "reporting_admin": ["NL"] * 6,
+            "case_id": ["a", "b", "c", "e", "f", "d"],
+            "office": ["NLRTM"] * 4 + ["NLAMS", "NLRTM"],
+            "departure_port": ["CNSHA", "CNSHA", "CNSHA", "CNYTN", None, "CNSHA"],
+            "arrival_port": ["NLRTM"] * 4 + ["NLAMS", "NLRTM"],
+            "articles": [10, 5, 1, 2, 3, 4],
+            "retail_value_eur": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    trade = pd.DataFrame(
+        {
+            "quarter": ["2020Q1", "2020Q1", "2020Q2", "2020Q1", "2020Q1", "2020Q1"],
+            "office": ["NLRTM", "NLRTM", "NLRTM", "NLRTM", "NLAMS", "NLRTM"],
+            # the last two rows have an unknown departure port: attributed to the office, to no lane
+            "departure_port": ["CNSHA", "CNSHA", "CNSHA", "CNYTN", "", None],
+            "arrival_port": ["NLRTM", "NLRTM", "NLRTM", "NLRTM", "NLAMS", "NLRTM"],
+            "hs_chapter": ["95", "64", "95", "95", "95", "95"],
+            "consignments": [1000, 500, 2000, 250, 9999, 777],
+            "value_eur": [2e6, 1e6, 4e6, 5e5, 1e7, 1e6],
+        }
+    )
+    return ibis.memtable(seizures), trade
+
+
+def test_lane_incidence_is_cases_per_lane_traffic() -> None:
+    seizures, trade = lane_world()
+    c = concentration(seizures, "lane", trade=ibis.memtable(trade), end="2020Q1").set_index("lane")
+    assert c.loc["CNSHA -> NLRTM", ["cases", "consignments", "trade_value_eur"]].tolist() == [3, 1500, 3e6]
+    assert c.loc["CNSHA -> NLRTM", "cases_per_1000_consignments"] == pytest.approx(3 / 1500 * 1000)
+    assert c.loc["CNSHA -> NLRTM", "cases_per_million_eur"] == pytest.approx(3 / 3e6 * 1e6)
+    assert c.loc["CNYTN -> NLRTM", "cases_per_1000_consignments"] == pytest.approx(1 / 250 * 1000)
+    # the seizure with no departure port has a lane "? -> NLAMS", which no trade row is attributed to
+    assert np.isnan(c.loc["? -> NLAMS", "consignments"]) and np.isnan(
+        c.loc["? -> NLAMS", "cases_per_million_eur"]
+    )
+    every = concentration(seizures, "lane", trade=ibis.memtable(trade)).set_index("lane")
+    assert every.loc["CNSHA -> NLRTM", "cases_per_1000_consignments"] == pytest.approx(4 / 3500 * 1000)
+    offices = concentration(seizures, "office", trade=ibis.memtable(trade), end="2020Q1").set_index("office")
+    assert offices.loc["NLRTM", "consignments"] == 1000 + 500 + 250 + 777  # offices keep the unknown ports
+
+
+def test_lane_incidence_is_empty_without_port_columns(tmp_path: Path) -> None:
+    from iprisk.warehouse import Warehouse
+
+    seizures, trade = lane_world()
+    no_ports = trade.drop(columns=["departure_port", "arrival_port"])
+    c = concentration(seizures, "lane", trade=ibis.memtable(no_ports))
+    assert len(c) == 3 and c["consignments"].isna().all() and c["cases_per_1000_consignments"].isna().all()
+    national = no_ports.assign(
+        reporting_admin="NL", flow="import", transport_mode="sea", provenance_country="CN",
+        destination_country="NL", product_category="toys",
+    )  # fmt: skip
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        wh.load_trade(national)  # a file without ports loads; the warehouse stores them empty
+        stored = wh.trade()
+        lanes = concentration(seizures, "lane", trade=stored)
+        offices = concentration(seizures, "office", trade=stored).set_index("office")
+    assert lanes["cases_per_1000_consignments"].isna().all()
+    assert offices.loc["NLRTM", "cases_per_1000_consignments"] == pytest.approx(
+        5 / (1000 + 500 + 250 + 777 + 2000) * 1000
+    )
+
+
 def test_propensity_products_and_provenance(full: ibis.Table, trade: ibis.Table) -> None:
     p = propensity(full, trade, by="hs_chapter")
     row = p[p["hs_chapter"] == "95"].iloc[0]  # every seized line is chapter 95, a quarter of the trade
@@ -80,31 +148,3 @@ def test_mirror_matches_export_and_import_detentions(full: ibis.Table, world: Wo
     assert set(m["detected"]) <= {"both", "export only", "import only"}
     both = m[m["detected"] == "both"]
     assert ((both["export_share"] > 0) & (both["export_share"] < 1)).all()
-
-
-def test_displacement_pairs_a_fall_with_a_neighbouring_rise() -> None:
-    rows = []
-    for q, a, b, c in (
-        ("2020Q1", 60, 10, 30),
-        ("2020Q2", 60, 10, 30),
-        ("2021Q1", 10, 60, 30),
-        ("2021Q2", 12, 55, 31),
-    ):
-        for office, n in (("NLRTM", a), ("BEANR", b), ("DEHAM", c)):
-            rows += [(q, office[:2], f"{q}{office}{i}", office, "sea", "CN", "toys") for i in range(n)]
-    cols = [
-        "quarter",
-        "reporting_admin",
-        "case_id",
-        "office",
-        "transport_mode",
-        "provenance_country",
-        "product_category",
-    ]
-    d = displacement(ibis.memtable(pd.DataFrame(rows, columns=cols)))
-    assert list(d.columns) == list(DISPLACEMENT_COLUMNS)
-    assert len(d) == 1
-    r = d.iloc[0]
-    assert (r["from_office"], r["to_office"]) == ("NLRTM", "BEANR")
-    assert (r["from_before"], r["from_recent"], r["to_before"], r["to_recent"]) == (120, 22, 20, 115)
-    assert r["shifted"] == 95

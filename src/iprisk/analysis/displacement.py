@@ -1,8 +1,24 @@
 """Displacement: a route whose detentions fall while a neighbouring route for the same goods rises.
 
-A route is an (office, transport mode) pair; two routes are neighbours when they carry the same product
-category from the same provenance. The recent quarters are compared with the same quarters a year before
-(so that seasonality cancels out).
+A route is an (office, transport mode) pair. Two routes are neighbours when they carry the same flow and the
+same goods and differ in exactly one of office and mode (another port, same mode; or the same office, another
+mode). The goods are compared at four levels, most specific first: product category x provenance,
+provenance (any product), product category (any provenance), and all goods (the route as a whole), so that a
+shift too thin to see per product and provenance can still be seen on the whole route.
+
+The recent period is the last ``k`` quarters up to ``end`` for every ``k`` from 1 to ``recent`` (the start
+of a shift is unknown), the base period the quarters before it within ``history``. For an ordered pair
+"A -> B" and one ``k``, three one-sided Fisher exact tests (conditional binomial tests of a share, recent
+against base) must all hold, so the pair's p-value is the largest of the three (an intersection-union test):
+
+- the share of the pair's cases that B took rose (A fell against B);
+- A's share against the rest of the neighbourhood (every other route of the group) fell;
+- B's share against the rest of the neighbourhood rose.
+
+A share is immune to what moves every route alike (seasonality, a general rise or fall of detentions), so
+the whole history can serve as the base. The ``recent`` values of ``k`` are combined with Simes' test, the
+pairs of all levels with Benjamini-Hochberg; of the significant pairs of a route pair only the most
+specific level is kept. Only the aggregation runs in the engine; the statistics are a small pandas step.
 """
 
 from __future__ import annotations
@@ -10,7 +26,9 @@ from __future__ import annotations
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from iprisk.analysis._baseline import benjamini_hochberg
 from iprisk.analysis._common import aggregate, check_metric
 from iprisk.periods import Quarter
 
@@ -27,105 +45,253 @@ DISPLACEMENT_COLUMNS = (
     "to_recent",
     "shifted",
     "z",
+    "flow",
+    "level",
+    "base_start",
+    "recent_start",
+    "p_value",
+    "q_value",
 )
+
+#: The goods levels, most specific first: name -> the goods columns a neighbourhood shares.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "product x provenance": ("product_category", "provenance_country"),
+    "provenance": ("provenance_country",),
+    "product": ("product_category",),
+    "route": (),
+}
+
+#: Value of a goods column the level does not split by ("any product", "any provenance").
+ANY = "*"
+
+_GOODS = ("product_category", "provenance_country")
+_ROUTE = ("office", "transport_mode")
 
 
 def displacement(
     seizures: ir.Table,
     *,
     end: str | Quarter | None = None,
-    recent: int = 2,
+    recent: int = 8,
+    history: int = 16,
     metric: str = "cases",
-    min_change: float = 0.3,
+    fdr: float = 0.05,
     min_count: int = 10,
-    min_z: float = 2.0,
+    min_base: int = 4,
 ) -> pd.DataFrame:
-    """Pairs of neighbouring routes where one fell and the other rose, recent quarters against a year before.
+    """Pairs of neighbouring routes where one fell while the other rose, recent quarters against before.
 
     Parameters
     ----------
     seizures : ibis.Table
-        Seizure lines (plus ``quarter``).
+        Seizure lines (plus ``quarter``). ``flow`` is used when present (routes of different flows are never
+        neighbours).
     end : str or Quarter, optional
         Last recent quarter (default: the last quarter in the data).
     recent : int
-        How many quarters up to ``end`` form the recent period; the base period is the same quarters a year
-        earlier.
-    metric : {"cases", "lines", "articles", "retail_value"}
-    min_change : float
-        Relative change a route needs to count as falling (``<= -min_change``) or rising (``>= min_change``).
+        Longest recent period tried, in quarters: every ``k = 1..recent`` quarters up to ``end`` is tested.
+    history : int
+        Quarters read up to ``end`` (base plus recent period).
+    metric : {"cases", "lines"}
+        A count: the tests are exact tests of counts.
+    fdr : float
+        False-discovery rate (Benjamini-Hochberg over every pair of every level).
     min_count : int
-        The falling route needs at least this much in the base period, the rising one in the recent period.
-    min_z : float
-        Both changes must be at least this large against Poisson noise: ``|recent - before| /
-        sqrt(recent + before)``.
+        A pair is tested only if its two routes together have at least ``2 * min_count`` over ``history``
+        (this filter ignores the direction of change, so it does not bias the tests).
+    min_base : int
+        The base period has at least this many quarters (so ``k <= history - min_base``).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`DISPLACEMENT_COLUMNS`; ``shifted`` is the part of the fall taken up by the rise,
-        ``min(before - recent of the falling route, recent - before of the rising one)``; ``z`` the smaller
-        of the two noise-scaled changes. Largest ``shifted`` first.
+        :data:`DISPLACEMENT_COLUMNS`, one row per significant pair (``q_value <= fdr``) at its most specific
+        level. ``product_category`` / ``provenance_country`` are :data:`ANY` when the level does not split by
+        them; ``level`` names it. ``*_before`` / ``*_recent`` are cases per quarter in the base period (from
+        ``base_start``) and the recent period (from ``recent_start``, the ``k`` with the smallest p-value);
+        ``shifted`` the cases of the recent period moved, ``min(fall of A, rise of B)`` against their
+        base rates; ``z`` the p-value as a one-sided normal score. Most significant first.
 
     Examples
     --------
     >>> import ibis
     >>> rows = {"quarter": [], "reporting_admin": [], "case_id": [], "office": [], "transport_mode": [],
     ...     "provenance_country": [], "product_category": []}
-    >>> for q, a, b in (("2020Q1", 40, 5), ("2021Q1", 5, 40)):
-    ...     for office, n in (("NLRTM", a), ("BEANR", b)):
+    >>> for q in ("2020Q1", "2020Q2", "2020Q3", "2020Q4", "2021Q1", "2021Q2"):
+    ...     moved = q >= "2021Q1"
+    ...     for office, n in (("NLRTM", 5 if moved else 40), ("BEANR", 40 if moved else 5), ("DEHAM", 20)):
     ...         for i in range(n):
     ...             for k, v in zip(rows, (q, office[:2], f"{q}{office}{i}", office, "sea", "CN", "toys")):
     ...                 rows[k].append(v)
-    >>> d = displacement(ibis.memtable(rows), recent=1)
-    >>> d[["from_office", "to_office", "shifted"]].values.tolist()
-    [['NLRTM', 'BEANR', 35.0]]
+    >>> d = displacement(ibis.memtable(rows))
+    >>> d[["from_office", "to_office", "level", "recent_start", "shifted"]].values.tolist()
+    [['NLRTM', 'BEANR', 'product x provenance', '2021Q1', 70.0]]
     """
-    check_metric(metric)
+    check_metric(metric, ("cases", "lines"))
+    if not 0 < fdr < 1:
+        raise ValueError(f"fdr must be in (0, 1), not {fdr}")
+    if recent < 1 or min_base < 1 or history < recent + min_base:
+        raise ValueError(f"need recent >= 1, min_base >= 1 and history >= recent + min_base ({history})")
+    empty = pd.DataFrame(columns=list(DISPLACEMENT_COLUMNS))
     if end is None:
         last = seizures.aggregate(q=seizures.quarter.max()).to_pandas()["q"].iloc[0]
         if last is None or (isinstance(last, float) and np.isnan(last)):
-            return pd.DataFrame(columns=list(DISPLACEMENT_COLUMNS))
+            return empty
         end = str(last)
     last_q = Quarter.parse(str(end))
-    recent_qs = [str(last_q - i) for i in range(recent)]
-    before_qs = [str(last_q - 4 - i) for i in range(recent)]
-    t = seizures.filter(seizures.quarter.isin(recent_qs + before_qs))
-    t = t.mutate(period=t.quarter.isin(recent_qs).ifelse("recent", "before"))
-    keys = ["product_category", "provenance_country", "office", "transport_mode"]
-    agg = aggregate(t, [*keys, "period"], [metric])
-    wide = agg.pivot_table(
-        index=keys, columns="period", values=metric, aggfunc="sum", fill_value=0, observed=True
-    )
-    wide = wide.reindex(columns=["before", "recent"], fill_value=0).reset_index()
-    wide.columns.name = None
-    b, r = wide["before"].astype(float), wide["recent"].astype(float)
-    wide["change"] = r - b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wide["z"] = np.where(b + r > 0, (r - b) / np.sqrt(b + r), 0.0)
-        rel = np.where(b > 0, (r - b) / np.where(b > 0, b, 1.0), np.inf)
-    falling = wide[(rel <= -min_change) & (b >= min_count) & (wide["z"] <= -min_z)]
-    rising = wide[(rel >= min_change) & (r >= min_count) & (wide["z"] >= min_z)]
-    pairs = falling.merge(rising, on=["product_category", "provenance_country"], suffixes=("_f", "_r"))
-    pairs = pairs[
-        (pairs["office_f"] != pairs["office_r"]) | (pairs["transport_mode_f"] != pairs["transport_mode_r"])
+    first_q = last_q - (history - 1)
+    t = seizures.filter((seizures.quarter >= str(first_q)) & (seizures.quarter <= str(last_q)))
+    flow = ["flow"] if "flow" in seizures.columns else []
+    keys = [*flow, *_GOODS, *_ROUTE]
+    agg = aggregate(t, [*keys, "quarter"], [metric])
+    if agg.empty:
+        return empty
+    for k in keys:
+        agg[k] = agg[k].astype(object).where(agg[k].notna(), "?").astype(str)
+    # Quarters before the first one in the data are not known zeros: the base starts at the data.
+    first_q = max(first_q, Quarter.parse(str(agg["quarter"].min())))
+    quarters = [str(first_q + i) for i in range(last_q.index() - first_q.index() + 1)]
+    ks = [k for k in range(1, recent + 1) if len(quarters) - k >= min_base]
+    if not ks:
+        return empty
+    found = [
+        _tests(agg, metric, [*flow, *goods], quarters, ks, min_count).assign(level=name)
+        for name, goods in LEVELS.items()
     ]
-    if pairs.empty:
-        return pd.DataFrame(columns=list(DISPLACEMENT_COLUMNS))
-    out = pd.DataFrame(
-        {
-            "product_category": pairs["product_category"],
-            "provenance_country": pairs["provenance_country"],
-            "from_office": pairs["office_f"],
-            "from_transport_mode": pairs["transport_mode_f"],
-            "from_before": pairs["before_f"],
-            "from_recent": pairs["recent_f"],
-            "to_office": pairs["office_r"],
-            "to_transport_mode": pairs["transport_mode_r"],
-            "to_before": pairs["before_r"],
-            "to_recent": pairs["recent_r"],
-            "shifted": np.minimum(-pairs["change_f"], pairs["change_r"]).astype(float),
-            "z": np.minimum(-pairs["z_f"], pairs["z_r"]),
-        }
+    tests = pd.concat([f for f in found if not f.empty] or [_tests_empty()], ignore_index=True)
+    if tests.empty:
+        return empty
+    tests["q_value"] = benjamini_hochberg(tests["p_value"].to_numpy())
+    sig = tests[tests["q_value"] <= fdr].copy()
+    if sig.empty:
+        return empty
+    # Most specific level per route pair (levels are ordered most specific first).
+    depth = {name: len(goods) for name, goods in LEVELS.items()}
+    sig["depth"] = sig["level"].map(depth)
+    pair = [*flow, "from_office", "from_transport_mode", "to_office", "to_transport_mode"]
+    sig = sig[sig["depth"] == sig.groupby(pair)["depth"].transform("max")]
+    for g in _GOODS:
+        sig[g] = sig[g].fillna(ANY) if g in sig else ANY
+    if not flow:
+        sig["flow"] = ""
+    sig["z"] = stats.norm.isf(sig["p_value"].clip(lower=1e-300))
+    # Ties broken by the keys, so that every engine gives the same order.
+    order = ["q_value", "p_value", "shifted", "depth", "flow", *_GOODS, *pair[len(flow) :]]
+    out = sig.sort_values(order, ascending=[True, True, False, False, *[True] * (len(order) - 4)])
+    return out[list(DISPLACEMENT_COLUMNS)].reset_index(drop=True)
+
+
+def _tests_empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["p_value"])
+
+
+def _tests(
+    agg: pd.DataFrame, metric: str, group: list[str], quarters: list[str], ks: list[int], min_count: int
+) -> pd.DataFrame:
+    """Every ordered neighbour pair of one level, with its p-value and the figures of its best ``k``."""
+    wide = agg.pivot_table(
+        index=[*group, *_ROUTE], columns="quarter", values=metric, aggfunc="sum", fill_value=0
+    ).reindex(columns=quarters, fill_value=0)
+    counts = wide.to_numpy(dtype=float)
+    routes = wide.index.to_frame(index=False)
+    rec = np.stack([counts[:, -k:].sum(axis=1) for k in ks], axis=1)  # routes x ks
+    base = counts.sum(axis=1, keepdims=True) - rec
+    codes = (
+        routes.groupby(group, sort=False).ngroup().to_numpy()
+        if group
+        else np.zeros(len(routes), dtype=np.int64)
     )
-    return out.sort_values(["shifted", "z"], ascending=False, kind="stable").reset_index(drop=True)
+    g_rec = np.zeros((codes.max() + 1, len(ks)))
+    g_base = np.zeros_like(g_rec)
+    np.add.at(g_rec, codes, rec)
+    np.add.at(g_base, codes, base)
+
+    left = routes.assign(_i=np.arange(len(routes)))
+    pairs = (
+        left.merge(left, on=group, suffixes=("_f", "_t"))
+        if group
+        else left.merge(left, how="cross", suffixes=("_f", "_t"))
+    )
+    same_office = pairs["office_f"] == pairs["office_t"]
+    same_mode = pairs["transport_mode_f"] == pairs["transport_mode_t"]
+    i, j = pairs["_i_f"].to_numpy(), pairs["_i_t"].to_numpy()
+    total = counts.sum(axis=1)
+    keep = (same_office ^ same_mode).to_numpy() & (total[i] + total[j] >= 2 * min_count)
+    pairs, i, j = pairs[keep].reset_index(drop=True), i[keep], j[keep]
+    if pairs.empty:
+        return pd.DataFrame()
+
+    a_b, a_r, b_b, b_r = base[i], rec[i], base[j], rec[j]
+    rest_b = g_base[codes[i]] - a_b - b_b
+    rest_r = g_rec[codes[i]] - a_r - b_r
+    has_rest = (rest_b + rest_r) > 0
+    # Per quarter, for the dispersion of each share in its base period.
+    g_q = np.zeros((codes.max() + 1, counts.shape[1]))
+    np.add.at(g_q, codes, counts)
+    a_q, b_q = counts[i], counts[j]
+    rest_q = g_q[codes[i]] - a_q - b_q
+    p_pair, p_from, p_to = (np.ones_like(a_b) for _ in range(3))
+    for c, k in enumerate(ks):
+        nb = len(quarters) - k
+        phi = _dispersion(a_q[:, :nb], b_q[:, :nb])
+        p_pair[:, c] = _share_fell(*(v[:, c] / phi for v in (a_b, a_r, b_b, b_r)))
+        phi = _dispersion(a_q[:, :nb], rest_q[:, :nb])
+        p_from[:, c] = _share_fell(*(v[:, c] / phi for v in (a_b, a_r, rest_b, rest_r)))
+        phi = _dispersion(rest_q[:, :nb], b_q[:, :nb])
+        p_to[:, c] = _share_fell(*(v[:, c] / phi for v in (rest_b, rest_r, b_b, b_r)))
+    p_from = np.where(has_rest, p_from, 0.0)  # no other route: the pair's own share is the whole test
+    p_to = np.where(has_rest, p_to, 0.0)
+    p_k = np.maximum(p_pair, np.maximum(p_from, p_to))  # every part must hold: intersection-union
+    p = _simes(p_k)
+    best = np.argmin(p_k, axis=1)
+    row = np.arange(len(pairs))
+    k = np.array(ks)[best]
+    n_base = len(quarters) - k
+    fb, fr = a_b[row, best] / n_base, a_r[row, best] / k
+    tb, tr = b_b[row, best] / n_base, b_r[row, best] / k
+    out = pairs[group].copy()
+    out["from_office"], out["from_transport_mode"] = pairs["office_f"], pairs["transport_mode_f"]
+    out["to_office"], out["to_transport_mode"] = pairs["office_t"], pairs["transport_mode_t"]
+    out["from_before"], out["from_recent"], out["to_before"], out["to_recent"] = fb, fr, tb, tr
+    out["shifted"] = np.clip(np.minimum(fb - fr, tr - tb) * k, 0.0, None)
+    out["base_start"] = quarters[0]
+    out["recent_start"] = [quarters[-int(x)] for x in k]
+    out["p_value"] = p
+    return out
+
+
+def _share_fell(a_b: np.ndarray, a_r: np.ndarray, b_b: np.ndarray, b_r: np.ndarray) -> np.ndarray:
+    """One-sided Fisher exact p-value that A's share of A + B is lower in the recent period than before.
+
+    Given the totals of A and of the recent period, A's recent count is hypergeometric under "same share".
+    Counts divided by a dispersion factor are rounded to whole cases first.
+    """
+    a_b, a_r, b_b, b_r = (np.rint(v) for v in (a_b, a_r, b_b, b_r))
+    n = a_b + a_r + b_b + b_r
+    p = stats.hypergeom.cdf(a_r, n, a_b + a_r, a_r + b_r)
+    return np.where(n > 0, np.clip(p, 0.0, 1.0), 1.0)
+
+
+def _dispersion(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Quasi-binomial dispersion of the share ``x / (x + y)`` across the base quarters (columns), at least 1.
+
+    Counts vary more from quarter to quarter than a binomial share allows (seasonal campaigns, one big
+    case, shocks common to a route); dividing the counts by this factor before the exact test keeps the
+    tests honest on large worlds. It is Pearson's chi-square of the quarters against their common share
+    over its degrees of freedom.
+    """
+    n = x + y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = x.sum(axis=1, keepdims=True) / n.sum(axis=1, keepdims=True)
+        var = n * share * (1 - share)
+        chi2 = np.where(var > 0, (x - n * share) ** 2 / var, 0.0).sum(axis=1)
+        df = (var > 0).sum(axis=1) - 1
+        phi = np.where(df > 0, chi2 / np.maximum(df, 1), 1.0)
+    return np.maximum(np.nan_to_num(phi, nan=1.0), 1.0)
+
+
+def _simes(p: np.ndarray) -> np.ndarray:
+    """Simes' combination of the p-values of each row (valid for the positively dependent nested periods)."""
+    s = np.sort(p, axis=1)
+    m = s.shape[1]
+    return np.asarray(np.min(s * m / np.arange(1, m + 1), axis=1))

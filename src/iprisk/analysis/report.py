@@ -127,7 +127,7 @@ def _analyse(
         lanes=concentration(t, "lane", trade=trade),
         mirror=mirror(t),
         propensity=prop,
-        displacement=displacement(t, end=hi),
+        displacement=displacement(t, end=hi, fdr=fdr),
         notes=notes,
     )
 
@@ -249,13 +249,15 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
                 lines.append(f"Most over-represented {label} (seizure share / trade share): {items}.")
     lines += ["", "## Displacement", ""]
     if a.displacement.empty:
-        lines.append("No route fell while a neighbouring route for the same goods rose.")
+        lines.append("No route fell while a neighbouring route for the same goods rose (FDR-controlled).")
     else:
         for r in a.displacement.head(3).itertuples():
+            product = "all products" if r.product_category == "*" else str(r.product_category)
+            origin = "" if r.provenance_country == "*" else f" from {r.provenance_country}"
             lines.append(
-                f"- {r.product_category} from {r.provenance_country}: "
-                f"{r.from_office} ({r.from_transport_mode}) fell {r.from_before} -> {r.from_recent} while "
-                f"{r.to_office} ({r.to_transport_mode}) rose {r.to_before} -> {r.to_recent}."
+                f"- {product}{origin}, since {r.recent_start}: {r.from_office} ({r.from_transport_mode}) "
+                f"fell {r.from_before:.1f} -> {r.from_recent:.1f} cases a quarter while {r.to_office} "
+                f"({r.to_transport_mode}) rose {r.to_before:.1f} -> {r.to_recent:.1f} (q = {r.q_value:.2g})."
             )
     if a.notes:
         lines += ["", "## Notes", "", *[f"- {n}" for n in a.notes]]
