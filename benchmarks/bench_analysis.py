@@ -218,6 +218,11 @@ def _pandas_trends_and_signals(path: Path) -> float:
         g = base.groupby([*combo, "quarter"], observed=True)["key"].nunique().reset_index(name="n")
         g["combo"] = i
         parts.append(g)
+    # The finest cells (every dimension and the route), in lines: what the dispersion model reads.
+    route = df["departure_port"].astype(str) + ">" + df["arrival_port"].astype(str)
+    fine = df.groupby([*dims, route.rename("route"), "quarter"], observed=True).size().reset_index(name="n")
+    fine["combo"] = len(cs) + 1
+    parts.append(fine)
     counts = _shape(pd.concat(parts, ignore_index=True), dims, cs)
     report(segment_tests(counts), metric="cases", fdr=0.05, history=8)
     return time.perf_counter() - t0

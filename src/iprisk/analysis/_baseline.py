@@ -1,22 +1,54 @@
-"""The per-segment baseline of the signal detector: seasonal level with negative-binomial over-dispersion.
+"""The per-segment baseline of the signal detector: what a segment's own history predicts for a quarter.
 
-For a segment with counts ``y`` over the ``W`` quarters before the tested one:
+For a segment with counts ``y_t`` over the ``W`` quarters before the tested one, a log-linear model
 
-- seasonal factors ``f[q]`` (quarter of year) come from the grand total over the same window (pooled, so
-  that a segment with two observations per quarter of year does not invent its own seasonality);
-- the level is ``sum(y) / sum(f)`` and the expectation for the tested quarter ``mu = level * f[q]``;
-- the over-dispersion ``alpha`` of ``Var = mu + alpha mu^2`` is estimated per window by the method of
-  moments on the in-sample residuals, pooled over all segments of the same size class (any combination);
-- the predictive distribution is a negative binomial whose variance also carries the uncertainty of the
-  level estimated from ``W`` quarters: ``alpha_eff = alpha (1 + 1/W) + 1/(W mu)``.
+    E[y_t] = level x season(quarter of year of t) x exp(slope x (t - centre)),  Var = E + alpha E^2
 
-Everything is vectorised over the segments of a combination: no per-segment model fits.
+is fitted to all segments at once (vectorised; no per-segment GLM):
+
+- **Season** starts from the grand total's factors; each segment's own deviation from them (two quarters of
+  the window per quarter of the year) is shrunk towards zero by empirical Bayes: the spread of true
+  deviations between segments (``tau^2``, estimated per combination of dimensions) against the noise of the
+  segment's own estimate. A large aggregate keeps its own season (sea does not peak in Q4 as post does); a
+  small segment borrows the total's.
+- **Trend**: the segment's log-linear slope (weighted least squares), shrunk the same way. Only a trend that
+  stands out of the noise moves the forecast.
+- **Over-dispersion** follows from the segment's composition: counts of independent cells add up, so a
+  segment whose cases sit in few cells is as erratic as one cell, an aggregate of many is calmer. With ``H``
+  the Herfindahl index of the segment's cells, ``alpha = a0 + a1 H`` (fitted by weighted, clipped moments on
+  all segments of the window); each segment's own moment estimate then raises it where the segment is more
+  erratic than its composition says (shrunk, never lowering it).
+- The **predictive** distribution is negative binomial with ``alpha_eff = alpha (1 + 1/W) + 1/(W mu)`` plus
+  the remaining uncertainty of its season and trend (posterior variances on the log scale).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
+
+#: Residuals beyond this many standard deviations are clipped when dispersions are estimated.
+CLIP_SD = 3.0
+
+#: A combination needs this many informative segments to estimate its own season / trend spread.
+MIN_POOL = 5
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The baseline of every segment for one tested quarter."""
+
+    mu: np.ndarray  # expectation
+    alpha: np.ndarray  # the segment's over-dispersion (Var = mu + alpha mu^2)
+    extra: np.ndarray  # added to the predictive alpha: uncertainty of level, season and trend (log scale)
+    window: int
+
+    @property
+    def alpha_eff(self) -> np.ndarray:
+        """Predictive over-dispersion: the segment's, the level's from ``window`` quarters, and the rest."""
+        return predictive_alpha(self.mu, self.alpha, self.window) + self.extra
 
 
 def seasonal_factors(total_window: np.ndarray, qoy_window: np.ndarray) -> np.ndarray:
@@ -32,84 +64,208 @@ def seasonal_factors(total_window: np.ndarray, qoy_window: np.ndarray) -> np.nda
     return f
 
 
-#: Upper edges of the size classes (expected count per quarter) within which the dispersion is pooled.
-SIZE_BINS = np.array([2.0, 5.0, 12.0, 30.0, 80.0, 200.0, 500.0])
-
-
-def fit_levels(history: np.ndarray, f_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Levels per segment and the in-sample expectations ``mu`` (segments x W)."""
-    level = history.sum(axis=1) / f_window.sum()
-    return level, level[:, None] * f_window[None, :]
-
-
-#: Residuals beyond this many standard deviations are clipped when the dispersion is estimated.
-CLIP_SD = 3.0
-
-
-#: A pool needs this many segments with history, else it falls back to a wider one.
-MIN_POOL = 20
-
-
-def pooled_dispersion(
-    level: np.ndarray, history: np.ndarray, mu_in: np.ndarray, groups: list[np.ndarray] | None = None
-) -> np.ndarray:
-    """Method-of-moments ``alpha`` per segment, pooled over segments of the same size class and group.
-
-    An aggregate of many independent cells is relatively less dispersed than one cell, so one ``alpha`` for
-    all would be too small for single cells and too large for aggregates. Segments are pooled by size class
-    within the narrowest of ``groups`` (e.g. the combination of dimensions, then the depth) that has at least
-    :data:`MIN_POOL` segments of that class, else across all. Residuals are clipped at :data:`CLIP_SD`
-    standard deviations (three rounds), so that a surge in the history of a few segments does not inflate
-    everyone's dispersion and hide the next one.
-    """
-    w = history.shape[1]
-    cls = np.searchsorted(SIZE_BINS, level)
-    out = np.full(level.shape, np.nan)
-    live = level > 0
-    for g in [*(groups or []), np.zeros(level.shape, dtype=np.int64)]:
-        todo = np.isnan(out)
-        if not todo.any():
-            break
-        pool = g.astype(np.int64) * (len(SIZE_BINS) + 1) + cls
-        ids, sizes = np.unique(pool[todo & live], return_counts=True)
-        final = not np.any(g)
-        for j, pid in enumerate(ids):
-            if sizes[j] < MIN_POOL and not final:
-                continue
-            sel = live & todo & (pool == pid)
-            out[todo & (pool == pid)] = _moments(history[sel], mu_in[sel], w)
-    pooled = np.nan_to_num(out, nan=0.0)
-    if SHRINK_PRIOR is None:
-        return pooled
-    # Each segment's own moment estimate (residuals clipped as above), shrunk towards its pool.
-    sd = np.sqrt(mu_in + pooled[:, None] * mu_in**2)
-    r = np.clip(history - mu_in, -CLIP_SD * sd, CLIP_SD * sd)
-    num = (r**2 * (w / (w - 1.0)) - mu_in).sum(axis=1)
-    den = (mu_in**2).sum(axis=1)
+def concentration(cell_level: np.ndarray, cell_segment: np.ndarray, n_segments: int) -> np.ndarray:
+    """Herfindahl index of each segment's cells (1 = one cell holds everything), from cell levels."""
+    ok = cell_segment >= 0
+    idx, lev = cell_segment[ok], cell_level[ok]
+    s1 = np.bincount(idx, lev, n_segments)
+    s2 = np.bincount(idx, lev**2, n_segments)
     with np.errstate(divide="ignore", invalid="ignore"):
-        own = np.where(den > 0, np.maximum(num / np.where(den > 0, den, 1.0), 0.0), 0.0)
-    return np.maximum(pooled, (SHRINK_PRIOR * pooled + (w - 1) * own) / (SHRINK_PRIOR + w - 1))
+        return np.where(s1 > 0, s2 / np.where(s1 > 0, s1, 1.0) ** 2, 1.0)
 
 
-#: Weight (in quarters) of the pooled dispersion against a segment's own estimate (``W - 1`` quarters).
-SHRINK_PRIOR: float | None = 16.0
+@dataclass(frozen=True)
+class _MeanFit:
+    """A log-linear fit of one window: in-sample expectations and what the forecast needs."""
+
+    mu: np.ndarray  # segments x quarters
+    f_total: np.ndarray  # pooled seasonal factors, quarters of year 1..4
+    dev: np.ndarray  # segments x 4: shrunk log deviations from the pooled season
+    dev_var: np.ndarray  # segments x 4: their posterior variances
+    slope: np.ndarray
+    slope_var: np.ndarray
+    centre: np.ndarray
+    level: np.ndarray
 
 
-def _moments(y: np.ndarray, mu: np.ndarray, w: int) -> float:
-    den = float((mu**2).sum())
-    if den <= 0:
+def _fit_mean(
+    history: np.ndarray, qoy: np.ndarray, total: np.ndarray, group: np.ndarray, alpha: np.ndarray
+) -> _MeanFit:
+    f_total = seasonal_factors(total, qoy)
+    season = np.broadcast_to(np.log(f_total[qoy - 1]), history.shape)
+    dev, dev_var = _shrunk_season(history, _level(history, season), alpha, qoy, group)
+    season = season + dev[:, qoy - 1]
+    t = np.arange(history.shape[1], dtype=float)
+    slope, slope_var, centre = _shrunk_trend(history, _level(history, season), alpha, t, group)
+    shape = season + slope[:, None] * (t[None, :] - centre[:, None])
+    level = history.sum(axis=1) / np.exp(shape).sum(axis=1)
+    return _MeanFit(level[:, None] * np.exp(shape), f_total, dev, dev_var, slope, slope_var, centre, level)
+
+
+def forecast(
+    history: np.ndarray,
+    qoy: np.ndarray,
+    qoy_next: int,
+    total: np.ndarray,
+    herfindahl: np.ndarray,
+    group: np.ndarray,
+    window: int,
+) -> Forecast:
+    """Forecast the quarter after ``history`` (segments x quarters counts) for every segment.
+
+    The expectation comes from the last ``window`` quarters; the dispersion from all of ``history`` (at
+    least ``window`` quarters), because eight quarters say little about how erratic one segment is.
+    ``herfindahl`` holds each segment's cell concentrations (see :func:`concentration`), ``group`` its
+    combination of dimensions (the pool of the season and trend spreads).
+    """
+    first = _fit_mean(history, qoy, total, group, np.zeros(history.shape[0]))
+    alpha = composition_dispersion(history, first.mu, herfindahl)
+    long = _fit_mean(history, qoy, total, group, alpha)
+    alpha = composition_dispersion(history, long.mu, herfindahl)
+    recent = slice(history.shape[1] - window, None)
+    fit = _fit_mean(history[:, recent], qoy[recent], total[recent], group, alpha)
+    ahead = window - fit.centre
+    log_next = np.log(fit.f_total[qoy_next - 1]) + fit.dev[:, qoy_next - 1] + fit.slope * ahead
+    extra = fit.dev_var[:, qoy_next - 1] + fit.slope_var * ahead**2
+    return Forecast(fit.level * np.exp(log_next), alpha, extra, window)
+
+
+def _level(history: np.ndarray, log_shape: np.ndarray) -> np.ndarray:
+    """In-sample expectations: the level that matches the segment's total, times the shape."""
+    shape = np.exp(log_shape)
+    level = history.sum(axis=1) / shape.sum(axis=1)
+    return level[:, None] * shape
+
+
+def _pooled_spread(
+    est: np.ndarray, var: np.ndarray, group: np.ndarray, informative: np.ndarray
+) -> np.ndarray:
+    """Per segment, the between-segment variance ``tau^2`` of the true values behind ``est`` (noise ``var``),
+    by weighted moments within its group (all informative segments when the group has too few)."""
+    excess = est**2 - var
+    overall = _tau2(excess[informative], var[informative])
+    out = np.full(est.shape[0], overall)
+    ids = np.unique(group[informative])
+    for g in ids:
+        sel = informative & (group == g)
+        if sel.sum() >= MIN_POOL:
+            out[group == g] = _tau2(excess[sel], var[sel])
+    return out
+
+
+def _tau2(excess: np.ndarray, var: np.ndarray) -> float:
+    if excess.size == 0:
         return 0.0
-    alpha = 0.0
+    tau2 = 0.0
     for _ in range(3):
-        sd = np.sqrt(mu + alpha * mu**2)
-        r = np.clip(y - mu, -CLIP_SD * sd, CLIP_SD * sd)
-        alpha = max(float((r**2 * (w / (w - 1.0)) - mu).sum()) / den, 0.0)
-    return alpha
+        wt = 1.0 / (var + tau2) ** 2
+        tau2 = max(float((wt * excess).sum() / wt.sum()), 0.0)
+    return tau2
+
+
+def _shrunk_season(
+    history: np.ndarray, mu: np.ndarray, alpha: np.ndarray, qoy: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment's log deviation from the pooled season per quarter of year, shrunk; and its posterior
+    variance. Both (segments x 4); zero for quarters of the year absent from the window."""
+    n = history.shape[0]
+    dev = np.zeros((n, 4))
+    post = np.zeros((n, 4))
+    for q in range(1, 5):
+        cols = qoy == q
+        k = int(cols.sum())
+        if k == 0 or k == len(qoy):
+            continue
+        obs = history[:, cols].sum(axis=1)
+        exp = mu[:, cols].sum(axis=1)
+        est = np.log((obs + 0.5) / (exp + 0.5))
+        var = 1.0 / (exp + 0.5) + alpha / k
+        tau2 = _pooled_spread(est, var, group, exp >= 5.0)
+        weight = tau2 / (tau2 + var)
+        dev[:, q - 1] = weight * est
+        post[:, q - 1] = weight * var
+    return dev, post
+
+
+def _shrunk_trend(
+    history: np.ndarray, mu: np.ndarray, alpha: np.ndarray, t: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each segment's log-linear slope per quarter (weighted least squares on the de-seasonalised log
+    counts, NB working weights), shrunk; its posterior variance; and the weighted centre of the window."""
+    wt = mu / (1.0 + alpha[:, None] * mu)
+    sw = wt.sum(axis=1)
+    safe = np.where(sw > 0, sw, 1.0)
+    centre = (wt * t).sum(axis=1) / safe
+    dt = t[None, :] - centre[:, None]
+    sxx = (wt * dt**2).sum(axis=1)
+    z = np.log((history + 0.5) / (mu + 0.5))
+    has = sxx > 0
+    safe_sxx = np.where(has, sxx, 1.0)
+    slope = np.where(has, (wt * dt * z).sum(axis=1) / safe_sxx, 0.0)
+    var = np.where(has, 1.0 / safe_sxx, _NO_DATA)
+    informative = mu.sum(axis=1) >= 5.0 * mu.shape[1]
+    tau2 = _pooled_spread(slope, var, group, informative)
+    weight = tau2 / (tau2 + var)
+    return weight * slope, weight * var, np.where(sw > 0, centre, (t[0] + t[-1]) / 2)
+
+
+#: The noise variance of an estimate from no data at all (it gets no weight).
+_NO_DATA = 1e12
+
+
+def _own_moments(history: np.ndarray, mu: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Each segment's method-of-moments ``alpha``, residuals clipped at ``CLIP_SD`` under ``alpha``."""
+    w = history.shape[1]
+    sd = np.sqrt(mu + alpha[:, None] * mu**2)
+    r = np.clip(history - mu, -CLIP_SD * sd, CLIP_SD * sd)
+    num = (r**2 * (w / (w - 1.0)) - mu).sum(axis=1)
+    den = (mu**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def composition_dispersion(history: np.ndarray, mu: np.ndarray, herfindahl: np.ndarray) -> np.ndarray:
+    """``alpha`` per segment: the composition model, raised by the segment's own estimate.
+
+    The composition model ``a0 + a . H`` (one coefficient per column of ``herfindahl``: concentration at
+    several grains, the data picking the grain whose cells are independent) is fitted on all segments,
+    weighing each segment's clipped moment estimate by its precision; it starts from a Poisson world and
+    re-clips with the fitted model (three rounds), so that surges in a few segments' history do not
+    inflate everyone's dispersion and hide the next one. The segment's own estimate (``n - 1`` degrees of
+    freedom) is averaged with the model (weighing :data:`SHRINK_PRIOR` quarters) and never lowers it: a calm
+    history proves little, an erratic one is kept.
+    """
+    n = history.shape[1]
+    mean_mu = mu.mean(axis=1)
+    live = mean_mu >= 1.0
+    model = np.zeros(history.shape[0])
+    if live.sum() >= 2:
+        design = np.column_stack([np.ones(int(live.sum())), herfindahl[live]])
+        for _ in range(3):
+            own = _own_moments(history[live], mu[live], model[live])
+            sd = (model[live] + 1.0 / mean_mu[live]) * np.sqrt(2.0 / (n - 1.0))
+            coef, _ = optimize.nnls(design / sd[:, None], own / sd)
+            model = coef[0] + herfindahl @ coef[1:]
+    own = np.maximum(_own_moments(history, mu, model), 0.0)
+    return np.maximum(model, (SHRINK_PRIOR * model + (n - 1) * own) / (SHRINK_PRIOR + n - 1))
+
+
+#: Weight (in quarters) of the composition model against a segment's own dispersion estimate.
+SHRINK_PRIOR = 8.0
 
 
 def predictive_alpha(mu: np.ndarray, alpha: np.ndarray | float, w: int) -> np.ndarray:
+    """Over-dispersion of the forecast: the segment's own plus the uncertainty of a level from ``w``
+    quarters (``Var(level)/level^2 = (1/mu + alpha)/w``)."""
     with np.errstate(divide="ignore"):
         return alpha * (1.0 + 1.0 / w) + 1.0 / (w * np.maximum(mu, 1e-12))
+
+
+def new_segment_p(total: np.ndarray, share_recent: np.ndarray) -> np.ndarray:
+    """P-value of "new": given ``total`` cases in the window, the chance that all of them fall in its last
+    two quarters if the segment's rate had been constant (``share_recent`` = those quarters' share of the
+    window's seasonal weight). Exact and free of any guess at the rate of a segment never seen."""
+    return np.asarray(share_recent, dtype=float) ** np.asarray(total, dtype=float)
 
 
 def nb_upper(y: np.ndarray, mu: np.ndarray, a: np.ndarray | float) -> np.ndarray:

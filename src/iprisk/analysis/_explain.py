@@ -152,18 +152,21 @@ def explain_sentence(
     direction: str,
     metric: str,
     observed: float,
+    previous: float,
     expected: float,
     q_value: float,
-    history: int,
+    span: int,
 ) -> str:
-    """One plain sentence for a signal."""
+    """One plain sentence for a signal; ``span`` is the quarters of history it was judged against (for a new
+    segment: the quarters before the previous one, which had none)."""
     what = describe_segment(key)
     unit = "cases" if metric == "cases" else "lines"
     obs = int(observed)
     if direction == "new":
         of = "of " if "product_category" in dict(key) or not key else ""
+        before = f" after {int(previous)} in the previous quarter" if previous > 0 else ""
         return (
-            f"New: {obs} {unit} {of}{what}, where the previous {history} quarters had none "
+            f"New: {obs} {unit} {of}{what}{before}, where the {span} quarters before had none "
             f"(q = {q_value:.2g})."
         )
     verb = "rose" if direction == "up" else "fell"

@@ -11,6 +11,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from iprisk.analysis._baseline import concentration
 from iprisk.analysis._common import SIGNAL_DIMENSIONS, all_quarters, case_key
 
 #: A segment: ``((dimension, value), ...)`` in :data:`SIGNAL_DIMENSIONS` order; ``()`` is the total.
@@ -32,6 +33,7 @@ class ComboCounts:
     dims: tuple[str, ...]
     keys: list[SegmentKey]
     counts: np.ndarray  # float, shape (segments, quarters)
+    cell_segment: np.ndarray  # per cell of SegmentCounts.cells, its row here (-1: in no segment)
 
 
 @dataclass
@@ -39,6 +41,30 @@ class SegmentCounts:
     quarters: list[str]
     total: np.ndarray  # shape (quarters,)
     combos: list[ComboCounts]
+    cells: (
+        np.ndarray
+    )  # cells x quarters: the finest grain (every dimension and route; what segments are made of)
+    cell_coarse: np.ndarray  # per cell, its coarse cell (every dimension, any route)
+
+    def concentrations(self, window: slice) -> list[np.ndarray]:
+        """Per combination, each segment's Herfindahl index over its fine cells and over its coarse cells
+        (segments x 2), from the cells' sizes in ``window``."""
+        fine = self.cells[:, window].mean(axis=1)
+        n_coarse = int(self.cell_coarse.max()) + 1 if self.cell_coarse.size else 0
+        coarse = np.bincount(self.cell_coarse, fine, n_coarse)
+        out = []
+        for cc in self.combos:
+            coarse_segment = np.full(n_coarse, -1, dtype=np.int64)
+            coarse_segment[self.cell_coarse] = cc.cell_segment
+            out.append(
+                np.column_stack(
+                    [
+                        concentration(fine, cc.cell_segment, len(cc.keys)),
+                        concentration(coarse, coarse_segment, len(cc.keys)),
+                    ]
+                )
+            )
+        return out
 
 
 def count_segments(
@@ -81,9 +107,11 @@ def count_segments(
             agg = sub.group_by([*combo, "quarter"]).aggregate(n=n)
             agg = agg.mutate(
                 combo=ibis.literal(i, type="int32"),
+                route=ibis.null("string"),
                 **{d: ibis.null("string") for d in dims if d not in combo},
             )
-            parts.append(agg.select("combo", *dims, "quarter", n=agg.n.cast("int64")))
+            parts.append(agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64")))
+    parts.append(_fine_cells(t, dims, combo_id=len(cs) + 1))
     try:
         df = ibis.union(*parts, distinct=False).to_pandas()
     finally:
@@ -92,25 +120,59 @@ def count_segments(
     return _shape(df, dims, cs)
 
 
+def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
+    """Lines per quarter at the finest grain of the data: every dimension and the route (departure ->
+    arrival port, where the table has them). Their sizes tell how concentrated each segment is, hence how
+    erratic (see :func:`iprisk.analysis._baseline.composition_dispersion`); lines are a cheap, close proxy
+    for cases there."""
+    if {"departure_port", "arrival_port"} <= set(t.columns):
+        route = t.departure_port.fill_null("").concat(">", t.arrival_port.fill_null(""))
+    else:
+        route = ibis.literal("", type="string")
+    fine = t.mutate(route=route)
+    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=fine.count())
+    agg = agg.mutate(combo=ibis.literal(combo_id, type="int32"))
+    return agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64"))
+
+
 def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> SegmentCounts:
+    """Matrices from the long counts: ``combo`` 0 is the total, 1..len(cs) the combinations, the next one
+    the finest cells (every dimension and the route)."""
     quarters = all_quarters(df["quarter"].astype(str))
     qpos = {q: i for i, q in enumerate(quarters)}
     total = np.zeros(len(quarters))
     tot = df[df["combo"] == 0]
     np.add.at(total, [qpos[q] for q in tot["quarter"]], tot["n"].to_numpy(dtype=float))
+    cell_values, cells = _matrix(df[df["combo"] == len(cs) + 1], [*dims, "route"], qpos)
     out: list[ComboCounts] = []
     for i, combo in enumerate(cs, start=1):
-        part = df[df["combo"] == i]
-        if part.empty:
-            out.append(ComboCounts(combo, [], np.zeros((0, len(quarters)))))
-            continue
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(part[list(combo)].astype(str)))
-        mat = np.zeros((len(uniques), len(quarters)))
-        cols = np.fromiter((qpos[q] for q in part["quarter"]), dtype=np.int64, count=len(part))
-        np.add.at(mat, (codes, cols), part["n"].to_numpy(dtype=float))
-        keys: list[SegmentKey] = [tuple(zip(combo, u, strict=True)) for u in uniques]
-        out.append(ComboCounts(combo, keys, mat))
-    return SegmentCounts(quarters, total, out)
+        values, mat = _matrix(df[df["combo"] == i], list(combo), qpos)
+        keys: list[SegmentKey] = [tuple(zip(combo, v, strict=True)) for v in values.itertuples(index=False)]
+        cell_segment = np.full(len(cell_values), -1, dtype=np.int64)
+        if keys and len(cell_values):
+            index = pd.MultiIndex.from_frame(values)
+            cell_segment = index.get_indexer(pd.MultiIndex.from_frame(cell_values[list(combo)]))
+        out.append(ComboCounts(combo, keys, mat, cell_segment.astype(np.int64)))
+    cell_coarse = np.zeros(0, dtype=np.int64)
+    if len(cell_values):
+        cell_coarse = pd.factorize(pd.MultiIndex.from_frame(cell_values[dims]), sort=True)[0].astype(np.int64)
+    return SegmentCounts(quarters, total, out, cells, cell_coarse)
+
+
+def _matrix(part: pd.DataFrame, cols: list[str], qpos: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct values of ``cols`` (one row per segment) and their segments x quarters matrix; rows of
+    one segment and quarter add up."""
+    if part.empty:
+        return pd.DataFrame(columns=cols), np.zeros((0, len(qpos)))
+    # Sorted: the same segments in the same order whatever order the engine returned them in, so that
+    # every statistic downstream is computed identically on DuckDB and Spark.
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(part[cols].astype(str)), sort=True)
+    mat = np.zeros((len(uniques), len(qpos)))
+    where = np.fromiter((qpos[q] for q in part["quarter"]), dtype=np.int64, count=len(part))
+    np.add.at(mat, (codes, where), part["n"].to_numpy(dtype=float))
+    values = uniques.to_frame(index=False)
+    values.columns = cols
+    return values, mat
 
 
 #: Segments with fewer cases than this over all quarters are not checked for equivalence (cheap, and rare).

@@ -10,6 +10,7 @@ only the most specific one that explains a surge is reported (see :mod:`iprisk.a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -19,11 +20,10 @@ import pandas as pd
 
 from iprisk.analysis._baseline import (
     benjamini_hochberg,
-    fit_levels,
+    forecast,
     nb_lower,
     nb_upper,
-    pooled_dispersion,
-    predictive_alpha,
+    new_segment_p,
     seasonal_factors,
 )
 from iprisk.analysis._common import SIGNAL_DIMENSIONS, check_dimensions, quarter_of_year
@@ -44,6 +44,25 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
     "score",
     "rank",
     "explanation",
+)
+
+
+#: Quarters of history (at most) from which a segment's dispersion is estimated; its expectation uses
+#: the ``history`` quarters before the tested one.
+DISPERSION_HISTORY = 20
+
+#: Columns of :func:`segment_tests`.
+_TEST_COLUMNS = (
+    "quarter",
+    "direction",
+    "key",
+    "depth",
+    "observed",
+    "previous",
+    "expected",
+    "dispersion",
+    "p_value",
+    "span",
 )
 
 
@@ -119,7 +138,7 @@ def signals(
     if end is not None:
         t = t.filter(t.quarter <= str(Quarter.parse(str(end))))
     if start is not None:
-        t = t.filter(t.quarter >= str(Quarter.parse(str(start)) - history))
+        t = t.filter(t.quarter >= str(Quarter.parse(str(start)) - max(history, DISPERSION_HISTORY)))
     counts = count_segments(t, metric, dims, max_depth)
     tests, alias = _tests_and_names(
         counts,
@@ -160,74 +179,126 @@ def segment_tests(
 def _tests_and_names(
     counts: SegmentCounts, *, history: int, min_expected: float, min_expected_down: float, min_new: int
 ) -> tuple[pd.DataFrame, dict[SegmentKey, SegmentKey]]:
-    quarters = counts.quarters
-    qoy = np.asarray(quarter_of_year(quarters)) if quarters else np.zeros(0, dtype=int)
-    frames: list[pd.DataFrame] = []
-    live = [cc for cc in counts.combos if cc.keys]
     alias = canonical_names(counts)
-    for j in range(history, len(quarters)):
-        win = slice(j - history, j)
-        f = seasonal_factors(counts.total[win], qoy[win])
-        f_win = f[qoy[win] - 1]
-        fits = [fit_levels(cc.counts[:, win], f_win) for cc in live]
-        if not fits:
-            continue
-        level = np.concatenate([x[0] for x in fits])
-        hist = np.concatenate([cc.counts[:, win] for cc in live])
-        combo_id = np.concatenate([np.full(len(cc.keys), i + 1) for i, cc in enumerate(live)])
-        depth_id = np.concatenate([np.full(len(cc.keys), len(cc.dims)) for cc in live])
-        alpha = pooled_dispersion(level, hist, np.concatenate([x[1] for x in fits]), [combo_id, depth_id])
-        y = np.concatenate([cc.counts[:, j] for cc in live])
-        # "new": nothing before the previous quarter; the previous quarter (if it saw the segment at all)
-        # stayed below `min_new`, and the two quarters together now reach it. A new modus operandi often
-        # starts with one or two cases, so a rule that needs `min_new` in the very first quarter misses it.
-        old = np.concatenate([cc.counts[:, j - history : j - 1].sum(axis=1) > 0 for cc in live])
-        prev = np.concatenate([cc.counts[:, j - 1] for cc in live])
-        keys = [alias.get(k, k) for cc in live for k in cc.keys]
-        depth = np.concatenate([np.full(len(cc.keys), len(cc.dims)) for cc in live])
-        mu = level * f[qoy[j] - 1]
-        a_eff = predictive_alpha(mu, alpha, history)
-        for direction, sel in (
-            ("up", mu >= min_expected),
-            ("down", mu >= min_expected_down),
-            ("new", ~old & (prev < min_new) & (y > 0) & (y + prev >= min_new)),
-        ):
-            idx = np.flatnonzero(sel)
-            if idx.size == 0:
-                continue
-            disp = alpha[idx]
-            if direction == "up":
-                exp, p = mu[idx], nb_upper(y[idx], mu[idx], a_eff[idx])
-            elif direction == "down":
-                exp, p = mu[idx], nb_lower(y[idx], mu[idx], a_eff[idx])
-            else:
-                # Nothing in `history` quarters: take one case per history as the rate (conservative), and
-                # test the two quarters since the segment appeared against two quarters of that rate.
-                exp = np.full(idx.size, 1.0 / history)
-                disp = np.zeros(idx.size)
-                p = nb_upper(y[idx] + prev[idx], 2 * exp, disp)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "quarter": quarters[j],
-                        "direction": direction,
-                        "key": [keys[i] for i in idx],
-                        "depth": depth[idx],
-                        "observed": y[idx],
-                        "expected": exp,
-                        "dispersion": disp,
-                        "p_value": p,
-                    }
-                )
-            )
+    live = [cc for cc in counts.combos if cc.keys]
+    if not live:
+        return pd.DataFrame(columns=list(_TEST_COLUMNS)), alias
+    segs = _Segments(
+        counts=np.concatenate([cc.counts for cc in live]),
+        group=np.concatenate([np.full(len(cc.keys), i) for i, cc in enumerate(live)]),
+        keys=[alias.get(k, k) for cc in live for k in cc.keys],
+    )
+    frames = [
+        frame
+        for j in range(history, len(counts.quarters))
+        for frame in _quarter_tests(
+            counts,
+            segs,
+            j,
+            history=history,
+            min_expected=min_expected,
+            min_expected_down=min_expected_down,
+            min_new=min_new,
+        )
+    ]
     if not frames:
-        cols = ["quarter", "direction", "key", "depth", "observed", "expected", "dispersion", "p_value"]
-        return pd.DataFrame(columns=cols), alias
+        return pd.DataFrame(columns=list(_TEST_COLUMNS)), alias
     tests = pd.concat(frames, ignore_index=True)
     # Segments renamed to their shortest equivalent name are one test, not several.
-    tests["depth"] = [len(k) for k in tests["key"]]
     tests = tests.drop_duplicates(subset=["quarter", "direction", "key"], ignore_index=True)
     return tests, alias
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Every live segment of every combination, stacked: counts (segments x quarters), the combination
+    each belongs to, and its (canonical) name."""
+
+    counts: np.ndarray
+    group: np.ndarray
+    keys: list[SegmentKey]
+
+
+def _quarter_tests(
+    counts: SegmentCounts,
+    segs: _Segments,
+    j: int,
+    *,
+    history: int,
+    min_expected: float,
+    min_expected_down: float,
+    min_new: int,
+) -> list[pd.DataFrame]:
+    """The up, down and new tests of quarter ``j``."""
+    qoy = np.asarray(quarter_of_year(counts.quarters))
+    past = slice(max(0, j - max(history, DISPERSION_HISTORY)), j)
+    herfindahl = np.concatenate(
+        [
+            h
+            for cc, h in zip(counts.combos, counts.concentrations(slice(j - history, j)), strict=True)
+            if cc.keys
+        ]
+    )
+    fc = forecast(
+        segs.counts[:, past], qoy[past], int(qoy[j]), counts.total[past], herfindahl, segs.group, history
+    )
+    y, prev = segs.counts[:, j], segs.counts[:, j - 1]
+    out = []
+    for direction, sel in (("up", fc.mu >= min_expected), ("down", fc.mu >= min_expected_down)):
+        idx = np.flatnonzero(sel)
+        tail = nb_upper if direction == "up" else nb_lower
+        p = tail(y[idx], fc.mu[idx], fc.alpha_eff[idx])
+        out.append(
+            _frame(counts.quarters[j], direction, segs, idx, y, prev, fc.mu[idx], fc.alpha[idx], p, history)
+        )
+    # "new": nothing in the whole history before the previous quarter (up to DISPERSION_HISTORY quarters:
+    # nothing in five years says more than nothing in two); the previous quarter stayed below `min_new` and
+    # the two together now reach it. A new modus operandi often starts with one or two cases, so a rule that
+    # needs `min_new` in the very first quarter would miss it.
+    quiet = j - 1 - past.start
+    old = segs.counts[:, past.start : j - 1].sum(axis=1) > 0
+    idx = np.flatnonzero(~old & (prev < min_new) & (y > 0) & (y + prev >= min_new))
+    if quiet > 0 and idx.size:
+        # Given the k cases of the history and this quarter, all k fell in the last two quarters: how likely
+        # is that if the segment's rate had been constant (seasonal weights from the total)?
+        f = seasonal_factors(counts.total[past], qoy[past])
+        weights = f[np.append(qoy[past], qoy[j]) - 1]
+        k = y[idx] + prev[idx]
+        p = new_segment_p(k, weights[-2:].sum() / weights.sum())
+        expected = k * weights[-1] / weights.sum()
+        out.append(
+            _frame(counts.quarters[j], "new", segs, idx, y, prev, expected, np.zeros(idx.size), p, quiet)
+        )
+    return [f for f in out if not f.empty]
+
+
+def _frame(
+    quarter: str,
+    direction: str,
+    segs: _Segments,
+    idx: np.ndarray,
+    y: np.ndarray,
+    prev: np.ndarray,
+    expected: np.ndarray,
+    dispersion: np.ndarray,
+    p: np.ndarray,
+    span: int,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "quarter": quarter,
+            "direction": direction,
+            "key": [segs.keys[i] for i in idx],
+            "depth": [len(segs.keys[i]) for i in idx],
+            "observed": y[idx],
+            "previous": prev[idx],
+            "expected": expected,
+            "dispersion": dispersion,
+            "p_value": p,
+            "span": span,
+        },
+        columns=list(_TEST_COLUMNS),
+    )
 
 
 def ancestors_of(keys: pd.Series, alias: dict[SegmentKey, SegmentKey]) -> list[frozenset[SegmentKey]]:
@@ -280,10 +351,12 @@ def report(
     for d in SIGNAL_DIMENSIONS:
         sig[d] = [dict(k).get(d, "") for k in sig["key"]]
     sig["metric"] = metric
-    cols: list[list[Any]] = [sig[c].tolist() for c in ("key", "direction", "observed", "expected", "q_value")]
+    cols: list[list[Any]] = [
+        sig[c].tolist() for c in ("key", "direction", "observed", "previous", "expected", "q_value", "span")
+    ]
     sig["explanation"] = [
-        explain_sentence(k, d, metric, float(o), float(e), float(q), history)
-        for k, d, o, e, q in zip(*cols, strict=True)
+        explain_sentence(k, d, metric, float(o), float(pr), float(e), float(q), int(sp))
+        for k, d, o, pr, e, q, sp in zip(*cols, strict=True)
     ]
     out = sig[list(SIGNAL_COLUMNS)].reset_index(drop=True)
     out["observed"] = out["observed"].astype("int64")
