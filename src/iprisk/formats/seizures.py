@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +19,8 @@ from iprisk.formats.readers import RawTable, read_raw
 from iprisk.formats.schema import SEIZURES
 from iprisk.formats.validate import Collector, check_and_cast, prepare, sort_problems
 from iprisk.periods import Quarter
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -138,9 +140,75 @@ def _counts(values: pa.ChunkedArray) -> list[tuple[str, int]]:
     return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
 
-def _listing(pairs: list[tuple[str, int]], limit: int = 8) -> str:
+def _listing(pairs: Sequence[tuple[object, int]], limit: int = 8) -> str:
     shown = ", ".join(f"{v} ({c} row{'s' if c != 1 else ''})" for v, c in pairs[:limit])
     return shown + (f", ... ({len(pairs) - limit} more)" if len(pairs) > limit else "")
+
+
+@dataclass(frozen=True)
+class _OnePerFile:
+    """A column that holds one value per submission, and how its problems are named.
+
+    ``mismatch`` is formatted with ``given`` and ``others``, ``mixed`` with ``values`` (value listings).
+    """
+
+    column: str
+    rule: str  # a row off the submission's value
+    mismatch_rule: str  # a value was given, rows hold others
+    mismatch: str
+    mixed_rule: str  # no value given, rows hold several
+    mixed: str
+
+
+_ADMIN = _OnePerFile(
+    column="reporting_admin",
+    rule="admin",
+    mismatch_rule="admin_mismatch",
+    mismatch="administration {given} was given but rows report {others}",
+    mixed_rule="mixed_admin",
+    mixed="rows report several administrations: {values}; a submission holds one",
+)
+_QUARTER = _OnePerFile(
+    column="detention_date",
+    rule="quarter",
+    mismatch_rule="quarter_mismatch",
+    mismatch="quarter {given} was given but rows fall in {others}",
+    mixed_rule="mixed_quarter",
+    mixed="rows fall in several quarters: {values}; a submission holds one",
+)
+
+
+def _one_per_file(
+    spec: _OnePerFile,
+    pairs: list[tuple[_T, int]],
+    given: _T | None,
+    raw: pa.ChunkedArray,
+    off: Callable[[_T], tuple[pa.Array | pa.ChunkedArray, str]],
+    collector: Collector,
+) -> _T | None:
+    """The submission's value of ``spec.column``: ``given``, else the most common one of ``pairs``.
+
+    ``pairs`` are (value, rows) most common first; ``off(target)`` gives the mask of rows that do not hold
+    the target and the message reporting each of them. File-level problems: rows hold values other than the
+    given one, or several values when none was given.
+    """
+    if given is not None:
+        others = [p for p in pairs if p[0] != given]
+        if others:
+            collector.file(
+                spec.mismatch_rule,
+                spec.mismatch.format(given=given, others=_listing(others)),
+                column=spec.column,
+            )
+        target: _T | None = given
+    else:
+        if len(pairs) > 1:
+            collector.file(spec.mixed_rule, spec.mixed.format(values=_listing(pairs)), column=spec.column)
+        target = pairs[0][0] if pairs else None
+    if target is not None:
+        mask, message = off(target)
+        collector.rows(spec.rule, mask, spec.column, raw, message)
+    return target
 
 
 def _check_admin(
@@ -148,30 +216,12 @@ def _check_admin(
 ) -> str | None:
     """The submission's administration; reports rows of other ones."""
     admins = table.column("reporting_admin")
-    pairs = _counts(admins)
-    if admin is not None:
-        others = [p for p in pairs if p[0] != admin]
-        if others:
-            collector.file(
-                "admin_mismatch",
-                f"administration {admin} was given but rows report {_listing(others)}",
-                column="reporting_admin",
-            )
-        target: str | None = admin
-    else:
-        if len(pairs) > 1:
-            collector.file(
-                "mixed_admin",
-                f"rows report several administrations: {_listing(pairs)}; a submission holds one",
-                column="reporting_admin",
-            )
-        target = pairs[0][0] if pairs else None
-    if target is not None:
+
+    def off(target: str) -> tuple[pa.Array | pa.ChunkedArray, str]:
         other = pc.and_(pc.is_valid(admins), pc.not_equal(admins, target))
-        collector.rows(
-            "admin", other, "reporting_admin", raw, f"differs from the submission's administration {target}"
-        )
-    return target
+        return other, f"differs from the submission's administration {target}"
+
+    return _one_per_file(_ADMIN, _counts(admins), admin, raw, off, collector)
 
 
 def _check_quarter(
@@ -180,38 +230,17 @@ def _check_quarter(
     """The submission's quarter; reports rows dated outside it."""
     dates = table.column("detention_date")
     index = pc.add(pc.multiply(pc.year(dates), 4), pc.divide(pc.subtract(pc.month(dates), 1), 3))
-    pairs = [(str(Quarter(int(v) // 4, int(v) % 4 + 1)), c) for v, c in _counts(index)]
-    pairs.sort(key=lambda p: (-p[1], p[0]))
-    if quarter is not None:
-        others = [p for p in pairs if p[0] != str(quarter)]
-        if others:
-            collector.file(
-                "quarter_mismatch",
-                f"quarter {quarter} was given but rows fall in {_listing(others)}",
-                column="detention_date",
-            )
-        target: Quarter | None = quarter
-    else:
-        if len(pairs) > 1:
-            collector.file(
-                "mixed_quarter",
-                f"rows fall in several quarters: {_listing(pairs)}; a submission holds one",
-                column="detention_date",
-            )
-        target = Quarter.parse(pairs[0][0]) if pairs else None
-    if target is not None:
+    pairs = [(Quarter(int(v) // 4, int(v) % 4 + 1), c) for v, c in _counts(index)]
+    pairs.sort(key=lambda p: (-p[1], str(p[0])))
+
+    def off(target: Quarter) -> tuple[pa.Array | pa.ChunkedArray, str]:
         outside = pc.or_(
             pc.less(dates, pa.scalar(target.start, pa.date32())),
             pc.greater(dates, pa.scalar(target.end, pa.date32())),
         )
-        collector.rows(
-            "quarter",
-            outside,
-            "detention_date",
-            raw,
-            f"outside the submission's quarter {target} ({target.start} to {target.end})",
-        )
-    return target
+        return outside, f"outside the submission's quarter {target} ({target.start} to {target.end})"
+
+    return _one_per_file(_QUARTER, pairs, quarter, raw, off, collector)
 
 
 def _column_parts(arr: pa.Array) -> list[Any]:
