@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,8 +21,12 @@ from rich.table import Table
 
 from iprisk.cli import EXIT_INVALID, WarehouseOpt, app, err, out, quarter_callback
 from iprisk.errors import InvalidSubmission, Problem
-from iprisk.formats import problems_to_csv, read_seizures
-from iprisk.warehouse import SubmitResult, Warehouse, export_seizures
+
+if TYPE_CHECKING:
+    from iprisk.warehouse import SubmitResult
+
+# pandas, iprisk.formats and iprisk.warehouse (pyarrow, duckdb, ibis) are imported inside the commands:
+# importing them here would cost every `iprisk` invocation, even `--help`, about a second.
 
 #: Problems printed on the terminal; ``--errors-out`` gets all of them.
 SHOWN_PROBLEMS = 20
@@ -119,6 +122,9 @@ def submit(
     Exit 0 when every file was stored or unchanged; 3 when a file failed validation (the others are still
     stored); 4 when the warehouse stayed busy; 1 on any other failure.
     """
+    from iprisk.formats import problems_to_csv, read_seizures
+    from iprisk.warehouse import Warehouse
+
     invalid: list[_Invalid] = []
     progress = Progress(
         TextColumn("{task.description}"),
@@ -162,6 +168,8 @@ class OutputFormat(StrEnum):
 
 
 def _iso(value: Any) -> str | None:
+    import pandas as pd
+
     return None if pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
@@ -171,6 +179,10 @@ def submissions(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """List the submission log: every version of every submission, current and superseded."""
+    import pandas as pd
+
+    from iprisk.warehouse import Warehouse
+
     with Warehouse.open(warehouse, create=False) as wh:
         frame = wh.submissions()
     for col in ("submitted_at", "superseded_at"):
@@ -196,6 +208,8 @@ def submissions(
 
 
 def _text(value: Any) -> str:
+    import pandas as pd
+
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
@@ -233,9 +247,9 @@ def export_seizures_cmd(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Export the current version of every submission's seizure lines, in the seizures exchange format."""
-    if as_of is not None:
-        from iprisk.warehouse import parse_timestamp
+    from iprisk.warehouse import Warehouse, export_seizures, parse_timestamp
 
+    if as_of is not None:
         try:
             parse_timestamp(as_of)
         except ValueError as exc:

@@ -10,16 +10,20 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import EXIT_INVALID, app, err, out
 from iprisk.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# numpy and pandas are imported inside the commands: importing them here would cost every `iprisk`
+# invocation, even `--help`.
 
 targeting_app = typer.Typer(
     name="targeting",
@@ -107,6 +111,8 @@ def fit_cmd(
 ) -> None:
     """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
     # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
+    import pandas as pd
+
     from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
 
     extra: dict[str, Any] = {}
@@ -166,6 +172,8 @@ def score_cmd(
     ] = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
 
     from iprisk.evaluation.metrics import ranks, selected_count
@@ -241,6 +249,9 @@ def evaluate_cmd(
     ] = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
+    import numpy as np
+    import pandas as pd
+
     from iprisk.evaluation.metrics import by_group, metrics_table
     from iprisk.targeting.inputs import label_values
 

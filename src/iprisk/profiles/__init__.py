@@ -5,7 +5,9 @@ The store that keeps versions and lifecycle events is :class:`iprisk.ops.Profile
 
 from __future__ import annotations
 
-from iprisk.profiles.engine import compile_profiles, evaluate, matches_by_profile, profile_sql
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from iprisk.profiles.io import dump_profiles, load_profiles, profiles_from_data, profiles_to_data
 from iprisk.profiles.lifecycle import (
     ACTIONS,
@@ -16,8 +18,29 @@ from iprisk.profiles.lifecycle import (
     revise,
     transition,
 )
-from iprisk.profiles.mining import beam_search, mine_profiles
 from iprisk.profiles.model import STATUSES, Criteria, Evidence, Profile, Range, Scope, admin_side
+
+if TYPE_CHECKING:
+    from iprisk.profiles.engine import compile_profiles, evaluate, matches_by_profile, profile_sql
+    from iprisk.profiles.mining import beam_search, mine_profiles
+
+#: Loaded on first use: the rule engine needs DuckDB and pandas, the miner scipy, and the CLI imports this
+#: package for the model alone (every `iprisk` command, even `--help`, would pay about a second).
+_LAZY = {
+    "compile_profiles": "engine",
+    "evaluate": "engine",
+    "matches_by_profile": "engine",
+    "profile_sql": "engine",
+    "beam_search": "mining",
+    "mine_profiles": "mining",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"iprisk.profiles.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIONS",
