@@ -178,8 +178,10 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
     else:
         cur = a.signals[a.signals["quarter"] == a.end]
         counts = cur["direction"].value_counts()
+        n = len(a.signals)
         lines.append(
-            f"{len(a.signals)} signals over the period (false-discovery rate controlled per quarter); "
+            f"{n} signal{'' if n == 1 else 's'} over the period (false-discovery rate controlled per "
+            "quarter); "
             f"in {a.end}: " + ", ".join(f"{int(counts.get(d, 0))} {d}" for d in ("up", "down", "new")) + "."
         )
         if cur.empty:
