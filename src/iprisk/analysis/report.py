@@ -132,6 +132,23 @@ def _analyse(
     )
 
 
+#: Offices or lanes with fewer cases are left out of the "highest incidence" line (one case on a lane of ten
+#: consignments is not a finding).
+MIN_INCIDENCE_CASES = 10
+
+
+def _highest_incidence(frame: pd.DataFrame, key: str, what: str) -> list[str]:
+    """The summary line naming the three highest incidences per 1,000 consignments (none without traffic)."""
+    inc = frame.dropna(subset=["cases_per_1000_consignments"])
+    inc = inc[inc["cases"] >= MIN_INCIDENCE_CASES]
+    if inc.empty:
+        return []
+    best = inc.sort_values("cases_per_1000_consignments", ascending=False).head(3)
+    items = ", ".join(f"{getattr(r, key)} ({r.cases_per_1000_consignments:.2f})" for r in best.itertuples())
+    floor = f"{what} with at least {MIN_INCIDENCE_CASES} cases"
+    return [f"Highest incidence per 1,000 consignments, {floor}: {items}."]
+
+
 def _fmt(x: float) -> str:
     if abs(x) >= 1e6:
         return f"{x / 1e6:,.1f} M"
@@ -203,19 +220,13 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
             f"{100 * top['share'].sum():.0f} % of the cases, {n80} offices hold 80 %; Herfindahl index "
             f"{c['hhi'].iloc[0]:.3f}."
         )
-        inc = c.dropna(subset=["cases_per_1000_consignments"])
-        if not inc.empty:
-            best = inc.sort_values("cases_per_1000_consignments", ascending=False).head(3)
-            lines.append(
-                "Highest incidence per 1,000 consignments: "
-                + ", ".join(f"{r.office} ({r.cases_per_1000_consignments:.2f})" for r in best.itertuples())
-                + "."
-            )
+        lines += _highest_incidence(c, "office", "offices")
     if not a.lanes.empty:
         top = a.lanes.head(3)
         lines.append(
             "Busiest lanes: " + ", ".join(f"{r.lane} ({r.cases} cases)" for r in top.itertuples()) + "."
         )
+        lines += _highest_incidence(a.lanes, "lane", "lanes")
     if "Offices: Pareto of cases" in charts:
         lines += ["", f"![Offices]({charts['Offices: Pareto of cases']})"]
     lines += ["", "## Mirror: export and import detentions", ""]
