@@ -2,7 +2,8 @@
 
 A segment is a combination of up to three of reporting administration, office, transport mode, provenance,
 product category and IPR type (41 combinations). Per quarter, every segment with enough history is tested
-against its seasonal negative-binomial baseline (see :mod:`iprisk.analysis._baseline`); the false-discovery
+against its negative-binomial baseline with season, trend and a dispersion that follows the segment's
+composition (see :mod:`iprisk.analysis._baseline`); the false-discovery
 rate is controlled with Benjamini-Hochberg across all tests of the quarter; and of the significant segments
 only the most specific one that explains a surge is reported (see :mod:`iprisk.analysis._explain`).
 """
@@ -90,10 +91,12 @@ def signals(
     metric : {"cases", "lines"}
         What is counted per segment; cases are distinct ``(reporting_admin, case_id)``.
     start, end : str or Quarter, optional
-        Quarters to report (inclusive). The ``history`` quarters before ``start`` are read as baseline.
+        Quarters to report (inclusive). Up to :data:`DISPERSION_HISTORY` quarters before ``start`` are read
+        as history.
     history : int
-        Quarters of history the baseline uses (at least 4; 8 or more recommended). A quarter is tested only
-        once that much history exists in the data.
+        Quarters of history the expectation uses (at least 4; 8 or more recommended). A quarter is tested
+        only once that much history exists in the data. The dispersion, and "nothing before" for ``new``,
+        use all quarters before the tested one, up to :data:`DISPERSION_HISTORY`.
     fdr : float
         False-discovery rate controlled per quarter across all tests (Benjamini-Hochberg).
     dimensions, max_depth
@@ -103,8 +106,8 @@ def signals(
         least ``min_expected_down`` (below that a drop can never be significant: testing it only costs
         power).
     min_new : int
-        A segment with nothing in its history before the previous quarter is tested as ``new`` in the first
-        quarter where it and the previous quarter together reach this many cases.
+        A segment with nothing in its whole history before the previous quarter is tested as ``new`` in the
+        first quarter where it and the previous quarter together reach this many cases.
     most_specific_only : bool
         Report only the most specific explanation of each surge (default); False keeps every significant one.
 
@@ -164,8 +167,9 @@ def segment_tests(
 ) -> pd.DataFrame:
     """Every test the detector makes: one row per (quarter, segment, direction) with its p-value.
 
-    Columns: quarter, direction, key (tuple of (dimension, value)), depth, observed, expected, dispersion
-    (the ``alpha`` of its size class), p_value.
+    Columns: quarter, direction, key (tuple of (dimension, value)), depth, observed, previous (the count of
+    the quarter before), expected, dispersion (the segment's ``alpha``; 0 for ``new``), p_value, span (the
+    quarters of history the test looked at; for ``new``, the quarters before the previous one, all empty).
     """
     return _tests_and_names(
         counts,
