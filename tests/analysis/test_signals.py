@@ -173,3 +173,27 @@ def test_the_simulators_worlds_without_events_give_almost_no_signal(tmp_path: Pa
         s = signals(_simulated_lines(tmp_path / str(seed), scale=1.0, seed=seed))
         quarters_with_signal += s["quarter"].nunique()
     assert quarters_with_signal <= 2, quarters_with_signal  # of 3 worlds x 8 tested quarters
+
+
+@pytest.mark.parametrize(("first", "second", "reported_in"), [(3, 6, 11), (8, 9, 10)])
+def test_a_new_segment_is_tested_in_its_first_two_quarters_and_reported_once(
+    first: int, second: int, reported_in: int
+) -> None:
+    rows = []
+    quarters = [f"{y}Q{q}" for y in (2019, 2020, 2021) for q in (1, 2, 3, 4)]
+    # Enough steady segments for a quarter to hold hundreds of tests, as a real one does.
+    steady = [(f"DE{o:03d}", c) for o in range(20) for c in ("toys", "shoes", "clothing", "medicines")]
+    for i, qu in enumerate(quarters):
+        for office, cat in steady:
+            rows += [(qu, "DE", f"{qu}{office}{cat}{j}", office, "sea", cat) for j in range(10)]
+        n = {10: first, 11: second}.get(i, 0)
+        rows += [(qu, "PL", f"{qu}r{j}", "PLMAL", "rail", "tobacco") for j in range(n)]
+    cols = ["quarter", "reporting_admin", "case_id", "office", "transport_mode", "product_category"]
+    t = ibis.memtable(pd.DataFrame(rows, columns=cols)).mutate(
+        provenance_country=ibis.literal("CN"), ipr_type=ibis.literal("trademark")
+    )
+    new = signals(t)
+    new = new[new["direction"] == "new"]
+    # 3 cases after ten empty quarters could be chance; 3 + 6 cannot (the old rule never tested the second
+    # quarter once the first had reached 3). 8 are significant at once, and the segment is not repeated.
+    assert set(new["quarter"]) == {quarters[reported_in]}, new

@@ -106,8 +106,9 @@ def signals(
         least ``min_expected_down`` (below that a drop can never be significant: testing it only costs
         power).
     min_new : int
-        A segment with nothing in its whole history before the previous quarter is tested as ``new`` in the
-        first quarter where it and the previous quarter together reach this many cases.
+        A segment with nothing in its whole history before the previous quarter is tested as ``new`` when it
+        and the previous quarter together reach this many cases (so in its first and second quarter); it is
+        reported once, in the first quarter where it is significant.
     most_specific_only : bool
         Report only the most specific explanation of each surge (default); False keeps every significant one.
 
@@ -256,12 +257,12 @@ def _quarter_tests(
             _frame(counts.quarters[j], direction, segs, idx, y, prev, fc.mu[idx], fc.alpha[idx], p, history)
         )
     # "new": nothing in the whole history before the previous quarter (up to DISPERSION_HISTORY quarters:
-    # nothing in five years says more than nothing in two); the previous quarter stayed below `min_new` and
-    # the two together now reach it. A new modus operandi often starts with one or two cases, so a rule that
-    # needs `min_new` in the very first quarter would miss it.
+    # nothing in five years says more than nothing in two), and the two quarters together reach `min_new`.
+    # A new modus operandi often starts with one or two cases, so a test of the first quarter alone would
+    # miss it; a segment significant in both quarters is reported once (see _first_time_new).
     quiet = j - 1 - past.start
     old = segs.counts[:, past.start : j - 1].sum(axis=1) > 0
-    idx = np.flatnonzero(~old & (prev < min_new) & (y > 0) & (y + prev >= min_new))
+    idx = np.flatnonzero(~old & (y > 0) & (y + prev >= min_new))
     if quiet > 0 and idx.size:
         # Given the k cases of the history and this quarter, all k fell in the last two quarters: how likely
         # is that if the segment's rate had been constant (seasonal weights from the total)?
@@ -305,6 +306,19 @@ def _frame(
     )
 
 
+def _first_time_new(sig: pd.DataFrame) -> pd.DataFrame:
+    """A new segment is tested in its first two quarters; report it once, in the first significant one."""
+    new = sig["direction"] == "new"
+    if not new.any():
+        return sig
+    seen = set(zip(sig.loc[new, "quarter"], sig.loc[new, "key"], strict=True))
+    again = [
+        is_new and (str(Quarter.parse(q) - 1), k) in seen
+        for is_new, q, k in zip(new, sig["quarter"], sig["key"], strict=True)
+    ]
+    return sig[~np.asarray(again, dtype=bool)]
+
+
 def ancestors_of(keys: pd.Series, alias: dict[SegmentKey, SegmentKey]) -> list[frozenset[SegmentKey]]:
     """Per segment, the (renamed) ancestors of every name of its cases: what the explanation rule nests."""
     names: dict[SegmentKey, list[SegmentKey]] = {}
@@ -342,7 +356,7 @@ def report(
     q = np.empty(len(tests))
     for idx in tests.groupby("quarter").indices.values():
         q[idx] = benjamini_hochberg(p[idx])
-    sig = tests[q <= fdr].assign(q_value=q[q <= fdr])
+    sig = _first_time_new(tests[q <= fdr].assign(q_value=q[q <= fdr]))
     if not sig.empty:
         sig["ancestors"] = pd.Series(ancestors_of(sig["key"], alias or {}), index=sig.index)
     if most_specific_only and not sig.empty:
