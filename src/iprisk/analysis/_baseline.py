@@ -15,9 +15,10 @@ is fitted to all segments at once (vectorised; no per-segment GLM):
   stands out of the noise moves the forecast.
 - **Over-dispersion** follows from the segment's composition: counts of independent cells add up, so a
   segment whose cases sit in few cells is as erratic as one cell, an aggregate of many is calmer. With ``H``
-  the Herfindahl index of the segment's cells, ``alpha = a0 + a1 H`` (fitted by weighted, clipped moments on
-  all segments of the window); each segment's own moment estimate then raises it where the segment is more
-  erratic than its composition says (shrunk, never lowering it).
+  the Herfindahl index of the segment's cells at two grains (with and without the route),
+  ``alpha = a0 + a1 H_fine + a2 H_coarse`` (fitted by weighted, clipped moments on all segments); each
+  segment's own moment estimate then raises it where the segment is more erratic than its composition says
+  (shrunk, never lowering it). Both use all the history given, not only the last ``W`` quarters.
 - The **predictive** distribution is negative binomial with ``alpha_eff = alpha (1 + 1/W) + 1/(W mu)`` plus
   the remaining uncertainty of its season and trend (posterior variances on the log scale).
 """
