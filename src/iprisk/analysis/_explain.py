@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from iprisk.analysis._baseline import nb_lower, nb_upper
+from iprisk.analysis._segments import compatible, preference
 from iprisk.codes.lists import PRODUCT_CATEGORIES
 
 #: Nominal level of the residual tests of the explanation rule.
@@ -81,26 +82,6 @@ def most_specific(sig: pd.DataFrame, *, history: int, level: float = EXPLAIN_LEV
     return sig[keep]
 
 
-#: Which description of the same cases is kept: fewer dimensions first, then by this order.
-_PREFERENCE = (
-    "office",
-    "product_category",
-    "provenance_country",
-    "transport_mode",
-    "ipr_type",
-    "reporting_admin",
-)
-
-
-def _compatible(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> bool:
-    da, db = dict(a), dict(b)
-    return all(da[k] == db[k] for k in da.keys() & db.keys())
-
-
-def _preference(key: tuple[tuple[str, str], ...]) -> tuple[int, list[int]]:
-    return len(key), sorted(_PREFERENCE.index(d) for d, _ in key)
-
-
 def merge_equivalent(sig: pd.DataFrame) -> pd.DataFrame:
     """Keep one description of the same cases: compatible segments of a quarter and direction with the same
     observed and expected counts are the same cases under other names (``NL`` and ``NLRTM`` when NL has one
@@ -115,11 +96,11 @@ def merge_equivalent(sig: pd.DataFrame) -> pd.DataFrame:
     for _, grp in sig.groupby(group_keys):
         if len(grp) < 2:
             continue
-        ordered = sorted(grp.index, key=lambda i: _preference(all_keys[i]))
+        ordered = sorted(grp.index, key=lambda i: preference(all_keys[i]))
         kept: list[tuple[tuple[str, str], ...]] = []
         for i in ordered:
             k = all_keys[i]
-            if any(_compatible(k, other) for other in kept):
+            if any(compatible(k, other) for other in kept):
                 keep[i] = False
             else:
                 kept.append(k)
