@@ -271,25 +271,26 @@ def new_segment_p(total: np.ndarray, share_recent: np.ndarray) -> np.ndarray:
 
 def nb_upper(y: np.ndarray, mu: np.ndarray, a: np.ndarray | float) -> np.ndarray:
     """P(Y >= y) under NB(mean mu, Var = mu + a mu^2); Poisson where a is ~0."""
-    y = np.asarray(y, dtype=float)
-    mu = np.maximum(np.asarray(mu, dtype=float), 1e-12)
-    a = np.broadcast_to(np.asarray(a, dtype=float), mu.shape)
-    out = np.empty_like(mu)
-    nb = a > 1e-8
-    out[nb] = stats.nbinom.sf(y[nb] - 1, 1.0 / a[nb], 1.0 / (1.0 + a[nb] * mu[nb]))
-    out[~nb] = stats.poisson.sf(y[~nb] - 1, mu[~nb])
-    return np.clip(out, 0.0, 1.0)
+    return _nb_tail(y, mu, a, upper=True)
 
 
 def nb_lower(y: np.ndarray, mu: np.ndarray, a: np.ndarray | float) -> np.ndarray:
     """P(Y <= y) under NB(mean mu, Var = mu + a mu^2); Poisson where a is ~0."""
+    return _nb_tail(y, mu, a, upper=False)
+
+
+def _nb_tail(y: np.ndarray, mu: np.ndarray, a: np.ndarray | float, *, upper: bool) -> np.ndarray:
     y = np.asarray(y, dtype=float)
     mu = np.maximum(np.asarray(mu, dtype=float), 1e-12)
     a = np.broadcast_to(np.asarray(a, dtype=float), mu.shape)
+    # P(Y >= y) = sf(y - 1); P(Y <= y) = cdf(y)
+    at = y - 1 if upper else y
     out = np.empty_like(mu)
     nb = a > 1e-8
-    out[nb] = stats.nbinom.cdf(y[nb], 1.0 / a[nb], 1.0 / (1.0 + a[nb] * mu[nb]))
-    out[~nb] = stats.poisson.cdf(y[~nb], mu[~nb])
+    nbinom = stats.nbinom.sf if upper else stats.nbinom.cdf
+    poisson = stats.poisson.sf if upper else stats.poisson.cdf
+    out[nb] = nbinom(at[nb], 1.0 / a[nb], 1.0 / (1.0 + a[nb] * mu[nb]))
+    out[~nb] = poisson(at[~nb], mu[~nb])
     return np.clip(out, 0.0, 1.0)
 
 
