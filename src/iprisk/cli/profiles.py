@@ -71,6 +71,8 @@ StatusOpt = Annotated[
     typer.Option("--status", help=f"Only these statuses ({', '.join(STATUSES)}); repeatable."),
 ]
 
+AllVersionsOpt = Annotated[bool, typer.Option("--all-versions", help="Every version, not only the newest.")]
+
 
 def _invalid(exc: InvalidInput) -> typer.Exit:
     """Print every problem of an invalid input (one line each) and exit with the 'invalid data' code."""
@@ -133,9 +135,7 @@ def import_cmd(
 def export_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="File to write (.yaml, .yml or .json).")],
     status: StatusOpt = None,
-    all_versions: Annotated[
-        bool, typer.Option("--all-versions", help="Every version, not only the newest.")
-    ] = False,
+    all_versions: AllVersionsOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Write profiles (the newest version of each, optionally of some statuses) to a YAML or JSON file."""
@@ -150,9 +150,7 @@ def export_cmd(
 def list_cmd(
     status: StatusOpt = None,
     fmt: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
-    all_versions: Annotated[
-        bool, typer.Option("--all-versions", help="Every version, not only the newest.")
-    ] = False,
+    all_versions: AllVersionsOpt = False,
     db: DbOpt = None,
 ) -> None:
     """List profiles: the newest version of each, or every version."""
