@@ -249,78 +249,23 @@ def evaluate_cmd(
     ] = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
-    import numpy as np
     import pandas as pd
 
     from iprisk.evaluation.metrics import by_group, metrics_table
+    from iprisk.evaluation.scored import join_scores
     from iprisk.targeting.inputs import label_values
 
     ks = _parse_at(at)
     scored = pd.read_csv(scores, dtype={"declaration_id": str})
-    missing = [c for c in ("declaration_id", "score", "rank") if c not in scored.columns]
-    if missing:
-        raise InvalidInput(
-            [Problem("missing-column", "not a scores file", column=c, file=str(scores)) for c in missing],
-            source=str(scores),
-        )
-    frame = _read(declarations, mapping)
-    if label not in frame.columns:
-        raise InvalidInput(
-            [Problem("missing-column", "label column not found", column=label, file=str(declarations))],
-            source=str(declarations),
-        )
-    if "item_no" not in scored.columns:
-        scored["item_no"] = 1
-    keys = ["declaration_id", "item_no"]
-    frame["declaration_id"] = frame["declaration_id"].astype(str)
-    frame["item_no"] = frame["item_no"].astype("int64") if "item_no" in frame.columns else 1
-    scored["item_no"] = scored["item_no"].astype("int64")
-    for name, table in ((str(scores), scored), (str(declarations), frame)):
-        dup = table.duplicated(keys).to_numpy()
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0])
-            raise InvalidInput(
-                [
-                    Problem(
-                        "duplicate-line",
-                        "declaration_id and item_no must identify one line",
-                        row=i + 1,
-                        column="declaration_id",
-                        value=str(table["declaration_id"].iloc[i]),
-                        file=name,
-                    )
-                ],
-                source=name,
-                total=int(dup.sum()),
-            )
-    joined = frame.merge(scored[[*keys, "score", "rank"]], on=keys, how="left")
-    unscored = joined["score"].isna()
-    if unscored.any():
-        i = int(np.flatnonzero(unscored.to_numpy())[0])
-        raise InvalidInput(
-            [
-                Problem(
-                    "unscored",
-                    "declaration line has no score",
-                    row=i + 1,
-                    column="declaration_id",
-                    value=str(joined["declaration_id"].iloc[i]),
-                    file=str(declarations),
-                )
-            ],
-            source=str(scores),
-            total=int(unscored.sum()),
-        )
-    y = joined[label]
-    labelled = y.notna().to_numpy()
-    if not labelled.all():
-        err.print(f"{int((~labelled).sum()):,} unlabelled (not inspected) rows left out of the evaluation")
-    joined = joined[labelled]
-    if joined.empty:
-        raise InvalidInput(
-            [Problem("no-labels", "no row has a label to evaluate against", column=label)],
-            source=str(declarations),
-        )
+    joined, unlabelled = join_scores(
+        scored,
+        _read(declarations, mapping),
+        label=label,
+        scores_name=str(scores),
+        declarations_name=str(declarations),
+    )
+    if unlabelled:
+        err.print(f"{unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
     y01 = label_values(joined[label], label)
     # the rank column encodes the chosen ordering (probability or expected value): evaluate that ordering
     order_key = -joined["rank"].to_numpy(dtype="float64")

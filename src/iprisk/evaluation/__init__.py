@@ -18,6 +18,7 @@ from iprisk.evaluation.metrics import (
     value_recall_at,
 )
 from iprisk.evaluation.profiles import PROFILE_METRIC_COLUMNS, profile_metrics
+from iprisk.evaluation.scored import join_scores
 from iprisk.evaluation.strategies import compare_strategies, strategy_priorities
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "auc",
     "by_group",
     "compare_strategies",
+    "join_scores",
     "lift_at",
     "metrics_table",
     "precision_at",

@@ -107,12 +107,7 @@ def check_labels(labels: Any, n: int) -> np.ndarray:
         )
     bad = ~np.isnan(arr) & (arr != 0) & (arr != 1)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidInput(
-            [Problem("label-binary", "labels must be 0/1 (or missing)", row=i + 1, value=str(arr[i]))],
-            source="labels",
-            total=int(bad.sum()),
-        )
+        raise first_row_error(bad, arr, "label-binary", "labels must be 0/1 (or missing)", source="labels")
     return arr
 
 
@@ -133,18 +128,33 @@ def label_values(column: pd.Series, name: str = "label") -> np.ndarray:
         values = text.map(_TEXT_LABELS).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     bad = present & (np.isnan(values) | ((values != 0) & (values != 1)))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidInput(
-            [
-                Problem(
-                    "label-binary",
-                    "labels must be 0/1, true/false or yes/no",
-                    row=i + 1,
-                    column=name,
-                    value=str(column.iloc[i]),
-                )
-            ],
+        raise first_row_error(
+            bad,
+            column,
+            "label-binary",
+            "labels must be 0/1, true/false or yes/no",
+            column=name,
             source="declarations",
-            total=int(bad.sum()),
         )
     return values
+
+
+def first_row_error(
+    bad: np.ndarray,
+    values: pd.Series | np.ndarray,
+    rule: str,
+    message: str,
+    *,
+    column: str | None = None,
+    file: str | None = None,
+    source: str,
+) -> InvalidInput:
+    """The error naming the first row (1-based) where ``bad`` holds, its value, and how many rows broke
+    ``rule``."""
+    i = int(np.flatnonzero(bad)[0])
+    value = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+    return InvalidInput(
+        [Problem(rule, message, row=i + 1, column=column, value=str(value), file=file)],
+        source=source,
+        total=int(bad.sum()),
+    )
