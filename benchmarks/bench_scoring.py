@@ -184,8 +184,9 @@ def _child_baseline(model: Path, data: Path, profiles: Path, rows: int) -> dict[
 
 def _child_spark(model: Path, data: Path, profiles: Path, rows: int, tmp: Path) -> dict[str, Any]:
     from iprisk.profiles import load_profiles
+    from iprisk.spark import local_session
     from iprisk.targeting.scorer import LightGBMScorer
-    from iprisk.targeting.spark import local_session, score_spark
+    from iprisk.targeting.spark import score_spark
 
     scorer = LightGBMScorer.load(model)
     chosen = load_profiles(profiles)

@@ -30,7 +30,7 @@ def spark() -> Iterator[Any]:
         pytest.skip("pyspark is not installed")
     if shutil.which("java") is None:
         pytest.skip("Java is not installed")
-    from iprisk.targeting.spark import local_session
+    from iprisk.spark import local_session
 
     session = local_session(
         2, "iprisk-targeting-parity", **{"spark.sql.execution.arrow.maxRecordsPerBatch": "500"}

@@ -18,21 +18,16 @@ from iprisk.errors import Unsupported
 
 def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
     """An Ibis PySpark backend on a local Spark session (``local[cores]``), small-data settings."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from iprisk.spark import local_session
+
+    conf = {
+        "spark.sql.shuffle.partitions": str(max(2, cores)),
+        "spark.driver.memory": os.environ.get("IPRISK_SPARK_DRIVER_MEMORY", "2g"),
+    }
     try:
-        from pyspark.sql import SparkSession
+        session = local_session(cores, app_name, **conf)
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise Unsupported("the Spark engine needs pyspark (install the 'spark' extra)") from exc
-    try:
-        session = (
-            SparkSession.builder.master(f"local[{cores}]")
-            .appName(app_name)
-            .config("spark.sql.shuffle.partitions", str(max(2, cores)))
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", os.environ.get("IPRISK_SPARK_DRIVER_MEMORY", "2g"))
-            .getOrCreate()
-        )
     except Exception as exc:  # Java missing or the JVM failed to start
         raise Unsupported(f"could not start Spark: {exc}") from exc
     return ibis.pyspark.connect(session)
