@@ -266,17 +266,6 @@ def measure(seeds: range, *, fdr: float, history: int = 8, **world_kw: object) -
 # -- canonical batches, trade and a warehouse, for the end-to-end tests -------------------------------------
 
 
-@dataclass
-class Batch:
-    """What ``Warehouse.submit`` accepts (the shape of ``SeizureBatch``)."""
-
-    table: object
-    admin: str
-    quarter: object
-    content_hash: str
-    source: str
-
-
 def canonical_lines(world: World, seed: int = 0) -> pd.DataFrame:
     """The world's lines with every canonical seizures column (dates inside the quarter, CN export cases)."""
     from iprisk.periods import Quarter
@@ -340,7 +329,7 @@ def fill_warehouse(wh: object, world: World, *, with_trade: bool = True) -> None
 
     import pyarrow as pa
 
-    from iprisk.formats import SEIZURES
+    from iprisk.formats import SEIZURES, SeizureBatch
     from iprisk.periods import Quarter
 
     schema = SEIZURES.arrow_schema
@@ -348,6 +337,6 @@ def fill_warehouse(wh: object, world: World, *, with_trade: bool = True) -> None
     for (admin, q), part in lines.groupby(["reporting_admin", "quarter"]):
         table = pa.Table.from_pandas(part[schema.names], schema=schema, preserve_index=False)
         digest = hashlib.sha256(f"{admin}{q}{len(part)}{part['case_id'].iloc[0]}".encode()).hexdigest()
-        wh.submit(Batch(table, str(admin), Quarter.parse(str(q)), digest, f"{admin}_{q}"))  # type: ignore[attr-defined]
+        wh.submit(SeizureBatch(table, str(admin), Quarter.parse(str(q)), digest, f"{admin}_{q}"))  # type: ignore[attr-defined]
     if with_trade:
         wh.load_trade(trade_table(world))  # type: ignore[attr-defined]

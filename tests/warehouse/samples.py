@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from iprisk.errors import Problem
-from iprisk.formats import content_hash
+from iprisk.formats import SeizureBatch, content_hash
 from iprisk.periods import Quarter
 from iprisk.warehouse._schema import seizures_schema
-
-
-@dataclass
-class FakeBatch:
-    """Built in memory like ``iprisk.formats.SeizureBatch`` (same attributes), without a file."""
-
-    table: pa.Table
-    admin: str
-    quarter: Quarter
-    content_hash: str
-    source: str
-    warnings: list[Problem] = field(default_factory=list)
 
 
 def seizure_table(admin: str = "DE", quarter: str = "2016Q3", n: int = 5, *, variant: int = 0) -> pa.Table:
@@ -58,9 +44,9 @@ def seizure_table(admin: str = "DE", quarter: str = "2016Q3", n: int = 5, *, var
     return pa.table({f.name: pa.array(rows[f.name], f.type) for f in schema}, schema=schema)
 
 
-def make_batch(admin: str = "DE", quarter: str = "2016Q3", n: int = 5, *, variant: int = 0) -> FakeBatch:
+def make_batch(admin: str = "DE", quarter: str = "2016Q3", n: int = 5, *, variant: int = 0) -> SeizureBatch:
     table = seizure_table(admin, quarter, n, variant=variant)
-    return FakeBatch(table, admin, Quarter.parse(quarter), content_hash(table), f"{admin}_{quarter}.csv")
+    return SeizureBatch(table, admin, Quarter.parse(quarter), content_hash(table), f"{admin}_{quarter}.csv")
 
 
 def write_seizures_csv(
@@ -84,4 +70,4 @@ def write_invalid_csv(path: Path, bad_rows: int = 3) -> Path:
     return path
 
 
-__all__ = ["FakeBatch", "make_batch", "seizure_table", "write_invalid_csv", "write_seizures_csv"]
+__all__ = ["make_batch", "seizure_table", "write_invalid_csv", "write_seizures_csv"]
