@@ -53,44 +53,45 @@ def _proof(case: dict[str, Any]) -> list[bytes]:
     return [_b64(p) for p in case["proof"] or []]
 
 
-def _outcome(check: Any) -> bool:
-    try:
-        check()
-    except InvalidProof:
-        return False
-    return True
+def _decided_wrongly(cases: list[tuple[str, dict[str, Any]]], check: Any) -> list[str]:
+    """Names of the cases where ``check(case)`` accepted a corrupted proof or refused a valid one."""
+    wrong = []
+    for name, case in cases:
+        try:
+            check(case)
+            accepted = True
+        except InvalidProof:
+            accepted = False
+        if accepted == case["wantErr"]:
+            wrong.append(name)
+    return wrong
+
+
+def test_every_vector_file_is_one_of_the_two_kinds(vectors: Path) -> None:
+    every = len(list(vectors.rglob("*.json")))
+    assert every == len(_cases(vectors, "inclusion")) + len(_cases(vectors, "consistency")) >= 190
 
 
 def test_every_inclusion_vector(vectors: Path) -> None:
     cases = _cases(vectors, "inclusion")
     assert len(cases) >= 80
-    wrong = [
-        name
-        for name, c in cases
-        if _outcome(
-            lambda c=c: verify_inclusion(
-                _b64(c["leafHash"]), c["leafIdx"], c["treeSize"], _proof(c), _b64(c["root"])
-            )
-        )
-        == c["wantErr"]
-    ]
-    assert not wrong, f"inclusion vectors decided wrongly: {wrong}"
     assert sum(not c["wantErr"] for _, c in cases) >= 6 and sum(c["wantErr"] for _, c in cases) >= 70
+    wrong = _decided_wrongly(
+        cases,
+        lambda c: verify_inclusion(
+            _b64(c["leafHash"]), c["leafIdx"], c["treeSize"], _proof(c), _b64(c["root"])
+        ),
+    )
+    assert not wrong, f"inclusion vectors decided wrongly: {wrong}"
 
 
 def test_every_consistency_vector(vectors: Path) -> None:
     cases = _cases(vectors, "consistency")
     assert len(cases) >= 80
-    wrong = [
-        name
-        for name, c in cases
-        if _outcome(
-            lambda c=c: verify_consistency(
-                c["size1"], c["size2"], _b64(c["root1"]), _b64(c["root2"]), _proof(c)
-            )
-        )
-        == c["wantErr"]
-    ]
+    wrong = _decided_wrongly(
+        cases,
+        lambda c: verify_consistency(c["size1"], c["size2"], _b64(c["root1"]), _b64(c["root2"]), _proof(c)),
+    )
     assert not wrong, f"consistency vectors decided wrongly: {wrong}"
 
 

@@ -101,29 +101,28 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Sealed:
-    """A message ready to travel: ``wire`` is sent, ``signed`` is the inner form, ``digest`` its SHA-256."""
-
+class _SignedForm:
     message: Message
-    wire: str
     signed: str
 
     @property
     def digest(self) -> str:
+        """SHA-256 of the signed form, base64url: what a receipt acknowledges."""
         return sha256_b64url(self.signed)
 
 
 @dataclass(frozen=True)
-class Opened:
+class Sealed(_SignedForm):
+    """A message ready to travel: ``wire`` is sent, ``signed`` is the inner form."""
+
+    wire: str
+
+
+@dataclass(frozen=True)
+class Opened(_SignedForm):
     """A message that passed every check: decrypted, signature verified, addressed to us."""
 
-    message: Message
-    signed: str
     sender_key: str
-
-    @property
-    def digest(self) -> str:
-        return sha256_b64url(self.signed)
 
 
 def sign_message(message: Message, keys: NodeKeys) -> str:
@@ -158,7 +157,7 @@ def seal(message: Message, sender: NodeKeys, recipient: PublicKeys) -> Sealed:
         "cty": MESSAGE_TYPE,
     }
     wire = jwe.encrypt_compact(header, signed, recipient.encryption, registry=_jose.SEALED_REGISTRY)
-    return Sealed(message, wire, signed)
+    return Sealed(message, signed, wire)
 
 
 def open_sealed(
