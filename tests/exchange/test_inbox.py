@@ -6,7 +6,16 @@ from typing import Any
 import pytest
 
 from iprisk.errors import InvalidInput, Problem
-from iprisk.exchange import DecryptionFailed, Opened, UnknownKey, verify_receipt
+from iprisk.exchange import (
+    DecryptionFailed,
+    Message,
+    NodeKeys,
+    Opened,
+    RetiredKey,
+    UnknownKey,
+    seal,
+    verify_receipt,
+)
 from tests.exchange.nodes import TTL, Pair, record_effect
 
 
@@ -93,3 +102,28 @@ def test_unauthenticated_bytes_are_recorded_as_refusals_without_receipt() -> Non
         assert tx.incoming() == []
     assert [r.error for r in refusals] == ["DecryptionFailed", "UnknownKey"]
     assert all(len(r.digest) == 43 for r in refusals)
+
+
+def test_key_rotation_end_to_end_with_overlap() -> None:
+    """EU rotates: what the old key signed still opens during the overlap, the new key works at once; CN
+    rotates: what was encrypted to its old key still opens (CN keeps the old generation)."""
+    pair = Pair()
+    in_flight = _send(pair)  # signed by EU's first key, encrypted to CN's first key
+    pair.eu, announcement = pair.eu.rotate(pair.clock.now())
+    pair.eu_ring.rotate(announcement, pair.clock.now(), timedelta(days=1))
+    pair.cn, cn_announcement = pair.cn.rotate(pair.clock.now())
+    pair.cn_ring.rotate(cn_announcement, pair.clock.now(), timedelta(days=1))
+    inbox = pair.inbox()
+    assert verify_receipt(inbox.receive(in_flight), {"CN": pair.cn_ring}, pair.clock.now()).accepted
+    fresh = _send(pair)  # new keys on both sides
+    assert verify_receipt(inbox.receive(fresh), {"CN": pair.cn_ring}, pair.clock.now()).accepted
+    old_signed = _send_with(pair, pair.eu.generations[0])
+    pair.clock.advance(timedelta(days=1, seconds=1))
+    with pytest.raises(RetiredKey):
+        inbox.receive(old_signed)
+    assert len(pair.applied_log()) == 2
+
+
+def _send_with(pair: Pair, keys: NodeKeys) -> str:
+    message = Message.new("stats", "EU", "CN", b"old key", now=pair.clock.now(), ttl=TTL)
+    return seal(message, keys, pair.cn_ring.current(pair.clock.now())).wire
