@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from iprisk.errors import InvalidTransition, NotFound
-from iprisk.ops.db import ProfileEventRow, ProfileRow, connect, utc
 from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
 from iprisk.settings import get_settings
+from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
 #: Statuses a profile keeps when imported; anything further along arrives as ``proposed`` (to approve here).
