@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from iprisk.analysis.report import Analysis, analyse
-from iprisk.demo_targeting import TargetingDemo, run_targeting_demo
+from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
 from iprisk.periods import Quarter
 from iprisk.reports import write_analysis
 from iprisk.simulate import SimulationSummary, simulate
