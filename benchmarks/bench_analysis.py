@@ -10,12 +10,11 @@ Side by side in one run:
 
 The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings) so that the benchmark does not
 depend on the simulator: 10 M lines in ~7 M cases over ~20,000 segment cells with seasonality and
-negative-binomial noise. Set ``IPRISK_BENCH_LINES`` to run a smaller size.
+negative-binomial noise. Set ``IPRISK_BENCH_LINES`` (the ``bench_lines`` setting) to run a smaller size.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from itertools import combinations
@@ -29,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from iprisk.formats import TRADE_SCHEMA
+from iprisk.settings import get_settings
 
 #: Trade of offices only: no port columns (lanes get no traffic).
 _OFFICE_TRADE_COLUMNS = [n for n in TRADE_SCHEMA.names if n not in ("departure_port", "arrival_port")]
@@ -193,6 +193,7 @@ def _pandas_trends_and_signals(path: Path) -> float:
     from iprisk.analysis.report import TREND_CUTS
     from iprisk.analysis.signals import report, segment_tests
     from iprisk.analysis.trends import _trend_table
+    from iprisk.lanes import lane_keys
 
     t0 = time.perf_counter()
     # Categoricals: the memory-sane way to hold 10 M rows of codes in pandas; the case key as a group number.
@@ -219,7 +220,7 @@ def _pandas_trends_and_signals(path: Path) -> float:
         g["combo"] = i
         parts.append(g)
     # The finest cells (every dimension and the route), in lines: what the dispersion model reads.
-    route = df["departure_port"].astype(str) + ">" + df["arrival_port"].astype(str)
+    route = lane_keys(df["departure_port"], df["arrival_port"])
     fine = df.groupby([*dims, route.rename("route"), "quarter"], observed=True).size().reset_index(name="n")
     fine["combo"] = len(cs) + 1
     parts.append(fine)
@@ -257,7 +258,7 @@ def _full(con: Any, path: Path, out: Path) -> tuple[float, int]:
 def run(out: Path) -> list[dict[str, Any]]:
     import ibis
 
-    n_lines = int(os.environ.get("IPRISK_BENCH_LINES", "10000000"))
+    n_lines = get_settings().bench_lines
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "seizures.parquet"

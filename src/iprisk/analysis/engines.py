@@ -6,7 +6,6 @@ missing, so callers can say so in one line.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ibis
@@ -14,6 +13,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from iprisk.errors import Unsupported
+from iprisk.settings import get_settings
 
 
 def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
@@ -22,7 +22,7 @@ def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
 
     conf = {
         "spark.sql.shuffle.partitions": str(max(2, cores)),
-        "spark.driver.memory": os.environ.get("IPRISK_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.memory": get_settings().spark_driver_memory,
     }
     try:
         session = local_session(cores, app_name, **conf)

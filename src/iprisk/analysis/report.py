@@ -32,6 +32,8 @@ TREND_CUTS: tuple[tuple[str, ...], ...] = (
     ("flow",),
 )
 TREND_METRICS = ("cases", "articles", "retail_value")
+#: The dimension columns of ``trends.parquet``, in order: those of the cuts (empty where a cut leaves it out).
+TREND_TABLE_DIMENSIONS: tuple[str, ...] = tuple(d for cut in TREND_CUTS for d in cut)
 
 
 #: The summary's propensity factors need this many seizures of an item; fewer give noise, not risk.
@@ -93,10 +95,9 @@ def _analyse(
     for cut in TREND_CUTS:
         blocks.append(trends_for(t, list(cut), TREND_METRICS))
     trend_table = pd.concat(blocks, ignore_index=True)
-    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
-    for d in dims:
+    for d in TREND_TABLE_DIMENSIONS:
         trend_table[d] = trend_table[d].fillna("") if d in trend_table else ""
-    lead = ["quarter", *dims]
+    lead = ["quarter", *TREND_TABLE_DIMENSIONS]
     trend_table = trend_table[lead + [c for c in trend_table.columns if c not in lead]]
     notes: list[str] = []
     if trade is None:
@@ -279,8 +280,7 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
 
 def _only(df: pd.DataFrame, cut: list[str]) -> pd.Series:
     """Rows of the trends table that belong to the cut ``cut`` (its dimensions set, the others empty)."""
-    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
     mask = pd.Series(True, index=df.index)
-    for d in dims:
+    for d in TREND_TABLE_DIMENSIONS:
         mask &= (df[d] != "") if d in cut else (df[d] == "")
     return mask

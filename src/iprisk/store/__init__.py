@@ -8,7 +8,7 @@ audit log will join them. Analytical data lives in the warehouse. Domain models 
 from __future__ import annotations
 
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
-from iprisk.store.profiles import ImportResult, ProfileStore, default_user
+from iprisk.store.profiles import ImportResult, ProfileStore
 
 __all__ = [
     "Base",
@@ -18,6 +18,5 @@ __all__ = [
     "ProfileStore",
     "alembic_config",
     "connect",
-    "default_user",
     "upgrade",
 ]
