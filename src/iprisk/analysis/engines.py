@@ -36,8 +36,11 @@ def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
 def to_backend(con: Any, name: str, table: ir.Table | pa.Table) -> ir.Table:
     """Copy a table into another backend, e.g. from the DuckDB warehouse into Spark (a temporary view there).
 
-    Columns of the null type (all empty, no type known) become strings: Spark cannot store them.
+    A table that already lives in ``con`` (or in the same Spark session) is returned as it is. Columns of the
+    null type (all empty, no type known) become strings: Spark cannot store them.
     """
+    if isinstance(table, ir.Table) and _same_backend(table, con):
+        return table
     data = table.to_pyarrow() if isinstance(table, ir.Table) else table
     fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in data.schema]
     data = data.cast(pa.schema(fields))
@@ -46,3 +49,12 @@ def to_backend(con: Any, name: str, table: ir.Table | pa.Table) -> ir.Table:
         return con.create_table(name, data, overwrite=True)
     session.createDataFrame(data).createOrReplaceTempView(name)
     return con.table(name)
+
+
+def _same_backend(table: ir.Table, con: Any) -> bool:
+    try:
+        backend = table._find_backend()
+    except Exception:  # an unbound expression (memtable): it lives nowhere yet
+        return False
+    session = getattr(con, "_session", None)
+    return backend is con or (session is not None and getattr(backend, "_session", None) is session)
