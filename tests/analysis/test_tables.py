@@ -151,7 +151,7 @@ def test_mirror_matches_export_and_import_detentions(full: ibis.Table, world: Wo
 
 
 def test_the_summary_names_the_highest_lane_incidences_with_enough_cases() -> None:
-    from iprisk.analysis.report import _highest_incidence
+    from iprisk.reports.summary import _highest_incidence
 
     lanes = pd.DataFrame(
         {

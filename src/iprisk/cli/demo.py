@@ -15,7 +15,7 @@ from iprisk.cli import app, out
 if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pay for it at start-up
     import pandas as pd
 
-    from iprisk.demo_targeting import TargetingDemo
+    from iprisk.demo import TargetingDemo
 
 TOP_SIGNALS = 10
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from iprisk.analysis.report import Analysis, summary_markdown
+from iprisk.analysis.run import Analysis
+from iprisk.reports.summary import summary_markdown
 
 #: tables written as CSV, by file name
 _TABLES = ("signals", "concentration", "lanes", "mirror", "propensity", "displacement")
@@ -34,8 +35,8 @@ def write_analysis(
     written.append(out / "trends.parquet")
     chart_files: dict[str, str] = {}
     if charts:
-        from iprisk.analysis.charts import CHART_FILES
-        from iprisk.analysis.charts import charts as make_charts
+        from iprisk.reports.charts import CHART_FILES
+        from iprisk.reports.charts import charts as make_charts
 
         for title, chart in make_charts(result).items():
             name = CHART_FILES[title]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from iprisk.analysis._common import SIGNAL_DIMENSIONS
 from iprisk.analysis._explain import describe_segment
-from iprisk.analysis.report import Analysis, _only
+from iprisk.analysis.run import Analysis, only_cut
 
 #: Chart title -> file name used by ``iprisk analyse``.
 CHART_FILES = {
@@ -22,7 +22,7 @@ def charts(a: Analysis) -> dict[str, alt.Chart | alt.LayerChart]:
     """The charts that go with the summary, keyed by title (only those with data)."""
     out: dict[str, alt.Chart | alt.LayerChart] = {}
     tr = a.trends[a.trends["metric"] == "cases"]
-    mode = tr[_only(tr, ["transport_mode"])]
+    mode = tr[only_cut(tr, ["transport_mode"])]
     if not mode.empty:
         out["Cases per quarter by transport mode"] = (
             alt.Chart(
@@ -36,7 +36,7 @@ def charts(a: Analysis) -> dict[str, alt.Chart | alt.LayerChart]:
             )
             .properties(width=560, height=260)
         )
-    cat = tr[_only(tr, ["product_category"])]
+    cat = tr[only_cut(tr, ["product_category"])]
     if not cat.empty:
         top = cat.groupby("product_category")["value"].sum().nlargest(6).index
         data = cat[cat["product_category"].isin(top)][["quarter", "product_category", "value"]]

@@ -1,136 +1,12 @@
-"""The whole joint analysis in one call, and its summary for the experts' meeting (markdown with charts).
-
-:func:`analyse` computes every table; :func:`summary_markdown` writes the findings in plain words. Writing
-files is the caller's business (the ``iprisk analyse`` command).
-"""
+"""The summary of the joint analysis for the experts' meeting: the main findings in plain words, as markdown
+with the charts where they belong."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from iprisk.analysis._common import aggregate, filter_quarters, prepare
-from iprisk.analysis.concentration import concentration
-from iprisk.analysis.displacement import displacement
-from iprisk.analysis.mirror import mirror
-from iprisk.analysis.propensity import propensity
-from iprisk.analysis.signals import signals
-from iprisk.analysis.trends import trends_for
-from iprisk.periods import Quarter
-
-#: Cuts written to ``trends.parquet`` (one block per cut; the cut's dimensions are filled, the others empty).
-TREND_CUTS: tuple[tuple[str, ...], ...] = (
-    (),
-    ("reporting_admin",),
-    ("transport_mode",),
-    ("provenance_country",),
-    ("product_category",),
-    ("ipr_type",),
-    ("flow",),
-)
-TREND_METRICS = ("cases", "articles", "retail_value")
-
-
-#: The summary's propensity factors need this many seizures of an item; fewer give noise, not risk.
-MIN_PROPENSITY_SEIZURES = 10
-
-
-@dataclass
-class Analysis:
-    """Every table of the joint analysis."""
-
-    start: str
-    end: str
-    totals: dict[str, float]
-    trends: pd.DataFrame
-    signals: pd.DataFrame
-    concentration: pd.DataFrame
-    lanes: pd.DataFrame
-    mirror: pd.DataFrame
-    propensity: pd.DataFrame
-    displacement: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-
-
-def analyse(
-    seizures: ir.Table,
-    trade: ir.Table | None = None,
-    *,
-    start: str | Quarter | None = None,
-    end: str | Quarter | None = None,
-    fdr: float = 0.05,
-) -> Analysis:
-    """Run trends, signals, concentration (offices and lanes), mirror, propensity and displacement.
-
-    Signals read up to eight quarters before ``start`` as history; everything else covers ``start..end``.
-    Without ``trade``, incidence and propensity are left empty (noted in ``notes``).
-    """
-    prepared = prepare(seizures)
-    try:
-        return _analyse(prepared, trade, start=start, end=end, fdr=fdr)
-    finally:
-        prepared.release()
-
-
-def _analyse(
-    seizures: ir.Table,
-    trade: ir.Table | None,
-    *,
-    start: str | Quarter | None,
-    end: str | Quarter | None,
-    fdr: float,
-) -> Analysis:
-    t = filter_quarters(seizures, start, end)
-    span = t.aggregate(lo=t.quarter.min(), hi=t.quarter.max()).to_pandas().iloc[0]
-    if span["lo"] is None or (isinstance(span["lo"], float) and np.isnan(span["lo"])):
-        raise ValueError("no seizures in the selected quarters")
-    lo, hi = str(span["lo"]), str(span["hi"])
-    tot = aggregate(t, [], ["cases", "lines", "articles", "retail_value"]).iloc[0].to_dict()
-    blocks = []
-    for cut in TREND_CUTS:
-        blocks.append(trends_for(t, list(cut), TREND_METRICS))
-    trend_table = pd.concat(blocks, ignore_index=True)
-    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
-    for d in dims:
-        trend_table[d] = trend_table[d].fillna("") if d in trend_table else ""
-    lead = ["quarter", *dims]
-    trend_table = trend_table[lead + [c for c in trend_table.columns if c not in lead]]
-    notes: list[str] = []
-    if trade is None:
-        notes.append(
-            "No trade table in the warehouse: incidence per traffic and propensity factors are empty."
-        )
-        prop = pd.DataFrame()
-    else:
-        prop = pd.concat(
-            [
-                propensity(t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-p"
-                ),
-                propensity(t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-e"
-                ),
-            ],
-            ignore_index=True,
-        )
-    sig = signals(seizures, start=start, end=hi, fdr=fdr)
-    return Analysis(
-        start=lo,
-        end=hi,
-        totals={str(k): float(v) for k, v in tot.items()},
-        trends=trend_table,
-        signals=sig,
-        concentration=concentration(t, "office", trade=trade),
-        lanes=concentration(t, "lane", trade=trade),
-        mirror=mirror(t),
-        propensity=prop,
-        displacement=displacement(t, end=hi, fdr=fdr),
-        notes=notes,
-    )
-
+from iprisk.analysis.run import Analysis, only_cut
 
 #: Offices or lanes with fewer cases are left out of the "highest incidence" line (one case on a lane of ten
 #: consignments is not a finding).
@@ -171,14 +47,14 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
         "## Trends",
         "",
     ]
-    total = a.trends[(a.trends["metric"] == "cases") & _only(a.trends, [])]
+    total = a.trends[(a.trends["metric"] == "cases") & only_cut(a.trends, [])]
     if not total.empty:
         last = total.iloc[-1]
         lines.append(
             f"In {last['quarter']}, {_fmt(last['value'])} cases: {_pct(last['change_prev_pct'])} on the "
             f"previous quarter, {_pct(last['change_yoy_pct'])} on the same quarter a year before."
         )
-    cat = a.trends[(a.trends["metric"] == "cases") & _only(a.trends, ["product_category"])]
+    cat = a.trends[(a.trends["metric"] == "cases") & only_cut(a.trends, ["product_category"])]
     if not cat.empty:
         last_q = cat["quarter"].max()
         cur = cat[(cat["quarter"] == last_q) & (cat["change_yoy"] > 0)]
@@ -275,12 +151,3 @@ def summary_markdown(a: Analysis, charts: dict[str, str] | None = None) -> str:
     if a.notes:
         lines += ["", "## Notes", "", *[f"- {n}" for n in a.notes]]
     return "\n".join(lines) + "\n"
-
-
-def _only(df: pd.DataFrame, cut: list[str]) -> pd.Series:
-    """Rows of the trends table that belong to the cut ``cut`` (its dimensions set, the others empty)."""
-    dims = ["reporting_admin", "transport_mode", "provenance_country", "product_category", "ipr_type", "flow"]
-    mask = pd.Series(True, index=df.index)
-    for d in dims:
-        mask &= (df[d] != "") if d in cut else (df[d] == "")
-    return mask
