@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iprisk.audit import AuditEntry, AuditLog, Checkpoint, LogReport, sign_checkpoint, verify_log
 from iprisk.audit.merkle import leaf_hash
@@ -98,8 +100,8 @@ def test_a_consistently_rewritten_tail_is_bounded_by_the_checkpoints(log: AuditL
 def test_a_garbled_entry_is_named(log: AuditLog) -> None:
     entries = log.store.entries()
     entries[5] = b"\x00garbage"
-    problems = _problems(_verify(log, entries))
-    assert ("changed", None, 5) in problems and ("changed", 4, 4) not in problems
+    report = _verify(log, entries)
+    assert _problems(report) == [("changed", 5, 5)] and "not an audit entry" in str(report.findings[0])
 
 
 def test_two_histories_signed_by_the_log_are_a_fork(log: AuditLog) -> None:
@@ -128,3 +130,29 @@ def test_bad_checkpoints_are_named_and_cosigners_reported(log: AuditLog) -> None
     )
     assert _problems(report) == [("bad-checkpoint", None, None)]
     assert report.cosigned == {"iprisk.cn/witness": SIZE}
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(3, 24), every=st.integers(1, 6), data=st.data())
+def test_any_single_tampering_is_named(size: int, every: int, data: st.DataObject) -> None:
+    log = new_log()
+    filled(log, size, checkpoint_every=every)
+    entries = log.store.entries()
+    kind = data.draw(st.sampled_from(["change", "delete", "insert", "swap"]))
+    i = data.draw(st.integers(0, size - 2))
+    if kind == "change":
+        entries[i] = _edited(entries[i], actor="mallory")
+        expected = [("changed", i, i)]
+    elif kind == "delete":
+        del entries[i]
+        expected = [("deleted", i, None)]
+    elif kind == "insert":
+        entries.insert(i, _edited(entries[i], subject="slipped in"))
+        expected = [("inserted", None, i)]
+    else:
+        j = data.draw(st.integers(i + 1, size - 1))
+        entries[i], entries[j] = entries[j], entries[i]
+        problems = _problems(_verify(log, entries))
+        assert problems and all(p[0] == "reordered" and p[1] in (i, j) for p in problems), problems
+        return
+    assert _problems(_verify(log, entries)) == expected

@@ -69,6 +69,7 @@ class LogReport:
 class _Parsed:
     entries: dict[int, AuditEntry]  # position -> entry (decodable ones)
     leaves: list[bytes]  # position -> leaf hash
+    garbled: dict[int, str] = field(default_factory=dict)  # position -> why it does not decode
 
 
 def verify_log(
@@ -123,7 +124,7 @@ def _parse(entries: Sequence[bytes], findings: list[Finding]) -> _Parsed:
         try:
             parsed.entries[position] = AuditEntry.decode(data)
         except AuditError as exc:
-            findings.append(Finding("changed", None, position, str(exc)))
+            parsed.garbled[position] = str(exc)
     return parsed
 
 
@@ -189,12 +190,7 @@ def _join_segments(
                 )
             continue
         if head.index > expected:
-            missing = f"{expected}" if head.index == expected + 1 else f"{expected}..{head.index - 1}"
-            findings.append(
-                Finding(
-                    "deleted", expected, None, f"entries {missing} are missing before position {segment[0]}"
-                )
-            )
+            _report_gap(expected, head.index, max(history, default=-1), segment[0], parsed, findings)
         elif expected > 0 or head.prev != GENESIS:
             previous = history[-1] if history else None
             findings.append(
@@ -212,8 +208,24 @@ def _join_segments(
                 )
         history.extend([-1] * (head.index - expected))  # holes for deleted entries
         history.extend(segment)
+    findings.extend(Finding("changed", None, p, why) for p, why in sorted(parsed.garbled.items()))
     _report_moves(history, findings)
     return history
+
+
+def _report_gap(
+    expected: int, resumed: int, before: int, after: int, parsed: _Parsed, findings: list[Finding]
+) -> None:
+    """Indexes ``expected .. resumed - 1`` have no entry: garbled in place (changed), else deleted."""
+    garbled = [p for p in sorted(parsed.garbled) if before < p < after]
+    if len(garbled) == resumed - expected:
+        for offset, position in enumerate(garbled):
+            findings.append(Finding("changed", expected + offset, position, parsed.garbled.pop(position)))
+        return
+    missing = f"{expected}" if resumed == expected + 1 else f"{expected}..{resumed - 1}"
+    findings.append(
+        Finding("deleted", expected, None, f"entries {missing} are missing before position {after}")
+    )
 
 
 def _report_moves(history: list[int], findings: list[Finding]) -> None:
