@@ -55,3 +55,27 @@ def test_analyse_rejects_a_bad_quarter(warehouse: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as done:
         main(["analyse", "--warehouse", str(warehouse), "--out", str(tmp_path), "--from", "2019-13"])
     assert done.value.code != 0
+
+
+def test_the_command_writes_what_the_library_returns(warehouse: Path, tmp_path: Path) -> None:
+    from iprisk.analysis import run
+    from iprisk.reports import write_analysis
+
+    by_cli = tmp_path / "cli"
+    main_ok(
+        ["analyse", "--warehouse", str(warehouse), "--out", str(by_cli), "--from", "2020Q1", "--no-charts"]
+    )
+    with Warehouse.open(warehouse) as wh:
+        result = run(wh, start="2020Q1")
+    written = write_analysis(result, tmp_path / "lib", charts=False)
+    assert written
+    for path in written:
+        assert (by_cli / path.name).read_bytes() == path.read_bytes(), path.name
+    assert sorted(p.name for p in by_cli.iterdir()) == sorted(p.name for p in written)
+
+
+def main_ok(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
