@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from iprisk.analysis import SIGNAL_COLUMNS
 from iprisk.cli import main
+from iprisk.reports import SIGNAL_FILE_COLUMNS
 from iprisk.warehouse import Warehouse
 from tests.analysis.worlds import fill_warehouse, make_world
 
@@ -36,10 +36,12 @@ def test_analyse_writes_every_output(warehouse: Path, tmp_path: Path) -> None:
         "propensity.csv",
         "displacement.csv",
         "summary.md",
+        "summary.zh.md",
+        "trend_transport_mode.zh.png",
     ):
         assert (out / name).is_file(), name
     signals = pd.read_csv(out / "signals.csv", keep_default_na=False)
-    assert list(signals.columns) == list(SIGNAL_COLUMNS)
+    assert list(signals.columns) == list(SIGNAL_FILE_COLUMNS)
     trends = pd.read_parquet(out / "trends.parquet")
     assert trends["quarter"].min() == "2019Q1"
     pngs = sorted(p.name for p in out.glob("*.png"))
