@@ -6,6 +6,7 @@ is :mod:`iprisk.reports`' business."""
 
 from __future__ import annotations
 
+from iprisk.analysis._common import SIGNAL_DIMENSIONS
 from iprisk.analysis.concentration import concentration, herfindahl
 from iprisk.analysis.displacement import DISPLACEMENT_COLUMNS, displacement
 from iprisk.analysis.mirror import MIRROR_COLUMNS, mirror
@@ -19,6 +20,7 @@ __all__ = [
     "ENGINES",
     "MIRROR_COLUMNS",
     "SIGNAL_COLUMNS",
+    "SIGNAL_DIMENSIONS",
     "TREND_COLUMNS",
     "Analysis",
     "Source",

@@ -39,6 +39,9 @@ TREND_METRICS = ("cases", "articles", "retail_value")
 TREND_TABLE_DIMENSIONS: tuple[str, ...] = tuple(d for cut in TREND_CUTS for d in cut)
 
 
+#: A note of :class:`Analysis`: no trade table, so incidence per traffic and propensity factors are empty.
+NO_TRADE = "no-trade"
+
 #: The summary's propensity factors need this many seizures of an item; fewer give noise, not risk.
 MIN_PROPENSITY_SEIZURES = 10
 
@@ -57,6 +60,7 @@ class Analysis:
     mirror: pd.DataFrame
     propensity: pd.DataFrame
     displacement: pd.DataFrame
+    #: what the analysis could not do, as keys (:data:`NO_TRADE`); reports say it in words
     notes: list[str] = field(default_factory=list)
 
 
@@ -143,9 +147,7 @@ def _analyse(
     trend_table = trend_table[lead + [c for c in trend_table.columns if c not in lead]]
     notes: list[str] = []
     if trade is None:
-        notes.append(
-            "No trade table in the warehouse: incidence per traffic and propensity factors are empty."
-        )
+        notes.append(NO_TRADE)
         prop = pd.DataFrame()
     else:
         prop = pd.concat(
