@@ -1,0 +1,55 @@
+"""The node service: the audit log (entries, tree nodes, checkpoints, head), accounts, API tokens and
+idempotency keys.
+
+Revision ID: 0002_node_service
+Revises: 0001_profiles
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002_node_service"
+down_revision: str | None = "0001_profiles"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "audit_entries",
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("entry", sa.LargeBinary, nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("subject", sa.String(256), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_audit_entries_kind", "audit_entries", ["kind"])
+    op.create_table(
+        "audit_nodes",
+        sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    )
+    op.create_table(
+        "audit_checkpoints",
+        sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("note", sa.Text, nullable=False),
+    )
+    head = op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("size", sa.BigInteger, nullable=False),
+    )
+    op.bulk_insert(head, [{"id": 1, "size": 0}])
+
+
+def downgrade() -> None:
+    op.drop_table("audit_head")
+    op.drop_table("audit_checkpoints")
+    op.drop_table("audit_nodes")
+    op.drop_index("ix_audit_entries_kind", table_name="audit_entries")
+    op.drop_table("audit_entries")
