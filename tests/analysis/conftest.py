@@ -6,8 +6,6 @@ always, on PySpark (``local[2]``) where pyspark and Java are present (marked ``s
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, make_world, trade_table
+from tests.conftest import require_spark
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +40,7 @@ def trade(world: World) -> ibis.Table:
 @pytest.fixture(scope="session")
 def spark_con() -> Iterator[Any]:
     """One local Spark session for the test process (starting one takes seconds)."""
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed")
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed")
+    require_spark()
     from iprisk.analysis.engines import spark_backend
     from iprisk.errors import Unsupported
 
