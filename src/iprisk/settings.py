@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         default=Path("../shared/data/kcs-customs-declarations"),
         description="Folder with the public Korea Customs Service declaration files (benchmarks only).",
     )
+    merkle_vectors: Path = Field(
+        default=Path("../shared/data/merkle-proof-vectors"),
+        description="Folder with the public RFC 6962/9162 Merkle proof test vectors (tests only).",
+    )
     lock_timeout_s: float = Field(
         default=10.0,
         description="Seconds to wait for another process to release the warehouse, then fail with 'busy'.",
