@@ -136,3 +136,27 @@ class InvalidTransition(IpriskError, ValueError):
 
 class InvalidValue(IpriskError, ValueError):
     """A single value given by the user (an option, an argument) is malformed; the message names it."""
+
+
+class Unauthenticated(IpriskError, PermissionError):
+    """No credentials, or credentials that do not check out (unknown, expired or revoked token, disabled
+    account, wrong password); the message says which without revealing whether an account exists."""
+
+
+class Forbidden(IpriskError, PermissionError):
+    """The authorisation table does not let this role do this action, or not on this thing."""
+
+    def __init__(self, action: str, role: str, reason: str):
+        self.action = action
+        self.role = role
+        self.reason = reason
+        super().__init__(f"{action}: refused to a {role}: {reason}")
+
+
+class AlreadyExists(IpriskError, ValueError):
+    """A named thing (an account) exists already."""
+
+    def __init__(self, kind: str, key: str):
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} already exists: {key}")

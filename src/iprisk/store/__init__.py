@@ -8,11 +8,13 @@ warehouse. Domain models stay in their own packages
 
 from __future__ import annotations
 
+from iprisk.store.accounts import AccountStore
 from iprisk.store.audit import AuditTrail, SqlLogStore
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
 from iprisk.store.profiles import ImportResult, ProfileStore
 
 __all__ = [
+    "AccountStore",
     "AuditTrail",
     "Base",
     "ImportResult",

@@ -45,9 +45,35 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False),
     )
     op.bulk_insert(head, [{"id": 1, "size": 0}])
+    op.create_table(
+        "users",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("administration", sa.String(8), nullable=False),
+        sa.Column("ports", sa.JSON, nullable=False),
+        sa.Column("password_hash", sa.String(256), nullable=True),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.String(16), primary_key=True),
+        sa.Column("user_name", sa.String(64), sa.ForeignKey("users.name"), nullable=False),
+        sa.Column("label", sa.String(128), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_by", sa.String(64), nullable=False),
+    )
+    op.create_index("ix_api_tokens_user_name", "api_tokens", ["user_name"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_api_tokens_user_name", table_name="api_tokens")
+    op.drop_table("api_tokens")
+    op.drop_table("users")
     op.drop_table("audit_head")
     op.drop_table("audit_checkpoints")
     op.drop_table("audit_nodes")
