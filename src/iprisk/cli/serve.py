@@ -27,9 +27,11 @@ def serve(
     """Serve the node: JSON API, OpenAPI at /docs, /health. Stops gracefully on SIGINT / SIGTERM."""
     import uvicorn
 
+    from iprisk.node import Node
     from iprisk.settings import get_settings
 
     settings = get_settings()
+    Node.open(settings).close()  # every setting checked before announcing anything
     bind_host, bind_port = host or settings.host, settings.port if port is None else port
     where = f"http://{bind_host}:{bind_port}"
     err.print(f"iprisk node {settings.node or '?'} on {where} (docs at {where}/docs)", markup=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from iprisk.node import Node
 from iprisk.settings import Settings, get_settings
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import ROUTERS
@@ -15,9 +18,20 @@ from iprisk.web.routes import ROUTERS
 DOCS_ASSETS = "/docs/assets"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The node's app for ``settings`` (default: the process settings). Routes come from ``ROUTERS``."""
+def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:
+    """The node's app for ``settings`` (default: the process settings). Routes come from ``ROUTERS``.
+
+    The node is opened here, so that a setting at fault stops the service at start with an error naming it
+    (``node`` may be given instead, e.g. with a test clock); it is closed when the app shuts down.
+    """
     settings = settings or get_settings()
+    opened = node or Node.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        opened.close()
+
     app = FastAPIOffline(
         title="iprisk node",
         version=version("iprisk"),
@@ -26,8 +40,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         static_url=DOCS_ASSETS,
         favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.node = opened
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

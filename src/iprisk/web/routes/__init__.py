@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from iprisk.web.routes import health
+from iprisk.web.routes import accounts, analysis, audit, health, profiles, submissions
 
-ROUTERS: tuple[APIRouter, ...] = (health.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    accounts.router,
+    submissions.router,
+    profiles.router,
+    analysis.router,
+    audit.router,
+)
