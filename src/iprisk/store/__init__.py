@@ -11,17 +11,21 @@ from __future__ import annotations
 from iprisk.store.accounts import AccountStore
 from iprisk.store.audit import AuditTrail, SqlLogStore
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
+from iprisk.store.idempotency import Claim, IdempotencyStore, StoredResponse
 from iprisk.store.profiles import ImportResult, ProfileStore
 
 __all__ = [
     "AccountStore",
     "AuditTrail",
     "Base",
+    "Claim",
+    "IdempotencyStore",
     "ImportResult",
     "ProfileEventRow",
     "ProfileRow",
     "ProfileStore",
     "SqlLogStore",
+    "StoredResponse",
     "alembic_config",
     "connect",
     "upgrade",

@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from iprisk.node import Node
 from iprisk.settings import Settings, get_settings
+from iprisk.web.idempotency import IdempotencyMiddleware
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import ROUTERS
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
     app.state.settings = settings
     app.state.node = opened
     install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app

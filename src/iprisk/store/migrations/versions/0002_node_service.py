@@ -68,9 +68,26 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(64), nullable=False),
     )
     op.create_index("ix_api_tokens_user_name", "api_tokens", ["user_name"])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("caller", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("method", sa.String(8), nullable=False),
+        sa.Column("path", sa.String(512), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("status", sa.Integer, nullable=True),
+        sa.Column("headers", sa.JSON, nullable=True),
+        sa.Column("body", sa.LargeBinary, nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
     op.drop_index("ix_api_tokens_user_name", table_name="api_tokens")
     op.drop_table("api_tokens")
     op.drop_table("users")
