@@ -66,6 +66,8 @@ def _register() -> None:
     from iprisk.cli import demo  # noqa: F401
     from iprisk.cli import serve  # noqa: F401
     from iprisk.cli import node  # noqa: F401
+    from iprisk.cli import accounts  # noqa: F401
+    from iprisk.cli import audit  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
