@@ -29,6 +29,7 @@ def serve(
 
     from iprisk.node import Node
     from iprisk.settings import get_settings
+    from iprisk.web.logs import uvicorn_log_config
 
     settings = get_settings()
     Node.open(settings).close()  # every setting checked before announcing anything
@@ -42,5 +43,6 @@ def serve(
         port=bind_port,
         workers=workers or settings.workers,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
-        log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings.log_level),
+        access_log=False,  # the node's own access log leaves out client addresses and query strings
     )

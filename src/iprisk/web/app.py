@@ -14,6 +14,7 @@ from iprisk.settings import Settings, get_settings
 from iprisk.web.idempotency import IdempotencyMiddleware
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import ROUTERS
+from iprisk.web.telemetry import TelemetryMiddleware
 
 #: Where Swagger UI's script and style are served from (shipped by fastapi-offline: no CDN at run time).
 DOCS_ASSETS = "/docs/assets"
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
     app.state.node = opened
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(TelemetryMiddleware)  # outermost: it also sees replays and refusals
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from iprisk.web import telemetry
 from iprisk.web.routes import accounts, analysis, audit, health, profiles, submissions
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    telemetry.router,
     accounts.router,
     submissions.router,
     profiles.router,
