@@ -6,6 +6,7 @@ import math
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from iprisk.accounts import Grant
-from iprisk.errors import InvalidValue
+from iprisk.errors import InvalidInput, InvalidValue, IpriskError
 from iprisk.node import Node
 from iprisk.node.submissions import submit_file
 from iprisk.web.auth import get_node, require
@@ -86,16 +87,29 @@ def submit(
 
     if mapping is not None and mapping not in shipped_mappings():
         raise InvalidValue(f"mapping {mapping!r}: one of {', '.join(shipped_mappings()) or 'none'}")
+    name = _upload_name(file)
     with tempfile.TemporaryDirectory(prefix="iprisk-upload-") as folder:
-        path = Path(folder) / _upload_name(file)
+        path = Path(folder) / name
         with path.open("wb") as out:
             while chunk := file.file.read(_CHUNK):
                 out.write(chunk)
-        result = submit_file(
-            node, path, user=grant.principal.name, admin=admin, quarter=quarter, mapping=mapping,
-            check_admin=grant.check_administration,
-        )  # fmt: skip
+        try:
+            result = submit_file(
+                node, path, user=grant.principal.name, admin=admin, quarter=quarter, mapping=mapping,
+                check_admin=grant.check_administration,
+            )  # fmt: skip
+        except IpriskError as exc:
+            raise _as_uploaded(exc, str(path), name) from None
     return SubmissionOut(**{k: getattr(result, k) for k in SubmissionOut.model_fields})
+
+
+def _as_uploaded(exc: IpriskError, temporary: str, name: str) -> IpriskError:
+    """The error naming the client's file, not the server's temporary copy (no internal path leaks)."""
+    exc.args = tuple(a.replace(temporary, name) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(exc, InvalidInput):
+        exc.source = name
+        exc.problems = [replace(p, file=name) if p.file == temporary else p for p in exc.problems]
+    return exc
 
 
 def _clean(value: Any) -> Any:
