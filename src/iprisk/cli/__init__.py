@@ -7,6 +7,7 @@ the command with a one-line message and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -74,6 +75,24 @@ WarehouseOpt = Annotated[
         "-w",
         help="DuckDB file or Ibis URL (default: the IPRISK_WAREHOUSE setting).",
         show_default=False,
+    ),
+]
+
+
+#: ``--encoding``, for every command that reads CSV or JSON files.
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of CSV/JSON inputs (e.g. cp1252, gb18030); default: UTF-8, else detected.",
+        show_default=False,
+    ),
+]
+#: ``--errors-out``, for every command that validates input.
+ErrorsOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors-out", help="Write every problem and warning (with its severity) to this CSV file."
     ),
 ]
 

@@ -91,6 +91,12 @@ class Report:
             else check_output(errors_out, inputs=inputs, protected=protected_paths(warehouse, database))
         )
         self.rows: list[Problem] = []
+        self._recorded: set[int] = set()
+
+    def recorded(self, exc: InvalidInput) -> InvalidInput:
+        """``exc``, whose problems the command already put in :attr:`rows` (so they are written once)."""
+        self._recorded.add(id(exc))
+        return exc
 
     def warnings(self, warnings: Sequence[Problem], total: int, source: str) -> None:
         """Print the warnings an accepted input raised, and keep them for ``--errors-out``."""
@@ -108,7 +114,8 @@ class Report:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if isinstance(exc, InvalidInput):
-            self.rows.extend(with_file(exc.problems, exc.source or ""))
+            if id(exc) not in self._recorded:
+                self.rows.extend(with_file(exc.problems, exc.source or ""))
         elif isinstance(exc, IpriskError):
             self.rows.append(Problem(error_kind(exc).slug, redact(str(exc))))
         if self.path is not None:

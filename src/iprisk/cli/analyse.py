@@ -43,8 +43,10 @@ def analyse_command(
     displacement.csv, the charts (PNG) and summary.md to --out.
     """
     from iprisk.analysis.report import analyse
+    from iprisk.security import check_output, protected_paths
     from iprisk.warehouse import Warehouse
 
+    check_output(out_dir, protected=protected_paths(warehouse), directory=True)
     t0 = time.perf_counter()
     with Warehouse.open(warehouse) as wh:
         seizures, trade = wh.seizures(), wh.trade()

@@ -6,8 +6,7 @@ Parses options, calls :mod:`iprisk.targeting` and :mod:`iprisk.evaluation`, prin
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +15,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from iprisk.cli import EXIT_INVALID, app, err, out
+from iprisk.cli import EncodingOpt, ErrorsOutOpt, app, err, out
+from iprisk.cli._report import Report
 from iprisk.errors import InvalidInput, Problem
 
 if TYPE_CHECKING:
@@ -32,9 +32,6 @@ targeting_app = typer.Typer(
 )
 app.add_typer(targeting_app, name="targeting")
 
-#: Problems printed on the terminal when input data is invalid.
-SHOWN_PROBLEMS = 20
-
 MappingOpt = Annotated[
     str | None,
     typer.Option("--mapping", help="Column mapping: a YAML file or a shipped name (e.g. kcs)."),
@@ -45,44 +42,33 @@ LabelOpt = Annotated[
 
 
 @contextmanager
-def _invalid_exits() -> Iterator[None]:
-    """Invalid input data ends the command with exit code 3 and its problems on stderr (as ``submit``)."""
-    try:
-        yield
-    except InvalidInput as exc:
-        err.print(f"error: {exc.source or 'input'}: {exc.total} problem(s)", markup=False)
-        for problem in exc.problems[:SHOWN_PROBLEMS]:
-            err.print(f"  {problem}", markup=False)
-        if exc.total > SHOWN_PROBLEMS:
-            err.print(f"  ... and {exc.total - SHOWN_PROBLEMS} more", markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
-
-
-def _exit_3_on_invalid(command: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        with _invalid_exits():
-            command(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
 def _step(message: str) -> Iterator[None]:
     with err.status(escape(message)):
         yield
 
 
-def _read(path: Path, mapping: str | None) -> pd.DataFrame:
+def _read_table(path: Path, mapping: str | None, encoding: str | None, report: Report) -> Any:
     from iprisk.formats import read_declarations
 
+    warnings: list[Problem] = []
     with _step(f"reading {path}"):
-        frame: pd.DataFrame = read_declarations(path, mapping=mapping).to_pandas()
+        table = read_declarations(path, mapping=mapping, encoding=encoding, warnings=warnings)
+    report.warnings(warnings, len(warnings), str(path))
+    return table
+
+
+def _read(path: Path, mapping: str | None, encoding: str | None, report: Report) -> pd.DataFrame:
+    frame: pd.DataFrame = _read_table(path, mapping, encoding, report).to_pandas()
     return frame
 
 
+def _output(path: Path, inputs: list[Path], *, directory: bool = False) -> Path:
+    from iprisk.security import check_output, protected_paths
+
+    return check_output(path, inputs=inputs, protected=protected_paths(), directory=directory)
+
+
 @targeting_app.command("fit", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
-@_exit_3_on_invalid
 def fit_cmd(
     ctx: typer.Context,
     declarations: Annotated[
@@ -108,13 +94,12 @@ def fit_cmd(
             "saved with the model.",
         ),
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
-    # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
-    import pandas as pd
-
-    from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
-
+    # LightGBM and scikit-learn are imported in _fit: they take seconds to load, and every other command
+    # would pay.
     extra: dict[str, Any] = {}
     if profiles is not None:
         from iprisk.profiles import load_profiles
@@ -125,10 +110,32 @@ def fit_cmd(
     bad = [a for a in ctx.args if a.startswith("-")]
     if bad:
         raise typer.BadParameter(f"unknown option(s): {' '.join(bad)}")
-    frames = [_read(f, mapping) for f in files]
+    inputs = [*files, *([valid] if valid else []), *([profiles] if profiles else [])]
+    with Report(errors_out, inputs=inputs) as report:
+        _output(model, inputs, directory=True)
+        _fit(files, model, mapping, label, valid, trees, seed, extra, encoding, report)
+
+
+def _fit(
+    files: list[Path],
+    model: Path,
+    mapping: str | None,
+    label: str,
+    valid: Path | None,
+    trees: int,
+    seed: int,
+    extra: dict[str, Any],
+    encoding: str | None,
+    report: Report,
+) -> None:
+    import pandas as pd
+
+    from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
+
+    frames = [_read(f, mapping, encoding, report) for f in files]
     train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if valid is not None:
-        vframe = _read(valid, mapping)
+        vframe = _read(valid, mapping, encoding, report)
         with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
             scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
         note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
@@ -147,7 +154,6 @@ def fit_cmd(
 
 
 @targeting_app.command("score")
-@_exit_3_on_invalid
 def score_cmd(
     model: Annotated[Path, typer.Option("--model", help="Model directory written by `targeting fit`.")],
     declarations: Annotated[Path, typer.Option("--declarations", help="Declarations to score.")],
@@ -170,21 +176,42 @@ def score_cmd(
         Path | None,
         typer.Option("--profiles", help="Risk profiles (YAML/JSON): list the active ones each row matches."),
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
+    inputs = [model, declarations, *([profiles] if profiles else [])]
+    with Report(errors_out, inputs=inputs) as report:
+        _output(out_file, inputs)
+        _score(
+            model, declarations, out_file, mapping, value_aware, top, reasons_for, profiles, encoding, report
+        )
+
+
+def _score(
+    model: Path,
+    declarations: Path,
+    out_file: Path,
+    mapping: str | None,
+    value_aware: bool,
+    top: int,
+    reasons_for: float,
+    profiles: Path | None,
+    encoding: str | None,
+    report: Report,
+) -> None:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     from iprisk.evaluation.metrics import ranks, selected_count
-    from iprisk.formats import read_declarations
+    from iprisk.security import atomic_write, neutralise_frame
     from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
     from iprisk.targeting.scorer import LightGBMScorer, format_reasons
 
     scorer = LightGBMScorer.load(model)
     scorer.value_aware = value_aware or scorer.value_aware
-    with _step(f"reading {declarations}"):
-        table = read_declarations(declarations, mapping=mapping)
+    table = _read_table(declarations, mapping, encoding, report)
     chosen = None
     if profiles is not None:
         from iprisk.profiles import load_profiles
@@ -214,8 +241,8 @@ def score_cmd(
             "top_reasons": reasons,
         }
     )
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out_file, index=False, float_format="%.6g")
+    with atomic_write(out_file) as tmp:
+        neutralise_frame(result).to_csv(tmp, index=False, float_format="%.6g")
     out.print(f"{out_file}: {len(result):,} rows scored with {model}")
 
 
@@ -232,7 +259,6 @@ def _parse_at(text: str) -> list[float]:
 
 
 @targeting_app.command("evaluate")
-@_exit_3_on_invalid
 def evaluate_cmd(
     scores: Annotated[Path, typer.Option("--scores", help="CSV written by `targeting score`.")],
     declarations: Annotated[Path, typer.Option("--declarations", help="The same declarations, with labels.")],
@@ -247,19 +273,39 @@ def evaluate_cmd(
     by: Annotated[
         str | None, typer.Option("--by", help="Also break the largest k down by this column (e.g. office).")
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
+    inputs = [scores, declarations]
+    with Report(errors_out, inputs=inputs) as report:
+        target = _output(out_file or scores.parent / "metrics.csv", inputs)
+        _evaluate(scores, declarations, mapping, label, at, target, by, encoding, report)
+
+
+def _evaluate(
+    scores: Path,
+    declarations: Path,
+    mapping: str | None,
+    label: str,
+    at: str,
+    target: Path,
+    by: str | None,
+    encoding: str | None,
+    report: Report,
+) -> None:
     import pandas as pd
 
     from iprisk.evaluation.metrics import by_group, metrics_table
     from iprisk.evaluation.scored import join_scores
+    from iprisk.security import atomic_write, neutralise_frame
     from iprisk.targeting.inputs import label_values
 
     ks = _parse_at(at)
     scored = pd.read_csv(scores, dtype={"declaration_id": str})
     joined, unlabelled = join_scores(
         scored,
-        _read(declarations, mapping),
+        _read(declarations, mapping, encoding, report),
         label=label,
         scores_name=str(scores),
         declarations_name=str(declarations),
@@ -274,8 +320,8 @@ def evaluate_cmd(
     table["auc"] = metrics_table(y01, joined["score"].to_numpy(), at=ks[:1])["auc"].iloc[0]
     table.insert(0, "rows", len(joined))
     table.insert(1, "hits", int(y01.sum()))
-    target = out_file or scores.parent / "metrics.csv"
-    table.to_csv(target, index=False, float_format="%.6g")
+    with atomic_write(target) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
 
     area = float(table["auc"].iloc[0])
     hits = int(y01.sum())
@@ -304,7 +350,8 @@ def evaluate_cmd(
                 source=str(declarations),
             )
         groups = by_group(y01, order_key, joined[by].to_numpy(), max(ks), values)
-        group_file = target.with_name(f"{target.stem}-by-{by}.csv")
-        groups.to_csv(group_file, index=False, float_format="%.6g")
+        group_file = _output(target.with_name(f"{target.stem}-by-{by}.csv"), [scores, declarations])
+        with atomic_write(group_file) as tmp:
+            neutralise_frame(groups).to_csv(tmp, index=False, float_format="%.6g")
         out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")
     out.print(f"metrics: {target}")

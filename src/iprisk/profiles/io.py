@@ -117,5 +117,8 @@ def dump_profiles(profiles: Sequence[Profile], path: str | Path) -> Path:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
+    from iprisk.security import atomic_write
+
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
