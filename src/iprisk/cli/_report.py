@@ -43,7 +43,9 @@ def print_problems(problems: Sequence[Problem], total: int, title: str, errors_o
             escape("" if p.value is None else _shorten(p.value)),
             p.severity,
             escape(p.rule),
-            escape(_shorten(redact(p.message))),  # the full messages go to --errors-out
+            # row messages repeat and are shortened (in full in --errors-out); file-level ones are few and
+            # often name what to do (a limit and its setting): printed whole
+            escape(redact(p.message) if p.row is None else _shorten(redact(p.message))),
         )
     err.print(table)
     shown = min(len(problems), SHOWN_PROBLEMS)
