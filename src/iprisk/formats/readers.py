@@ -235,9 +235,11 @@ def _read_csv(path: Path, codec: str | None) -> RawTable:
         try:
             table = parse_with(encoding)
         except pa.ArrowInvalid as exc:
-            # The first lines were UTF-8 but a later one is not: tell the encoding from the whole file.
-            if not ("UTF8" in str(exc) and codec is None):
+            if "UTF8" not in str(exc):
                 raise _csv_error(source, encoding, delimiter, exc) from None
+            if codec is not None:  # UTF-8 was given and a line is not
+                raise undecodable_rows(path.read_bytes(), encoding, source) from None
+            # The first lines were UTF-8 but a later one is not: tell the encoding from the whole file.
         except UnicodeDecodeError:
             raise undecodable_rows(path.read_bytes(), encoding, source) from None
     if table is None:
