@@ -9,13 +9,15 @@ rows concerned, so that the user names the encoding (``--encoding``) instead of 
 
 On a few words the mess measure cannot separate the candidates, so a reading is also dropped when one of its
 words mixes scripts (``Mьller``: Latin and Cyrillic) or glues a letter to a symbol (``£ódŸ``): what a wrong
-code page makes of accented or Chinese text. A consistent GB18030 reading wins over the single-byte code
-pages: its two-byte structure is evidence, as UTF-8's is.
+code page makes of accented or Chinese text), or when a word flips from lower to upper case inside
+(``ИЁАыИЛ``: Chinese read as Cyrillic), or a Latin word has no ASCII letter (``ČØĄūČĖ``): European words
+do neither.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import unicodedata
 
@@ -54,16 +56,26 @@ def _script(ch: str) -> str:
 
 
 def consistent(text: str) -> bool:
-    """No word of ``text`` mixes scripts or glues a letter to a non-ASCII symbol (see the module doc)."""
+    """No word of ``text`` reads like a wrong code page's output (see the module docstring)."""
     for word in _WORD_BREAK.split(text):
         if word.isascii():
             continue
-        scripts = {_script(ch) for ch in word if ch.isalpha()}
+        letters = [ch for ch in word if ch.isalpha()]
+        scripts = {_script(ch) for ch in letters}
         if len(scripts) > 1:
             return False
         if scripts and any(not ch.isascii() and unicodedata.category(ch)[0] in "SPN" for ch in word):
             return False
+        if _flips_case(letters):
+            return False
+        if scripts == {"LATIN"} and len(letters) >= 3 and not any(c.isascii() for c in letters):
+            return False
     return True
+
+
+def _flips_case(letters: list[str]) -> bool:
+    """A lower-case letter followed by an upper-case one (``ūČ``)."""
+    return any(a.islower() and b.isupper() for a, b in itertools.pairwise(letters))
 
 
 def _refuse(source: str, rows: list[tuple[int, str]], total: int, message: str) -> InvalidInput:
@@ -143,10 +155,6 @@ def detect(data: bytes, source: str) -> str:
             "not UTF-8, and no encoding of GB18030 or the Windows code pages reads it as consistent text; "
             "save the file as UTF-8 or give its encoding",
         )
-    if "gb18030" in plausible:
-        # Text read as consistent Chinese words by a multi-byte encoding is strong evidence, as UTF-8 is: the
-        # bytes of European text glue Han characters to Latin letters in GB18030, which is not consistent.
-        return "gb18030"
     best = plausible[0]
     for rival in plausible[1:]:
         differing = [

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -201,62 +202,74 @@ def _read_csv(path: Path, codec: str | None) -> RawTable:
         nonlocal bad_count
         bad_count += 1
         if len(bad_rows) < _MAX_REPORTED_BAD_ROWS:
+            try:
+                text = row.text[:200]
+            except UnicodeDecodeError:  # pyarrow decodes the row as UTF-8: a later pass reads it right
+                text = None
             bad_rows.append(
                 Problem(
                     "malformed_row",
                     f"{row.actual_columns} fields where the header has {row.expected_columns}",
                     # number is the 1-based CSV record (the header is record 1), so data row = number - 1
                     row=row.number - 1 - skip if row.number is not None else None,
-                    value=row.text[:200],
+                    value=text,
                     file=source,
                 )
             )
         return "skip"
 
-    # newlines_in_values: spreadsheet exports put line breaks inside quoted cells (remarks)
-    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
 
-    def parse_with(enc: str, **options: Any) -> pa.Table:
+    def parse_with(enc: str, *, locate: bool = False) -> pa.Table:
+        """Parse as ``enc``; ``locate``: skip malformed rows, reporting each (one thread: their lines)."""
         nonlocal bad_count
         bad_rows.clear()
         bad_count = 0
+        # newlines_in_values: spreadsheet exports put line breaks inside quoted cells (remarks)
+        parse = pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid if locate else None
+        )
         # The block size is the longest record pyarrow can parse: it enforces max_line_bytes.
-        read = pacsv.ReadOptions(encoding=enc, block_size=line_limit(), skip_rows=skip, **options)
+        read = pacsv.ReadOptions(
+            encoding=enc, block_size=line_limit(), skip_rows=skip, use_threads=not locate
+        )
         return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
+    def parse_or_locate(enc: str) -> pa.Table | None:
+        """The table; None when the text is not ``enc`` (UTF-8 expected, not given); malformed rows located.
+
+        The fast path parses without a row handler: pyarrow decodes a malformed row as UTF-8 before calling
+        the handler, so the handler runs only once the file is known to be valid text.
+        """
+        try:
+            return parse_with(enc)
+        except UnicodeDecodeError:
+            raise undecodable_rows(path.read_bytes(), enc, source) from None
+        except pa.ArrowInvalid as exc:
+            utf8 = enc == "utf-8"
+            not_text = "UTF8" in str(exc) or ("Expected" in str(exc) and utf8 and not _is_utf8(path))
+            if not_text and codec is None and utf8:
+                return None  # the first lines were UTF-8 but a later one is not: detect from the whole file
+            if not_text:
+                raise undecodable_rows(path.read_bytes(), enc, source) from None
+            if "Expected" not in str(exc):
+                raise _csv_error(source, enc, delimiter, exc) from None
+        try:
+            return parse_with(enc, locate=True)
+        except pa.ArrowInvalid as exc:
+            raise _csv_error(source, enc, delimiter, exc) from None
+
     detected: list[Problem] = []
-    table = None
-    if encoding is not None:
-        try:
-            table = parse_with(encoding)
-        except pa.ArrowInvalid as exc:
-            if "UTF8" not in str(exc):
-                raise _csv_error(source, encoding, delimiter, exc) from None
-            if codec is not None:  # UTF-8 was given and a line is not
-                raise undecodable_rows(path.read_bytes(), encoding, source) from None
-            # The first lines were UTF-8 but a later one is not: tell the encoding from the whole file.
-        except UnicodeDecodeError:
-            raise undecodable_rows(path.read_bytes(), encoding, source) from None
+    table = None if encoding is None else parse_or_locate(encoding)
     if table is None:
-        data = path.read_bytes()
-        encoding = detect(data, source)
+        encoding = detect(path.read_bytes(), source)
         detected.append(_detected(encoding, source))
-        try:
-            table = parse_with(encoding)
-        except UnicodeDecodeError:
-            raise undecodable_rows(data, encoding, source) from None
-        except pa.ArrowInvalid as exc:
-            raise _csv_error(source, encoding, delimiter, exc) from None
-    assert encoding is not None
-    if bad_count:
-        # Multi-threaded parsing does not know the line of a bad row; read again on one thread to locate them
-        # (only on this error path, so valid files keep the fast reader).
-        parse_with(encoding, use_threads=False)
+        table = parse_or_locate(encoding)
+    assert table is not None and encoding is not None
     # Duplicate header names: pyarrow keeps both; make sure every column is a string whatever happened.
     table = _restore_escapes(_all_strings(table))
     return RawTable(
@@ -268,6 +281,18 @@ def _read_csv(path: Path, codec: str | None) -> RawTable:
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file is valid UTF-8 (Arrow's validation over a memory map: no copy)."""
+    with pa.memory_map(str(path)) as mapped:
+        data = mapped.read_buffer()
+        offsets = pa.py_buffer(np.array([0, data.size], dtype=np.int64))
+        try:
+            pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, data]).validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+    return True
 
 
 def _csv_error(source: str, encoding: str, delimiter: str, exc: pa.ArrowInvalid) -> InvalidInput:
@@ -445,6 +470,7 @@ def _read_parquet(path: Path) -> pa.Table:
                 f"column {nested[0].name!r} is nested ({nested[0].type}); columns must hold plain values",
             )
         table = parquet.read()
+        table.validate(full=True)  # Parquet strings are not checked on reading: invalid UTF-8 stops here
     except (pa.ArrowInvalid, OSError) as exc:
         raise _unreadable(source, f"not a readable Parquet file: {exc}") from None
     try:
