@@ -194,7 +194,8 @@ class Warehouse:
             table: ir.Table = con.table(name)
             return table
         except Exception as exc:  # each backend has its own "no such table" error
-            raise NotFound("warehouse table", f"{name} in {self._location}") from exc
+            reason = redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
+            raise NotFound("warehouse table", f"{name} in {self._location} ({reason})") from None
 
     def _check_writable(self, what: str) -> None:
         if self._read_only:
