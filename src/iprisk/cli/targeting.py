@@ -17,7 +17,7 @@ from rich.table import Table
 
 from iprisk.cli import EncodingOpt, ErrorsOutOpt, app, err, out
 from iprisk.cli._report import Report
-from iprisk.errors import InvalidInput, Problem
+from iprisk.errors import Problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +48,7 @@ def _step(message: str) -> Iterator[None]:
 
 
 def _read_table(path: Path, mapping: str | None, encoding: str | None, report: Report) -> Any:
+    """Declarations read and validated; their warnings printed and kept for ``--errors-out``."""
     from iprisk.formats import read_declarations
 
     warnings: list[Problem] = []
@@ -63,6 +64,7 @@ def _read(path: Path, mapping: str | None, encoding: str | None, report: Report)
 
 
 def _output(path: Path, inputs: list[Path], *, directory: bool = False) -> Path:
+    """``path`` when it is no input, no warehouse, no database (see :func:`iprisk.security.check_output`)."""
     from iprisk.security import check_output, protected_paths
 
     return check_output(path, inputs=inputs, protected=protected_paths(), directory=directory)
@@ -98,13 +100,10 @@ def fit_cmd(
     errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
-    # LightGBM and scikit-learn are imported in _fit: they take seconds to load, and every other command
-    # would pay.
-    extra: dict[str, Any] = {}
-    if profiles is not None:
-        from iprisk.profiles import load_profiles
+    # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
+    import pandas as pd
 
-        extra["profiles"] = load_profiles(profiles)
+    from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
 
     files = [*declarations, *(Path(a) for a in ctx.args)]
     bad = [a for a in ctx.args if a.startswith("-")]
@@ -113,38 +112,24 @@ def fit_cmd(
     inputs = [*files, *([valid] if valid else []), *([profiles] if profiles else [])]
     with Report(errors_out, inputs=inputs) as report:
         _output(model, inputs, directory=True)
-        _fit(files, model, mapping, label, valid, trees, seed, extra, encoding, report)
+        extra: dict[str, Any] = {}
+        if profiles is not None:
+            from iprisk.profiles import load_profiles
 
-
-def _fit(
-    files: list[Path],
-    model: Path,
-    mapping: str | None,
-    label: str,
-    valid: Path | None,
-    trees: int,
-    seed: int,
-    extra: dict[str, Any],
-    encoding: str | None,
-    report: Report,
-) -> None:
-    import pandas as pd
-
-    from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
-
-    frames = [_read(f, mapping, encoding, report) for f in files]
-    train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if valid is not None:
-        vframe = _read(valid, mapping, encoding, report)
-        with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
-            scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
-        note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
-    else:
-        with _step(f"fitting on {len(train):,} rows"):
-            scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
-        note = f"{trees} trees"
-    with _step(f"saving {model}"):
-        scorer.save(model)
+            extra["profiles"] = load_profiles(profiles)
+        frames = [_read(f, mapping, encoding, report) for f in files]
+        train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if valid is not None:
+            vframe = _read(valid, mapping, encoding, report)
+            with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
+                scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
+            note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
+        else:
+            with _step(f"fitting on {len(train):,} rows"):
+                scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
+            note = f"{trees} trees"
+        with _step(f"saving {model}"):
+            scorer.save(model)
     start, end = scorer.training_period_
     out.print(
         f"model {model}: {scorer.training_rows_:,} labelled rows {start}..{end}, "
@@ -180,70 +165,30 @@ def score_cmd(
     errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
+    from iprisk.formats import write_scores
+    from iprisk.targeting import score_declarations
+
     inputs = [model, declarations, *([profiles] if profiles else [])]
     with Report(errors_out, inputs=inputs) as report:
         _output(out_file, inputs)
-        _score(
-            model, declarations, out_file, mapping, value_aware, top, reasons_for, profiles, encoding, report
-        )
+        table = _read_table(declarations, mapping, encoding, report)
+        chosen = None
+        if profiles is not None:
+            from iprisk.profiles import load_profiles
 
-
-def _score(
-    model: Path,
-    declarations: Path,
-    out_file: Path,
-    mapping: str | None,
-    value_aware: bool,
-    top: int,
-    reasons_for: float,
-    profiles: Path | None,
-    encoding: str | None,
-    report: Report,
-) -> None:
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    from iprisk.evaluation.metrics import ranks, selected_count
-    from iprisk.security import atomic_write, neutralise_frame
-    from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
-    from iprisk.targeting.scorer import LightGBMScorer, format_reasons
-
-    scorer = LightGBMScorer.load(model)
-    scorer.value_aware = value_aware or scorer.value_aware
-    table = _read_table(declarations, mapping, encoding, report)
-    chosen = None
-    if profiles is not None:
-        from iprisk.profiles import load_profiles
-
-        chosen = load_profiles(profiles)
-    # streamed in chunks (features, profiles, model); ranks are taken over the whole file afterwards
-    with _step(f"scoring {table.num_rows:,} rows"):
-        batches = table.to_batches(max_chunksize=CHUNK_ROWS)
-        scored = pa.Table.from_batches(list(score_batches(scorer, batches, chosen)), schema=OUTPUT_SCHEMA)
-        probability = scored.column("score").to_numpy()
-        rank = ranks(scored.column("priority").to_numpy())
-    explained = np.empty(0, dtype="int64")
-    if reasons_for > 0 and table.num_rows:
-        explained = np.flatnonzero(rank <= selected_count(table.num_rows, reasons_for))
-    reasons = [""] * table.num_rows
-    if top > 0 and len(explained):
-        with _step(f"explaining {len(explained):,} rows"):
-            for i, r in zip(explained, scorer.explain(table.take(explained), top=top), strict=True):
-                reasons[i] = format_reasons(r)
-    result = pd.DataFrame(
-        {
-            "declaration_id": scored.column("declaration_id").to_pandas().astype(str),
-            "item_no": scored.column("item_no").to_numpy(),
-            "score": probability,
-            "rank": rank,
-            "matched_profiles": scored.column("matched_profiles").to_pandas(),  # ids separated by ';'
-            "top_reasons": reasons,
-        }
-    )
-    with atomic_write(out_file) as tmp:
-        neutralise_frame(result).to_csv(tmp, index=False, float_format="%.6g")
-    out.print(f"{out_file}: {len(result):,} rows scored with {model}")
+            chosen = load_profiles(profiles)
+        with err.status("scoring") as status:
+            scores = score_declarations(
+                model,
+                table,
+                profiles=chosen,
+                value_aware=True if value_aware else None,  # without the flag: as the model was fitted
+                top=top,
+                reasons_for=reasons_for,
+                progress=lambda stage, rows: status.update(escape(f"{stage} {rows:,} rows")),
+            )
+        write_scores(scores, out_file)
+    out.print(f"{out_file}: {scores.num_rows:,} rows scored with {model}")
 
 
 def _parse_at(text: str) -> list[float]:
@@ -277,60 +222,36 @@ def evaluate_cmd(
     errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
+    from iprisk.evaluation import evaluate_scores
+    from iprisk.formats import read_scores
+    from iprisk.security import atomic_write, neutralise_frame
+
+    ks = _parse_at(at)
     inputs = [scores, declarations]
     with Report(errors_out, inputs=inputs) as report:
         target = _output(out_file or scores.parent / "metrics.csv", inputs)
-        _evaluate(scores, declarations, mapping, label, at, target, by, encoding, report)
-
-
-def _evaluate(
-    scores: Path,
-    declarations: Path,
-    mapping: str | None,
-    label: str,
-    at: str,
-    target: Path,
-    by: str | None,
-    encoding: str | None,
-    report: Report,
-) -> None:
-    import pandas as pd
-
-    from iprisk.evaluation.metrics import by_group, metrics_table
-    from iprisk.evaluation.scored import join_scores
-    from iprisk.security import atomic_write, neutralise_frame
-    from iprisk.targeting.inputs import label_values
-
-    ks = _parse_at(at)
-    scored = pd.read_csv(scores, dtype={"declaration_id": str})
-    joined, unlabelled = join_scores(
-        scored,
-        _read(declarations, mapping, encoding, report),
-        label=label,
-        scores_name=str(scores),
-        declarations_name=str(declarations),
-    )
-    if unlabelled:
-        err.print(f"{unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
-    y01 = label_values(joined[label], label)
-    # the rank column encodes the chosen ordering (probability or expected value): evaluate that ordering
-    order_key = -joined["rank"].to_numpy(dtype="float64")
-    values = pd.to_numeric(joined["value"], errors="coerce").to_numpy() if "value" in joined else None
-    table = metrics_table(y01, order_key, at=ks, values=values)
-    table["auc"] = metrics_table(y01, joined["score"].to_numpy(), at=ks[:1])["auc"].iloc[0]
-    table.insert(0, "rows", len(joined))
-    table.insert(1, "hits", int(y01.sum()))
+        group_file = None if by is None else _output(target.with_name(f"{target.stem}-by-{by}.csv"), inputs)
+        result = evaluate_scores(
+            read_scores(scores),
+            _read(declarations, mapping, encoding, report),
+            label=label,
+            at=ks,
+            by=by,
+            scores_name=str(scores),
+            declarations_name=str(declarations),
+        )
+    if result.unlabelled:
+        err.print(f"{result.unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
     with atomic_write(target) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6g")
+        result.metrics.to_csv(tmp, index=False, float_format="%.6g")
 
-    area = float(table["auc"].iloc[0])
-    hits = int(y01.sum())
     shown = Table(
-        title=f"{scores.name}: {len(joined):,} rows, {hits:,} hits ({y01.mean():.1%}), AUC {area:.4f}"
+        title=f"{scores.name}: {result.rows:,} rows, {result.hits:,} hits ({result.hit_rate:.1%}), "
+        f"AUC {result.auc:.4f}"
     )
     for col in ("k %", "n", "hits", "prec.", "/orac.", "recall", "/orac.", "value", "lift"):
         shown.add_column(col, justify="right")
-    for r in table.to_dict("records"):
+    for r in result.metrics.to_dict("records"):
         shown.add_row(
             f"{r['k_pct']:g}",
             f"{int(r['selected']):,}",
@@ -343,15 +264,8 @@ def _evaluate(
             f"{r['lift']:.2f}",
         )
     out.print(shown)
-    if by is not None:
-        if by not in joined.columns:
-            raise InvalidInput(
-                [Problem("missing-column", "--by column not found", column=by, file=str(declarations))],
-                source=str(declarations),
-            )
-        groups = by_group(y01, order_key, joined[by].to_numpy(), max(ks), values)
-        group_file = _output(target.with_name(f"{target.stem}-by-{by}.csv"), [scores, declarations])
+    if result.by_group is not None and group_file is not None:
         with atomic_write(group_file) as tmp:
-            neutralise_frame(groups).to_csv(tmp, index=False, float_format="%.6g")
+            neutralise_frame(result.by_group).to_csv(tmp, index=False, float_format="%.6g")
         out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")
     out.print(f"metrics: {target}")
