@@ -85,7 +85,6 @@ def get_settings() -> Settings:
     return Settings()
 
 
-
 def acting_user(user: str | None = None) -> str:
     """Who acts, as recorded in the submission log and the profile events: ``user`` when given, else the
     ``user`` setting (``IPRISK_USER``), else the operating-system user."""

@@ -264,7 +264,7 @@ def evaluate_cmd(
             f"{r['lift']:.2f}",
         )
     out.print(shown)
-    if result.by_group is not None and group_file is not None:
+    if result.by_group is not None and group_file is not None and by is not None:
         with atomic_write(group_file) as tmp:
             neutralise_frame(result.by_group).to_csv(tmp, index=False, float_format="%.6g")
         out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")

@@ -91,20 +91,34 @@ def _check_tree(fields: dict[str, str], features: int) -> None:
     leaves = int(fields["num_leaves"])
     if leaves < 1:
         raise ValueError("num_leaves < 1")
-    if int(fields.get("num_cat", "0")) != 0:
-        raise ValueError("categorical splits, which iprisk never saves")
     _numbers(fields, "leaf_value", leaves, float)
     if leaves == 1:
         return
     splits = leaves - 1
     if not all(0 <= f < features for f in _numbers(fields, "split_feature", splits, int)):
         raise ValueError(f"split_feature outside 0..{features - 1}")
-    _numbers(fields, "threshold", splits, float)
-    _numbers(fields, "decision_type", splits, int)
+    thresholds = _numbers(fields, "threshold", splits, float)
+    kinds = _numbers(fields, "decision_type", splits, int)
     for key in ("left_child", "right_child"):
         # a child is another split (0 .. splits - 1) or a leaf, written ~leaf (-1 .. -leaves)
         if not all(-leaves <= c < splits for c in _numbers(fields, key, splits, int)):
             raise ValueError(f"{key} outside the tree")
+    categories = int(fields.get("num_cat", "0"))
+    if categories < 0:
+        raise ValueError("num_cat < 0")
+    if categories:
+        # a categorical split's threshold indexes cat_boundaries, which slice the cat_threshold bitsets
+        bounds = [int(b) for b in _numbers(fields, "cat_boundaries", categories + 1, int)]
+        words = len(fields.get("cat_threshold", "").split())
+        if (
+            bounds[0] != 0
+            or bounds[-1] != words
+            or any(b > a for a, b in zip(bounds[1:], bounds, strict=False))
+        ):
+            raise ValueError("cat_boundaries do not slice cat_threshold")
+    for kind, threshold in zip(kinds, thresholds, strict=True):
+        if int(kind) & 1 and not (threshold == int(threshold) and 0 <= threshold < categories):
+            raise ValueError("a categorical split points outside cat_boundaries")
 
 
 def check_lightgbm_text(text: str, features: int, source: str) -> None:
