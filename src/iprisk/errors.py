@@ -136,3 +136,11 @@ class InvalidTransition(IpriskError, ValueError):
 
 class InvalidValue(IpriskError, ValueError):
     """A single value given by the user (an option, an argument) is malformed; the message names it."""
+
+
+class Infeasible(IpriskError, ValueError):
+    """No plan satisfies every constraint; ``conflicts`` (a table) names the constraints that conflict."""
+
+    def __init__(self, message: str, conflicts: Any = None):
+        self.conflicts = conflicts
+        super().__init__(message)

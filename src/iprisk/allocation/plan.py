@@ -1,0 +1,272 @@
+"""The plan: controls per office and stratum for a quarter, maximising expected detections under capacity.
+
+:func:`plan_allocation` solves the linear program (:mod:`iprisk.allocation.solver`) under each office's
+capacity, its minimum and maximum control rates, mandatory controls, the exploration reserve and any human
+overrides (:mod:`iprisk.allocation.constraints`), rounds the optimum to whole controls, and reports:
+
+- the expected yield against the status quo and against a proportional allocation (same capacity, the same
+  rate on every stratum of an office), each gain with an interval from the curves' uncertainty;
+- each office's shadow price: the detections one more control there would add;
+- the gap between the plan and an upper bound on the best plan (the solver's dual bound), which stays valid
+  when the time limit stops the solver early;
+- what the overrides cost: the detections given up for each forced value, and for all together;
+- when no plan exists, the conflicting constraints (:class:`~iprisk.errors.Infeasible`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from iprisk.allocation.baselines import greedy_allocation, proportional_allocation
+from iprisk.allocation.capacity import capacity_table
+from iprisk.allocation.conflicts import find_conflicts, raise_infeasible
+from iprisk.allocation.constraints import (
+    Bounds,
+    Requirement,
+    build_bounds,
+    office_rows,
+    requirement_rows,
+)
+from iprisk.allocation.curves import STRATUM, YieldCurves
+from iprisk.allocation.rounding import round_controls
+from iprisk.allocation.solver import LpSolution, Rows, solve
+from iprisk.errors import Infeasible
+
+#: Columns of :attr:`Plan.strata` (and of ``plan.csv``).
+PLAN_COLUMNS = (
+    *STRATUM,
+    "traffic",
+    "status_quo",
+    "proportional",
+    "planned",
+    "rate",
+    "lower",
+    "upper",
+    "forced",
+    "expected",
+    "expected_status_quo",
+    "expected_proportional",
+    "marginal",
+)
+
+#: Individual override costs are computed for at most this many overrides (one solve each).
+MAX_OVERRIDE_COSTS = 25
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved plan and everything to judge it by (every figure in the objective's units)."""
+
+    objective: str
+    strata: pd.DataFrame  # PLAN_COLUMNS, one row per stratum
+    offices: pd.DataFrame  # office, capacity, mandatory, usable, traffic, planned, status_quo, expected,
+    # expected_status_quo, shadow_price
+    expected: float
+    status_quo: float
+    proportional: float
+    gain_vs_status_quo: float
+    gain_vs_status_quo_low: float
+    gain_vs_status_quo_high: float
+    gain_vs_proportional: float
+    gain_vs_proportional_low: float
+    gain_vs_proportional_high: float
+    bound: float  # no plan under these constraints yields more (solver's bound)
+    gap: float  # (bound - expected) / bound
+    status: str  # optimal | time_limit
+    seconds: float
+    exploration: float
+    overrides: pd.DataFrame = field(default_factory=pd.DataFrame)  # keys, controls, cost
+    override_cost: float = 0.0
+    quarter: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as plain data (for reports and the store)."""
+        keys = (
+            "objective",
+            "quarter",
+            "expected",
+            "status_quo",
+            "proportional",
+            "gain_vs_status_quo",
+            "gain_vs_status_quo_low",
+            "gain_vs_status_quo_high",
+            "gain_vs_proportional",
+            "gain_vs_proportional_low",
+            "gain_vs_proportional_high",
+            "bound",
+            "gap",
+            "status",
+            "seconds",
+            "exploration",
+            "override_cost",
+        )
+        out = {k: getattr(self, k) for k in keys}
+        out["strata"] = len(self.strata)
+        out["offices"] = len(self.offices)
+        out["controls"] = float(self.strata["planned"].sum())
+        return out
+
+
+@dataclass(frozen=True)
+class _Solved:
+    bounds: Bounds
+    rows: Rows
+    lp: LpSolution
+    controls: np.ndarray  # whole controls
+
+
+def plan_allocation(
+    curves: YieldCurves,
+    capacity: pd.DataFrame,
+    *,
+    exploration: float = 0.05,
+    mandatory: pd.DataFrame | None = None,
+    overrides: pd.DataFrame | None = None,
+    requirements: tuple[Requirement, ...] = (),
+    time_limit: float = 60.0,
+    quarter: str | None = None,
+) -> Plan:
+    """Allocate each office's capacity over its strata to maximise expected detections.
+
+    ``capacity``: one row per office (``office``, ``capacity``, optional ``min_rate``, ``max_rate``,
+    ``mandatory``; see :mod:`iprisk.allocation.capacity`); strata of offices not in it are left out.
+    ``mandatory`` / ``overrides``: tables with the stratum columns and ``controls`` (mandatory controls are
+    a lower bound; an override forces the value). ``requirements``: extra rows (e.g. an operation's minimum
+    on its routes). ``time_limit`` (seconds) stops the solver; the plan is then the best found, and
+    ``gap`` says how far from the best possible it may be.
+
+    Raises :class:`~iprisk.errors.Infeasible` (with ``conflicts``) when the constraints cannot all hold.
+    """
+    cap = capacity_table(capacity)
+    curves = curves.subset(curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy())
+    solved = _solve(curves, cap, exploration, mandatory, overrides, requirements, time_limit)
+    bounds, x = solved.bounds, solved.controls
+    x0 = curves.strata["status_quo"].to_numpy(dtype=float)
+    xp = round_controls(
+        curves, proportional_allocation(curves, bounds), bounds.lower, bounds.upper, solved.rows
+    )
+    v, v0, vp = curves.value(x), curves.value(x0), curves.value(xp)
+    expected = float(v.sum())
+    bound = max(solved.lp.bound, expected) if np.isfinite(solved.lp.bound) else float("inf")
+    gap = (bound - expected) / bound if bound > 0 else 0.0
+    override_table, override_cost = _override_costs(
+        curves, cap, exploration, mandatory, overrides, requirements, time_limit, expected
+    )
+    sq_low, sq_high = curves.interval(x, x0)
+    pr_low, pr_high = curves.interval(x, xp)
+    strata = curves.keys()
+    traffic = curves.strata["traffic"].to_numpy(dtype=float)
+    strata["traffic"] = traffic
+    strata["status_quo"] = x0
+    strata["proportional"] = xp
+    strata["planned"] = x
+    strata["rate"] = np.where(traffic > 0, x / np.maximum(traffic, 1e-300), 0.0)
+    strata["lower"] = bounds.lower
+    strata["upper"] = bounds.upper
+    strata["forced"] = ~bounds.parts["override"].isna().to_numpy()
+    strata["expected"] = v
+    strata["expected_status_quo"] = v0
+    strata["expected_proportional"] = vp
+    strata["marginal"] = curves.marginal(x)
+    return Plan(
+        objective=curves.objective,
+        strata=strata[list(PLAN_COLUMNS)],
+        offices=_offices(bounds, solved, x, x0, v, v0),
+        expected=expected,
+        status_quo=float(v0.sum()),
+        proportional=float(vp.sum()),
+        gain_vs_status_quo=expected - float(v0.sum()),
+        gain_vs_status_quo_low=sq_low,
+        gain_vs_status_quo_high=sq_high,
+        gain_vs_proportional=expected - float(vp.sum()),
+        gain_vs_proportional_low=pr_low,
+        gain_vs_proportional_high=pr_high,
+        bound=bound,
+        gap=float(max(gap, 0.0)),
+        status=solved.lp.status,
+        seconds=solved.lp.seconds,
+        exploration=exploration,
+        overrides=override_table,
+        override_cost=override_cost,
+        quarter=quarter,
+    )
+
+
+def _solve(
+    curves: YieldCurves,
+    cap: pd.DataFrame,
+    exploration: float,
+    mandatory: pd.DataFrame | None,
+    overrides: pd.DataFrame | None,
+    requirements: tuple[Requirement, ...],
+    time_limit: float,
+) -> _Solved:
+    bounds = build_bounds(curves, cap, exploration=exploration, mandatory=mandatory, overrides=overrides)
+    rows = office_rows(bounds).stack(requirement_rows(curves, requirements))
+    if np.any(bounds.lower > bounds.upper + 1e-7):
+        raise_infeasible(find_conflicts(curves, bounds, rows))
+    lp = solve(curves, bounds.lower, bounds.upper, rows, time_limit=time_limit)
+    if lp.status == "infeasible":
+        raise_infeasible(find_conflicts(curves, bounds, rows))
+    x = lp.x
+    if not np.isfinite(lp.objective):  # stopped before a feasible point: start from water-filling
+        x = greedy_allocation(curves, bounds)
+        if not _feasible(rows, x):
+            raise Infeasible(
+                f"the solver stopped at the time limit ({time_limit:g} s) before finding a plan that meets "
+                "the requirements; allow more time"
+            )
+    return _Solved(bounds, rows, lp, round_controls(curves, x, bounds.lower, bounds.upper, rows))
+
+
+def _feasible(rows: Rows, x: np.ndarray, tol: float = 1e-6) -> bool:
+    level = rows.x_matrix @ x
+    return bool(np.all(level <= rows.upper + tol) and np.all(level >= rows.lower - tol))
+
+
+def _offices(
+    bounds: Bounds, solved: _Solved, x: np.ndarray, x0: np.ndarray, v: np.ndarray, v0: np.ndarray
+) -> pd.DataFrame:
+    out = bounds.offices.copy()
+    n = len(out)
+    of = bounds.office_of
+    out["planned"] = np.bincount(of, x, minlength=n)
+    out["status_quo"] = np.bincount(of, x0, minlength=n)
+    out["expected"] = np.bincount(of, v, minlength=n)
+    out["expected_status_quo"] = np.bincount(of, v0, minlength=n)
+    capacity_rows = [i for i, k in enumerate(solved.rows.kinds) if k == "capacity"]
+    duals = solved.lp.row_duals[capacity_rows] if len(solved.lp.row_duals) else np.zeros(n)
+    out["shadow_price"] = np.maximum(duals, 0.0)
+    return out
+
+
+def _override_costs(
+    curves: YieldCurves,
+    cap: pd.DataFrame,
+    exploration: float,
+    mandatory: pd.DataFrame | None,
+    overrides: pd.DataFrame | None,
+    requirements: tuple[Requirement, ...],
+    time_limit: float,
+    expected: float,
+) -> tuple[pd.DataFrame, float]:
+    """Detections given up for the overrides: all together, and each alone (the plan with only it)."""
+    if overrides is None or overrides.empty:
+        return pd.DataFrame(columns=[*STRATUM, "controls", "cost"]), 0.0
+
+    def best(forced: pd.DataFrame | None) -> float:
+        solved = _solve(curves, cap, exploration, mandatory, forced, requirements, time_limit)
+        return float(curves.value(solved.controls).sum())
+
+    free = best(None)
+    table = overrides[[*STRATUM, "controls"]].reset_index(drop=True).copy()
+    costs = [free - best(table.iloc[[i]]) if i < MAX_OVERRIDE_COSTS else np.nan for i in range(len(table))]
+    table["cost"] = np.maximum(np.array(costs, dtype=float), 0.0)
+    return table, max(free - expected, 0.0)
+
+
+__all__ = ["MAX_OVERRIDE_COSTS", "PLAN_COLUMNS", "Plan", "plan_allocation"]
