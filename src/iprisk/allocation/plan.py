@@ -11,6 +11,10 @@ overrides (:mod:`iprisk.allocation.constraints`), rounds the optimum to whole co
   when the time limit stops the solver early;
 - what the overrides cost: the detections given up for each forced value, and for all together;
 - when no plan exists, the conflicting constraints (:class:`~iprisk.errors.Infeasible`).
+
+With ``displacement = phi`` the plan maximises the yield when fraudsters move ``phi`` of every flow to its
+least-covered neighbour (:mod:`iprisk.allocation.adversary`); every allocation is then also valued under
+that adversary (``*_displaced``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from iprisk.allocation.adversary import displaced_value, displacement_terms
 from iprisk.allocation.baselines import greedy_allocation, proportional_allocation
 from iprisk.allocation.capacity import capacity_table
 from iprisk.allocation.conflicts import find_conflicts, raise_infeasible
@@ -33,8 +38,8 @@ from iprisk.allocation.constraints import (
 )
 from iprisk.allocation.curves import STRATUM, YieldCurves
 from iprisk.allocation.rounding import round_controls
-from iprisk.allocation.solver import LpSolution, Rows, solve
-from iprisk.errors import Infeasible
+from iprisk.allocation.solver import Extra, LpSolution, Rows, solve
+from iprisk.errors import Infeasible, InvalidValue
 
 #: Columns of :attr:`Plan.strata` (and of ``plan.csv``).
 PLAN_COLUMNS = (
@@ -82,6 +87,10 @@ class Plan:
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)  # keys, controls, cost
     override_cost: float = 0.0
     quarter: str | None = None
+    displacement: float = 0.0  # share of every flow the adversary moves (0: none assumed)
+    expected_displaced: float = float("nan")  # each allocation's yield under that adversary
+    status_quo_displaced: float = float("nan")
+    proportional_displaced: float = float("nan")
 
     def summary(self) -> dict[str, Any]:
         """The headline figures as plain data (for reports and the store)."""
@@ -129,6 +138,7 @@ def plan_allocation(
     requirements: tuple[Requirement, ...] = (),
     time_limit: float = 60.0,
     quarter: str | None = None,
+    displacement: float = 0.0,
 ) -> Plan:
     """Allocate each office's capacity over its strata to maximise expected detections.
 
@@ -137,13 +147,16 @@ def plan_allocation(
     ``mandatory`` / ``overrides``: tables with the stratum columns and ``controls`` (mandatory controls are
     a lower bound; an override forces the value). ``requirements``: extra rows (e.g. an operation's minimum
     on its routes). ``time_limit`` (seconds) stops the solver; the plan is then the best found, and
-    ``gap`` says how far from the best possible it may be.
+    ``gap`` says how far from the best possible it may be. ``displacement``: plan against an adversary
+    moving that share of every flow to its least-covered neighbour (``gap`` is then on that objective).
 
     Raises :class:`~iprisk.errors.Infeasible` (with ``conflicts``) when the constraints cannot all hold.
     """
     cap = capacity_table(capacity)
     curves = curves.subset(curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy())
-    solved = _solve(curves, cap, exploration, mandatory, overrides, requirements, time_limit)
+    if not 0 <= displacement < 1:
+        raise InvalidValue(f"displacement must be a share in [0, 1), not {displacement}")
+    solved = _solve(curves, cap, exploration, mandatory, overrides, requirements, time_limit, displacement)
     bounds, x = solved.bounds, solved.controls
     x0 = curves.strata["status_quo"].to_numpy(dtype=float)
     xp = round_controls(
@@ -151,11 +164,13 @@ def plan_allocation(
     )
     v, v0, vp = curves.value(x), curves.value(x0), curves.value(xp)
     expected = float(v.sum())
-    bound = max(solved.lp.bound, expected) if np.isfinite(solved.lp.bound) else float("inf")
-    gap = (bound - expected) / bound if bound > 0 else 0.0
+    achieved = displaced_value(curves, x, displacement) if displacement else expected
+    bound = max(solved.lp.bound, achieved) if np.isfinite(solved.lp.bound) else float("inf")
+    gap = (bound - achieved) / bound if bound > 0 else 0.0
     override_table, override_cost = _override_costs(
-        curves, cap, exploration, mandatory, overrides, requirements, time_limit, expected
+        curves, cap, exploration, mandatory, overrides, requirements, time_limit, displacement, achieved
     )
+    nan = float("nan")
     sq_low, sq_high = curves.interval(x, x0)
     pr_low, pr_high = curves.interval(x, xp)
     strata = curves.keys()
@@ -193,6 +208,10 @@ def plan_allocation(
         overrides=override_table,
         override_cost=override_cost,
         quarter=quarter,
+        displacement=displacement,
+        expected_displaced=achieved if displacement else nan,
+        status_quo_displaced=displaced_value(curves, x0, displacement) if displacement else nan,
+        proportional_displaced=displaced_value(curves, xp, displacement) if displacement else nan,
     )
 
 
@@ -204,12 +223,21 @@ def _solve(
     overrides: pd.DataFrame | None,
     requirements: tuple[Requirement, ...],
     time_limit: float,
+    displacement: float = 0.0,
 ) -> _Solved:
     bounds = build_bounds(curves, cap, exploration=exploration, mandatory=mandatory, overrides=overrides)
     rows = office_rows(bounds).stack(requirement_rows(curves, requirements))
     if np.any(bounds.lower > bounds.upper + 1e-7):
         raise_infeasible(find_conflicts(curves, bounds, rows))
-    lp = solve(curves, bounds.lower, bounds.upper, rows, time_limit=time_limit)
+    extra: Extra | None = None
+    weight: np.ndarray | None = None
+    all_rows = rows
+    if displacement:
+        adv_rows, extra, weight = displacement_terms(curves, displacement)
+        all_rows = rows.stack(adv_rows)
+    lp = solve(
+        curves, bounds.lower, bounds.upper, all_rows, curve_weight=weight, extra=extra, time_limit=time_limit
+    )
     if lp.status == "infeasible":
         raise_infeasible(find_conflicts(curves, bounds, rows))
     x = lp.x
@@ -252,21 +280,24 @@ def _override_costs(
     overrides: pd.DataFrame | None,
     requirements: tuple[Requirement, ...],
     time_limit: float,
-    expected: float,
+    displacement: float,
+    achieved: float,
 ) -> tuple[pd.DataFrame, float]:
     """Detections given up for the overrides: all together, and each alone (the plan with only it)."""
     if overrides is None or overrides.empty:
         return pd.DataFrame(columns=[*STRATUM, "controls", "cost"]), 0.0
 
     def best(forced: pd.DataFrame | None) -> float:
-        solved = _solve(curves, cap, exploration, mandatory, forced, requirements, time_limit)
+        solved = _solve(curves, cap, exploration, mandatory, forced, requirements, time_limit, displacement)
+        if displacement:
+            return displaced_value(curves, solved.controls, displacement)
         return float(curves.value(solved.controls).sum())
 
     free = best(None)
     table = overrides[[*STRATUM, "controls"]].reset_index(drop=True).copy()
     costs = [free - best(table.iloc[[i]]) if i < MAX_OVERRIDE_COSTS else np.nan for i in range(len(table))]
     table["cost"] = np.maximum(np.array(costs, dtype=float), 0.0)
-    return table, max(free - expected, 0.0)
+    return table, max(free - achieved, 0.0)
 
 
 __all__ = ["MAX_OVERRIDE_COSTS", "PLAN_COLUMNS", "Plan", "plan_allocation"]

@@ -2,7 +2,7 @@
 
 The linear program's optimum has few fractional strata (at most about one per row), so rounding costs
 little: each stratum is rounded down (within its bounds rounded inwards), then each capacity row gives its
-remaining whole controls to its strata with the largest gain from one more control. Other rows (an
+remaining whole controls to its strata with the largest gain from one more control. Requirements (an
 operation's minimum) are then repaired a control at a time. The plan's gap (against the solver's bound)
 includes what rounding cost.
 """
@@ -40,7 +40,7 @@ def round_controls(
     capacity = np.array([k == "capacity" for k in rows.kinds], dtype=bool)
     if capacity.any():
         xi = _fill_capacity(curves, xi, lo, floor_lo, hi, a[capacity], rows.upper[capacity])
-    for r in np.flatnonzero(~capacity):
+    for r in np.flatnonzero(np.array([k == "requirement" for k in rows.kinds], dtype=bool)):
         xi = _repair_row(curves, xi, floor_lo, hi, a, rows, int(r))
     return xi
 

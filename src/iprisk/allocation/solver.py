@@ -57,7 +57,9 @@ def new_highs() -> highspy.Highs:
 
 @dataclass(frozen=True)
 class Rows:
-    """Linear rows over the strata's controls (and extra columns): ``lower <= A x + B z <= upper``."""
+    """Linear rows over the strata's controls, their curves' values and extra columns:
+    ``lower <= A x + V y(x) + B z <= upper``. A row in the values ``y(x)`` is linear in the curves' pieces,
+    so it stays a linear program (the pieces still fill in order when every row prefers more yield)."""
 
     names: tuple[str, ...]
     kinds: tuple[str, ...]
@@ -65,6 +67,7 @@ class Rows:
     lower: np.ndarray
     upper: np.ndarray
     z_matrix: sp.csr_matrix | None = None  # rows x extra columns
+    value_matrix: sp.csr_matrix | None = None  # rows x strata, on the curves' values
 
     def __len__(self) -> int:
         return len(self.names)
@@ -74,22 +77,23 @@ class Rows:
         return Rows((), (), sp.csr_matrix((0, n_strata)), np.zeros(0), np.zeros(0))
 
     def stack(self, other: Rows) -> Rows:
-        z = None
-        if self.z_matrix is not None or other.z_matrix is not None:
-            nz = max(m.shape[1] for m in (self.z_matrix, other.z_matrix) if m is not None)
-            z = sp.vstack(
-                [
-                    m if m is not None else sp.csr_matrix((len(r), nz))
-                    for r, m in ((self, self.z_matrix), (other, other.z_matrix))
-                ]
-            ).tocsr()
+        def both(a: sp.csr_matrix | None, b: sp.csr_matrix | None, width: int) -> sp.csr_matrix | None:
+            if a is None and b is None:
+                return None
+            parts = [
+                m if m is not None else sp.csr_matrix((len(r), width)) for r, m in ((self, a), (other, b))
+            ]
+            return sp.vstack(parts).tocsr()
+
+        nz = max((m.shape[1] for m in (self.z_matrix, other.z_matrix) if m is not None), default=0)
         return Rows(
             self.names + other.names,
             self.kinds + other.kinds,
             sp.vstack([self.x_matrix, other.x_matrix]).tocsr(),
             np.concatenate([self.lower, other.lower]),
             np.concatenate([self.upper, other.upper]),
-            z,
+            both(self.z_matrix, other.z_matrix, nz),
+            both(self.value_matrix, other.value_matrix, self.x_matrix.shape[1]),
         )
 
 
@@ -138,7 +142,12 @@ def solve(
     pieces_to_strata = sp.csr_matrix(
         (np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(n, len(owner))
     )
-    a_y = (a @ pieces_to_strata).tocsc()
+    a_y = a @ pieces_to_strata
+    if rows.value_matrix is not None:
+        v = rows.value_matrix.tocsr()
+        shift = shift + v @ curves.value(lower)
+        a_y = a_y + v @ sp.csr_matrix((slopes, (owner, np.arange(len(owner)))), shape=(n, len(owner)))
+    a_y = a_y.tocsc()
     blocks = [a_y]
     if nz:
         blocks.append(

@@ -1,0 +1,109 @@
+"""The stratum of a seizure line, a trade row or a declaration: office, route and product group.
+
+A *route* is the transport mode and the lane it runs on, ``"sea CNSHA-NLRTM"``: departure port, then
+arrival port (``?`` when unknown). With the office it names one flow of goods: at an EU office of import the
+departure port tells the routes apart, at a Chinese port of export the arrival port does. The same text is
+built from the seizures, the trade table and the declarations, so their strata meet.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from iprisk.codes.hs import categories_for_hs
+
+UNKNOWN = "?"
+
+
+def route_text(mode: pd.Series, departure: pd.Series, arrival: pd.Series) -> pd.Series:
+    """``"<mode> <departure>-<arrival>"`` for pandas columns (empty or missing ports become ``?``)."""
+
+    def port(s: pd.Series) -> pd.Series:
+        s = s.astype(object).where(s.notna(), "").astype(str)
+        return s.where(s != "", UNKNOWN)
+
+    return mode.astype(str) + " " + port(departure) + "-" + port(arrival)
+
+
+def route_expr(t: ir.Table) -> ir.StringValue:
+    """The same route text as an engine expression over a seizures or trade table."""
+
+    def port(col: ir.StringValue) -> ir.StringValue:
+        col = col.fill_null("")
+        return ibis.ifelse(col == "", UNKNOWN, col)
+
+    return t.transport_mode.concat(" ", port(t.departure_port), "-", port(t.arrival_port))
+
+
+def as_ibis(table: ir.Table | pd.DataFrame | pa.Table) -> ir.Table:
+    """An Ibis table from a warehouse table, a pandas frame or an Arrow table."""
+    if isinstance(table, ir.Table):
+        return table
+    return ibis.memtable(table)
+
+
+def declaration_strata(declarations: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """One row per declaration: its stratum (product group of its first item's HS code), quarter, whether
+    it was controlled, with what propensity, and whether an infringement was found in any of its items."""
+    cols = [
+        "declaration_id",
+        "item_no",
+        "date",
+        "office",
+        "transport_mode",
+        "departure_port",
+        "arrival_port",
+        "hs_code",
+        "controlled",
+        "infringement",
+        "selection_propensity",
+    ]
+    if isinstance(declarations, pa.Table):
+        present = [c for c in cols if c in declarations.column_names]
+        frame = declarations.select(present).to_pandas()
+    else:
+        frame = declarations[[c for c in cols if c in declarations.columns]].copy()
+    missing = [
+        c
+        for c in ("declaration_id", "date", "office", "transport_mode", "hs_code", "controlled")
+        if c not in frame
+    ]
+    if missing:
+        raise ValueError(f"declarations lack column(s) {missing}")
+    if "item_no" not in frame:
+        frame["item_no"] = 1
+    for port in ("departure_port", "arrival_port"):
+        if port not in frame:
+            frame[port] = ""
+    if "selection_propensity" not in frame:
+        frame["selection_propensity"] = np.nan
+    hit = frame["infringement"] if "infringement" in frame else pd.Series(False, index=frame.index)
+    frame["infringement"] = hit.astype("boolean").fillna(False).astype(bool)
+    found = frame.groupby("declaration_id", sort=False)["infringement"].transform("max").astype(bool)
+    first = frame.assign(found=found).sort_values(["declaration_id", "item_no"], kind="stable")
+    first = first.drop_duplicates("declaration_id", keep="first")
+    categories = categories_for_hs(pa.array(first["hs_code"].astype(str).tolist(), pa.string()))
+    dates = pd.to_datetime(first["date"])
+    out = pd.DataFrame(
+        {
+            "declaration_id": first["declaration_id"].to_numpy(),
+            "quarter": dates.dt.year.astype(str).to_numpy() + "Q" + dates.dt.quarter.astype(str).to_numpy(),
+            "office": first["office"].astype(str).to_numpy(),
+            "route": route_text(
+                first["transport_mode"], first["departure_port"], first["arrival_port"]
+            ).to_numpy(),
+            "product_category": np.asarray(categories.to_pylist(), dtype=object),
+            "transport_mode": first["transport_mode"].astype(str).to_numpy(),
+            "controlled": first["controlled"].fillna(False).astype(bool).to_numpy(),
+            "found": first["found"].to_numpy(dtype=bool),
+            "propensity": pd.to_numeric(first["selection_propensity"], errors="coerce").to_numpy(),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+__all__ = ["UNKNOWN", "as_ibis", "declaration_strata", "route_expr", "route_text"]
