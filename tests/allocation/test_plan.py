@@ -83,7 +83,7 @@ def test_linear_program_equals_greedy_marginal_allocation(seed: int) -> None:
 def test_plan_respects_every_bound_and_capacity_in_whole_controls() -> None:
     curves, capacity = synthetic_instance(8, 5, 4, seed=3)
     capacity = capacity.assign(min_rate=0.002, max_rate=0.25, mandatory=5.0)
-    plan = plan_allocation(curves, capacity, exploration=0.1)
+    plan = plan_allocation(curves, capacity, exploration=0.1, whole_controls=True)
     s = plan.strata
     assert (s.planned == np.round(s.planned)).all()
     # a fractional lower bound gives way by less than one control only where rounding it up cannot fit
@@ -94,6 +94,20 @@ def test_plan_respects_every_bound_and_capacity_in_whole_controls() -> None:
     assert (used <= usable.reindex(used.index) + 1e-9).all()
     # the exploration reserve reaches every stratum with traffic
     assert (s.planned[s.traffic > 200] > 0).all()
+    # rounding costs little against the continuous optimum, and the gap says how much
+    exact = plan_allocation(curves, capacity, exploration=0.1)
+    assert exact.gap < 1e-7 and plan.gap >= (exact.expected - plan.expected) / exact.bound - 1e-12
+    assert plan.expected > 0.99 * exact.expected
+
+
+def test_a_continuous_plan_meets_its_bounds_exactly() -> None:
+    curves, capacity = synthetic_instance(8, 5, 4, seed=3)
+    capacity = capacity.assign(min_rate=0.002, max_rate=0.25)
+    plan = plan_allocation(curves, capacity, exploration=0.1)
+    s = plan.strata
+    assert (s.planned >= s.lower - 1e-6).all() and (s.planned <= s.upper + 1e-6).all()
+    assert (s.groupby("office").planned.sum() <= capacity.set_index("office").capacity + 1e-6).all()
+    assert plan.status == "optimal" and plan.gap < 1e-7
 
 
 def test_the_same_inputs_give_the_same_plan() -> None:

@@ -4,7 +4,8 @@ The analysis detects displacement (a route falls while its neighbour rises). Her
 plan and moves a share ``phi`` of each stratum's infringing flow to the neighbouring stratum where it is
 least likely to be found, or keeps it where it is if that is the least covered. Two strata are neighbours
 when they carry the same product by the same mode and flow to or from the same far-end port at two
-different offices (``sea CNSHA-NLRTM`` at NLRTM and ``sea CNSHA-BEANR`` at BEANR).
+different offices (``sea CNSHA-NLRTM`` at NLRTM and ``sea CNSHA-BEANR`` at BEANR). Goods only move to a
+stratum with at least a tenth of the largest traffic of its neighbourhood (:data:`MIN_DESTINATION_SHARE`).
 
 A stratum's goods are found at stratum ``t`` with probability ``g_t(x_t) = y_t(x_t) / Y_t``, the share of
 ``t``'s catchable infringements its controls find (``Y_t`` is its curve's value with every consignment
@@ -12,9 +13,10 @@ controlled). The yield under the adversary is
 
     (1 - phi) sum_s y_s(x_s) + phi sum_s Y_s min_{t in N(s) + s} g_t(x_t),
 
-concave in ``x``: the planner maximises it with one extra column per stratum (``z_s``, the worst-case
-detection rate of its moved goods) and one row per neighbouring pair, ``z_s <= y_t(x_t) / Y_t``, linear in
-the pieces of ``t``'s curve.
+concave in ``x``. Neighbours form neighbourhoods (a stratum and all its neighbours share the product, mode,
+flow and far-end port), so the minimum is the same for every stratum of a neighbourhood ``G``: the planner
+maximises with one extra column per neighbourhood (``w_G``, the detection rate of goods moved within it)
+and one row per stratum, ``w_G <= y_t(x_t) / Y_t``, linear in the pieces of ``t``'s curve.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from iprisk.allocation.curves import YieldCurves
 from iprisk.allocation.solver import Extra, Rows
 
 
-def neighbours(strata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (source, destination) of neighbouring strata (see the module docstring)."""
+def neighbourhoods(strata: pd.DataFrame) -> np.ndarray:
+    """A neighbourhood number per stratum: strata with the same number are neighbours of each other."""
     route = strata["route"].astype(str)
     mode = route.str.split(" ", n=1).str[0]
     ports = route.str.split(" ", n=1).str[1].fillna("")
@@ -41,11 +43,30 @@ def neighbours(strata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     parts = pd.DataFrame(
         {"flow": flow, "mode": mode.to_numpy(), "far": far, "product": strata["product_category"]}
     )
-    key = parts.astype(str).agg("|".join, axis=1)
-    frame = pd.DataFrame({"key": key.to_numpy(), "i": np.arange(len(strata)), "office": office.to_numpy()})
+    return np.asarray(pd.factorize(parts.astype(str).agg("|".join, axis=1))[0])
+
+
+def neighbours(strata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (source, destination) of neighbouring strata (see the module docstring)."""
+    frame = pd.DataFrame(
+        {"key": neighbourhoods(strata), "i": np.arange(len(strata)), "office": strata["office"].to_numpy()}
+    )
     pairs = frame.merge(frame, on="key", suffixes=("_s", "_d"))
     pairs = pairs[pairs["office_s"] != pairs["office_d"]]
     return pairs["i_s"].to_numpy(), pairs["i_d"].to_numpy()
+
+
+#: A stratum takes moved goods only if its traffic is at least this share of its neighbourhood's largest: a
+#: lane of two consignments a quarter cannot carry the flow of a main port.
+MIN_DESTINATION_SHARE = 0.1
+
+
+def destinations(strata: pd.DataFrame, group: np.ndarray) -> np.ndarray:
+    """Whether each stratum can take goods moved within its neighbourhood."""
+    traffic = strata["traffic"].to_numpy(dtype=float)
+    largest = np.zeros(int(group.max()) + 1 if len(group) else 0)
+    np.maximum.at(largest, group, traffic)
+    return np.asarray(traffic >= MIN_DESTINATION_SHARE * largest[group])
 
 
 def catchable(curves: YieldCurves) -> np.ndarray:
@@ -54,31 +75,37 @@ def catchable(curves: YieldCurves) -> np.ndarray:
 
 
 def displaced_value(curves: YieldCurves, controls: np.ndarray | pd.Series, share: float) -> float:
-    """Expected yield of ``controls`` when the adversary moves ``share`` of every flow (see above)."""
-    y = curves.value(controls)
+    """Expected yield of ``controls`` when the adversary moves ``share`` of every flow (see above).
+
+    A stratum's neighbours and itself form its neighbourhood, so its moved goods go to the neighbourhood's
+    least-covered stratum that can take them (:func:`destinations`): the same detection rate for every
+    stratum of a neighbourhood.
+    """
+    y = curves.value(np.asarray(controls, dtype=float))
     big = catchable(curves)
-    rate = np.divide(y, big, out=np.zeros_like(y), where=big > 0)
-    worst = rate.copy()
-    src, dst = neighbours(curves.strata)
-    keep = big[dst] > 0
-    np.minimum.at(worst, src[keep], rate[dst[keep]])
-    return float((1 - share) * y.sum() + share * float(big @ worst))
+    group = neighbourhoods(curves.strata)
+    rate = np.divide(
+        y, big, out=np.full_like(y, np.inf), where=(big > 0) & destinations(curves.strata, group)
+    )
+    worst = np.full(int(group.max()) + 1 if len(group) else 0, np.inf)
+    np.minimum.at(worst, group, rate)
+    worst = np.where(np.isfinite(worst), worst, 0.0)
+    return float((1 - share) * y.sum() + share * float(big @ worst[group]))
 
 
 def displacement_terms(curves: YieldCurves, share: float) -> tuple[Rows, Extra, np.ndarray]:
-    """The adversary's rows, extra columns and curve weight for the solver."""
+    """The adversary's rows, extra columns and curve weight for the solver: one column per neighbourhood
+    (the detection rate of goods moved within it) and one row per stratum, ``w_G <= y_t(x_t) / Y_t``."""
     n = len(curves)
     big = catchable(curves)
-    src, dst = neighbours(curves.strata)
-    own = np.flatnonzero(big > 0)
-    keep = big[dst] > 0
-    src = np.concatenate([own, src[keep]])
-    dst = np.concatenate([own, dst[keep]])
-    m = len(src)
-    value_matrix = sp.csr_matrix((-1.0 / big[dst], (np.arange(m), dst)), shape=(m, n))
-    z_matrix = sp.csr_matrix((np.ones(m), (np.arange(m), src)), shape=(m, n))
+    group = neighbourhoods(curves.strata)
+    n_groups = int(group.max()) + 1 if n else 0
+    members = np.flatnonzero((big > 0) & destinations(curves.strata, group))
+    m = len(members)
+    value_matrix = sp.csr_matrix((-1.0 / big[members], (np.arange(m), members)), shape=(m, n))
+    z_matrix = sp.csr_matrix((np.ones(m), (np.arange(m), group[members])), shape=(m, n_groups))
     rows = Rows(
-        tuple(f"displacement {i}->{j}" for i, j in zip(src, dst, strict=True)),
+        tuple(f"displacement {t}" for t in members),
         ("displacement",) * m,
         sp.csr_matrix((m, n)),
         np.full(m, -np.inf),
@@ -86,8 +113,17 @@ def displacement_terms(curves: YieldCurves, share: float) -> tuple[Rows, Extra, 
         z_matrix,
         value_matrix,
     )
-    extra = Extra(cost=share * big, lower=np.zeros(n), upper=np.where(big > 0, 1.0, 0.0))
+    stake = np.bincount(group, big, minlength=n_groups)
+    extra = Extra(cost=share * stake, lower=np.zeros(n_groups), upper=np.where(stake > 0, 1.0, 0.0))
     return rows, extra, np.full(n, 1.0 - share)
 
 
-__all__ = ["catchable", "displaced_value", "displacement_terms", "neighbours"]
+__all__ = [
+    "MIN_DESTINATION_SHARE",
+    "catchable",
+    "destinations",
+    "displaced_value",
+    "displacement_terms",
+    "neighbourhoods",
+    "neighbours",
+]

@@ -6,7 +6,7 @@ Bounds of stratum ``s`` of office ``o`` with traffic ``N_s``:
 - lower ``L_s = max(min_rate_o N_s, mandatory_s + exploration_s)``, where the exploration reserve
   ``exploration_s = e * C_o * N_s / N_o`` spreads the share ``e`` of the office's capacity over its strata in
   proportion to their traffic (random checks, so every curve stays estimable);
-- upper ``U_s = min(max_rate_o N_s, N_s)``;
+- upper ``U_s = min(max_rate_o N_s, N_s, max_change x status quo)``;
 - an override forces ``L_s = U_s = value`` (a person's decision beats the rates).
 
 Every part is kept (:attr:`Bounds.parts`) so that a conflict can be explained in the user's terms.
@@ -108,10 +108,17 @@ def build_bounds(
     exploration: float = 0.0,
     mandatory: pd.DataFrame | None = None,
     overrides: pd.DataFrame | None = None,
+    max_change: float | None = None,
 ) -> Bounds:
-    """Bounds of every stratum of ``curves`` (all of whose offices must be in ``capacity``)."""
+    """Bounds of every stratum of ``curves`` (all of whose offices must be in ``capacity``).
+
+    ``max_change``: no stratum gets more than this many times its status-quo controls (a limit on how
+    far one quarter moves from today, and on how far the curves are extrapolated from the logged rates).
+    """
     if not 0 <= exploration < 1:
         raise InvalidValue(f"exploration must be a share in [0, 1), not {exploration}")
+    if max_change is not None and not max_change >= 1:
+        raise InvalidValue(f"max_change must be a factor of at least 1, not {max_change}")
     cap = capacity.set_index("office")
     offices = pd.Index(sorted(cap.index.astype(str)))
     office_of = offices.get_indexer(curves.strata["office"].astype(str))
@@ -130,6 +137,10 @@ def build_bounds(
     min_c = cap["min_rate"].to_numpy(dtype=float)[office_of] * traffic
     max_c = np.minimum(cap["max_rate"].to_numpy(dtype=float)[office_of] * traffic, curves.capacity_max)
     mand = np.nan_to_num(per_stratum(curves, mandatory, "mandatory controls"), nan=0.0)
+    if max_change is not None:
+        # never below what the stratum must get anyway (a stratum unchecked today still gets its exploration)
+        changed = max_change * curves.strata["status_quo"].to_numpy(dtype=float)
+        max_c = np.minimum(max_c, np.maximum(changed, np.minimum(mand + explore, max_c)))
     forced = per_stratum(curves, overrides, "overrides")
     too_many = forced > curves.capacity_max + 1e-9
     if too_many.any():

@@ -15,9 +15,10 @@ For a stratum ``s`` (office x route x product group) with traffic ``N_s``, the e
 - The stratum's mix of classes is its own where its sample is large and its transport mode's pooled mix
   where it is thin: a mixture with weight ``m_s / (m_s + SHAPE_PRIOR)`` on its own ``m_s`` declarations.
 - ``theta_s`` (detectable infringements per consignment) comes from the seizure statistics: the cases of
-  the last ``history`` quarters over the exposure ``sum_q N_sq G_s(u0_s)``, shrunk towards its product and
-  mode's pooled rate by empirical Bayes (gamma prior, strength fitted by the method of moments). The
-  posterior gamma shape is kept as the curve's uncertainty.
+  the last ``history`` quarters (a case counts in the stratum of its first line) over the exposure
+  ``sum_q N_sq G_s(u0_s)``, shrunk towards its product and mode's pooled rate by empirical Bayes (gamma
+  prior, strength fitted by the method of moments). The posterior gamma shape is kept as the curve's
+  uncertainty.
 - For the objectives ``articles`` and ``value`` a case weighs the stratum's articles (retail value) per
   case, shrunk towards its product and mode's by :data:`CASE_PRIOR` pseudo-cases.
 
@@ -78,7 +79,7 @@ def estimate_curves(
         raise ValueError(f"history must be at least one quarter, not {history}")
     target = Quarter.parse(str(quarter))
     hist = [str(target - k) for k in range(history, 0, -1)]
-    traffic_q = _trade(as_ibis(trade), [str(target - k) for k in range(8, -1, -1)], offices)
+    traffic_q = stratum_traffic(as_ibis(trade), [str(target - k) for k in range(8, -1, -1)], offices)
     strata = _project_traffic(traffic_q, str(target), hist)
     if strata.empty:
         raise ValueError(f"the trade table has no traffic in {hist[0]}..{hist[-1]} for the offices asked")
@@ -118,7 +119,10 @@ def _keyed(t: ir.Table, quarters: list[str], offices: Sequence[str] | None) -> i
     return t.mutate(route=route_expr(t))
 
 
-def _trade(trade: ir.Table, quarters: list[str], offices: Sequence[str] | None) -> pd.DataFrame:
+def stratum_traffic(
+    trade: ir.Table, quarters: list[str], offices: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Consignments per quarter and stratum (with its transport mode) in the trade table."""
     t = _keyed(trade, quarters, offices)
     t = t.filter(t.office.notnull() & (t.office != ""))
     out = t.group_by(["quarter", *STRATUM, "transport_mode"]).aggregate(consignments=t.consignments.sum())
@@ -128,11 +132,20 @@ def _trade(trade: ir.Table, quarters: list[str], offices: Sequence[str] | None) 
 
 
 def _seizures(seizures: ir.Table, quarters: list[str], offices: Sequence[str] | None) -> pd.DataFrame:
+    """Cases, articles and retail value per stratum. A case counts once, in the stratum of its first line
+    (the lines of one detention are one consignment, found by one control), with all its lines' articles
+    and value."""
     t = _keyed(seizures, quarters, offices)
-    out = t.group_by(list(STRATUM)).aggregate(
-        cases=case_key(t).nunique(),
+    t = t.mutate(case_=case_key(t))
+    per_case = t.group_by("case_").aggregate(
+        first_line=t.line_no.min(),
         articles=t.articles.sum().fill_null(0),
         value=t.retail_value_eur.sum().fill_null(0.0),
+    )
+    firsts = t.select("case_", "line_no", *STRATUM)
+    cases = per_case.join(firsts, (per_case.case_ == firsts.case_) & (per_case.first_line == firsts.line_no))
+    out = cases.group_by(list(STRATUM)).aggregate(
+        cases=cases.count(), articles=cases.articles.sum(), value=cases.value.sum()
     )
     frame: pd.DataFrame = out.to_pandas()
     for c in ("cases", "articles", "value"):
@@ -238,10 +251,13 @@ def relative_risks(decl: pd.DataFrame, iterations: int = 100) -> np.ndarray:
 
     Returns one value per class, ``_N_CLASSES`` of them.
     """
-    c = decl[decl["controlled"] & decl["propensity"].notna()]
+    logged = decl[decl["propensity"].notna()]
+    # classes relative to the stratum's mean propensity over all its declarations, as the curves use them
+    rate = logged.groupby(list(STRATUM))["propensity"].transform("mean")
+    c = logged[logged["controlled"]]
     if c.empty or not c["found"].any():
         return np.ones(_N_CLASSES)
-    rate = c.groupby(list(STRATUM))["propensity"].transform("mean")
+    rate = rate[c.index]
     cls = _classes((c["propensity"] / rate.where(rate > 0, 1.0)).to_numpy())
     stratum = c.groupby(list(STRATUM), sort=False).ngroup().to_numpy()
     table_n = np.zeros((stratum.max() + 1, _N_CLASSES))

@@ -2,7 +2,7 @@
 
 :func:`plan_allocation` solves the linear program (:mod:`iprisk.allocation.solver`) under each office's
 capacity, its minimum and maximum control rates, mandatory controls, the exploration reserve and any human
-overrides (:mod:`iprisk.allocation.constraints`), rounds the optimum to whole controls, and reports:
+overrides (:mod:`iprisk.allocation.constraints`), and reports:
 
 - the expected yield against the status quo and against a proportional allocation (same capacity, the same
   rate on every stratum of an office), each gain with an interval from the curves' uncertainty;
@@ -19,7 +19,7 @@ that adversary (``*_displaced``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -87,6 +87,7 @@ class Plan:
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)  # keys, controls, cost
     override_cost: float = 0.0
     quarter: str | None = None
+    max_change: float | None = None  # no stratum above this factor times its status quo (None: no limit)
     displacement: float = 0.0  # share of every flow the adversary moves (0: none assumed)
     expected_displaced: float = float("nan")  # each allocation's yield under that adversary
     status_quo_displaced: float = float("nan")
@@ -121,11 +122,31 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class _Options:
+    """Everything the plan is asked to respect, passed together to every solve (overrides cost one each)."""
+
+    exploration: float
+    mandatory: pd.DataFrame | None
+    overrides: pd.DataFrame | None
+    requirements: tuple[Requirement, ...]
+    time_limit: float
+    displacement: float
+    max_change: float | None
+    whole_controls: bool
+
+
+@dataclass(frozen=True)
 class _Solved:
     bounds: Bounds
     rows: Rows
     lp: LpSolution
-    controls: np.ndarray  # whole controls
+    controls: np.ndarray
+
+    def value(self, curves: YieldCurves, displacement: float) -> float:
+        """What the plan maximised: the curves' yield, under the adversary when there is one."""
+        if displacement:
+            return displaced_value(curves, self.controls, displacement)
+        return float(curves.value(self.controls).sum())
 
 
 def plan_allocation(
@@ -139,6 +160,8 @@ def plan_allocation(
     time_limit: float = 60.0,
     quarter: str | None = None,
     displacement: float = 0.0,
+    max_change: float | None = None,
+    whole_controls: bool = False,
 ) -> Plan:
     """Allocate each office's capacity over its strata to maximise expected detections.
 
@@ -149,28 +172,33 @@ def plan_allocation(
     on its routes). ``time_limit`` (seconds) stops the solver; the plan is then the best found, and
     ``gap`` says how far from the best possible it may be. ``displacement``: plan against an adversary
     moving that share of every flow to its least-covered neighbour (``gap`` is then on that objective).
+    ``max_change``: no stratum gets more than this factor times its status-quo controls.
+
+    The planned controls are expected counts: an office applies them as a control rate per stratum
+    (``rate``), with its own priorities inside the stratum. ``whole_controls`` rounds them to whole numbers
+    instead (the gap then includes what rounding cost).
 
     Raises :class:`~iprisk.errors.Infeasible` (with ``conflicts``) when the constraints cannot all hold.
     """
-    cap = capacity_table(capacity)
-    curves = curves.subset(curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy())
     if not 0 <= displacement < 1:
         raise InvalidValue(f"displacement must be a share in [0, 1), not {displacement}")
-    solved = _solve(curves, cap, exploration, mandatory, overrides, requirements, time_limit, displacement)
+    options = _Options(
+        exploration, mandatory, overrides, requirements, time_limit, displacement, max_change, whole_controls
+    )
+    cap = capacity_table(capacity)
+    curves = curves.subset(curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy())
+    solved = _solve(curves, cap, options)
     bounds, x = solved.bounds, solved.controls
     x0 = curves.strata["status_quo"].to_numpy(dtype=float)
-    xp = round_controls(
-        curves, proportional_allocation(curves, bounds), bounds.lower, bounds.upper, solved.rows
-    )
+    xp = proportional_allocation(curves, bounds)
+    if whole_controls:
+        xp = round_controls(curves, xp, bounds.lower, bounds.upper, solved.rows)
     v, v0, vp = curves.value(x), curves.value(x0), curves.value(xp)
     expected = float(v.sum())
-    achieved = displaced_value(curves, x, displacement) if displacement else expected
+    achieved = solved.value(curves, displacement)
     bound = max(solved.lp.bound, achieved) if np.isfinite(solved.lp.bound) else float("inf")
     gap = (bound - achieved) / bound if bound > 0 else 0.0
-    override_table, override_cost = _override_costs(
-        curves, cap, exploration, mandatory, overrides, requirements, time_limit, displacement, achieved
-    )
-    nan = float("nan")
+    override_table, override_cost = _override_costs(curves, cap, options, achieved)
     sq_low, sq_high = curves.interval(x, x0)
     pr_low, pr_high = curves.interval(x, xp)
     strata = curves.keys()
@@ -187,6 +215,10 @@ def plan_allocation(
     strata["expected_status_quo"] = v0
     strata["expected_proportional"] = vp
     strata["marginal"] = curves.marginal(x)
+
+    def displaced(controls: np.ndarray) -> float:
+        return displaced_value(curves, controls, displacement) if displacement else float("nan")
+
     return Plan(
         objective=curves.objective,
         strata=strata[list(PLAN_COLUMNS)],
@@ -208,47 +240,54 @@ def plan_allocation(
         overrides=override_table,
         override_cost=override_cost,
         quarter=quarter,
+        max_change=max_change,
         displacement=displacement,
-        expected_displaced=achieved if displacement else nan,
-        status_quo_displaced=displaced_value(curves, x0, displacement) if displacement else nan,
-        proportional_displaced=displaced_value(curves, xp, displacement) if displacement else nan,
+        expected_displaced=displaced(x),
+        status_quo_displaced=displaced(x0),
+        proportional_displaced=displaced(xp),
     )
 
 
-def _solve(
-    curves: YieldCurves,
-    cap: pd.DataFrame,
-    exploration: float,
-    mandatory: pd.DataFrame | None,
-    overrides: pd.DataFrame | None,
-    requirements: tuple[Requirement, ...],
-    time_limit: float,
-    displacement: float = 0.0,
-) -> _Solved:
-    bounds = build_bounds(curves, cap, exploration=exploration, mandatory=mandatory, overrides=overrides)
-    rows = office_rows(bounds).stack(requirement_rows(curves, requirements))
+def _solve(curves: YieldCurves, cap: pd.DataFrame, o: _Options) -> _Solved:
+    bounds = build_bounds(
+        curves,
+        cap,
+        exploration=o.exploration,
+        mandatory=o.mandatory,
+        overrides=o.overrides,
+        max_change=o.max_change,
+    )
+    rows = office_rows(bounds).stack(requirement_rows(curves, o.requirements))
     if np.any(bounds.lower > bounds.upper + 1e-7):
         raise_infeasible(find_conflicts(curves, bounds, rows))
     extra: Extra | None = None
     weight: np.ndarray | None = None
     all_rows = rows
-    if displacement:
-        adv_rows, extra, weight = displacement_terms(curves, displacement)
+    if o.displacement:
+        adv_rows, extra, weight = displacement_terms(curves, o.displacement)
         all_rows = rows.stack(adv_rows)
     lp = solve(
-        curves, bounds.lower, bounds.upper, all_rows, curve_weight=weight, extra=extra, time_limit=time_limit
+        curves,
+        bounds.lower,
+        bounds.upper,
+        all_rows,
+        curve_weight=weight,
+        extra=extra,
+        time_limit=o.time_limit,
     )
     if lp.status == "infeasible":
         raise_infeasible(find_conflicts(curves, bounds, rows))
-    x = lp.x
+    x = np.clip(lp.x, bounds.lower, np.maximum(bounds.upper, bounds.lower))
     if not np.isfinite(lp.objective):  # stopped before a feasible point: start from water-filling
         x = greedy_allocation(curves, bounds)
         if not _feasible(rows, x):
             raise Infeasible(
-                f"the solver stopped at the time limit ({time_limit:g} s) before finding a plan that meets "
+                f"the solver stopped at the time limit ({o.time_limit:g} s) before finding a plan that meets "
                 "the requirements; allow more time"
             )
-    return _Solved(bounds, rows, lp, round_controls(curves, x, bounds.lower, bounds.upper, rows))
+    if o.whole_controls:
+        x = round_controls(curves, x, bounds.lower, bounds.upper, rows)
+    return _Solved(bounds, rows, lp, x)
 
 
 def _feasible(rows: Rows, x: np.ndarray, tol: float = 1e-6) -> bool:
@@ -273,28 +312,17 @@ def _offices(
 
 
 def _override_costs(
-    curves: YieldCurves,
-    cap: pd.DataFrame,
-    exploration: float,
-    mandatory: pd.DataFrame | None,
-    overrides: pd.DataFrame | None,
-    requirements: tuple[Requirement, ...],
-    time_limit: float,
-    displacement: float,
-    achieved: float,
+    curves: YieldCurves, cap: pd.DataFrame, o: _Options, achieved: float
 ) -> tuple[pd.DataFrame, float]:
     """Detections given up for the overrides: all together, and each alone (the plan with only it)."""
-    if overrides is None or overrides.empty:
+    if o.overrides is None or o.overrides.empty:
         return pd.DataFrame(columns=[*STRATUM, "controls", "cost"]), 0.0
 
     def best(forced: pd.DataFrame | None) -> float:
-        solved = _solve(curves, cap, exploration, mandatory, forced, requirements, time_limit, displacement)
-        if displacement:
-            return displaced_value(curves, solved.controls, displacement)
-        return float(curves.value(solved.controls).sum())
+        return _solve(curves, cap, replace(o, overrides=forced)).value(curves, o.displacement)
 
     free = best(None)
-    table = overrides[[*STRATUM, "controls"]].reset_index(drop=True).copy()
+    table = o.overrides[[*STRATUM, "controls"]].reset_index(drop=True).copy()
     costs = [free - best(table.iloc[[i]]) if i < MAX_OVERRIDE_COSTS else np.nan for i in range(len(table))]
     table["cost"] = np.maximum(np.array(costs, dtype=float), 0.0)
     return table, max(free - achieved, 0.0)

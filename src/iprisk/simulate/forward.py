@@ -13,7 +13,8 @@ the same fraudsters and their difference is the allocation's alone.
 
 With ``adversary_share``, that share of each segment's infringing consignments moves to the least-covered
 *neighbouring* segment (same product, mode and flow, same far-end port, another office), or
-stays when its own is the least covered, after seeing the allocation. Moved consignments are found at their
+stays when its own is the least covered, after seeing the allocation; only segments with a tenth of the
+largest traffic of the neighbourhood take moved goods. Moved consignments are found at their
 new segment's propensities; the controls there do not change.
 """
 
@@ -30,6 +31,8 @@ from iprisk.simulate.scenario import Scenario, default_scenario
 from iprisk.simulate.world import PRODUCTS
 
 _STREAM = 5
+#: Goods move only to a segment with at least this share of the largest traffic among its neighbours.
+MIN_DESTINATION_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,19 @@ class ForwardQuarter:
         )
         return np.minimum(1.0, lam * wf), np.minimum(1.0, lam * wo)
 
-    def expected(self, controls: np.ndarray) -> np.ndarray:
-        """Expected detections per segment (no adversary): the true yield curves at ``controls``."""
+    def expected(self, controls: np.ndarray, *, adversary_share: float = 0.0) -> np.ndarray:
+        """Expected detections per segment (where the goods are found): the true yield at ``controls``."""
         s = self.segments
         pf, po = self.propensities(controls)
-        return np.asarray(s["detection"] * (s["infringing_flagged"] * pf + s["infringing_other"] * po))
+        det = s["detection"].to_numpy()
+        flagged, other = s["infringing_flagged"].to_numpy(), s["infringing_other"].to_numpy()
+        stay = 1.0 - adversary_share
+        out = det * stay * (flagged * pf + other * po)
+        if adversary_share > 0:
+            target = self.least_covered(pf, po)
+            moved = det[target] * adversary_share * (flagged * pf[target] + other * po[target])
+            out = out + np.bincount(target, moved, minlength=len(s))
+        return np.asarray(out)
 
     def run(self, controls: np.ndarray, draw: int = 0, *, adversary_share: float = 0.0) -> np.ndarray:
         """Detections per segment in one draw (``draw`` picks the fraudsters: same draw, same fraudsters)."""
@@ -105,6 +116,11 @@ class ForwardQuarter:
         best = np.arange(len(s))
         own = detect * (share * pf + (1 - share) * po)
         src, dst = neighbour_pairs(s)
+        # a lane of a few consignments cannot take a main port's flow: only those with a tenth of the largest
+        key = s[["flow", "transport_mode", "far_port", "product_category"]].astype(str).agg("|".join, axis=1)
+        largest = s["traffic"].groupby(key.to_numpy()).transform("max").to_numpy()
+        can_take = s["traffic"].to_numpy() >= MIN_DESTINATION_SHARE * largest
+        src, dst = src[can_take[dst]], dst[can_take[dst]]
         # goods of src, found at dst at dst's propensities for their own flag mix
         cover = detect[dst] * (share[src] * pf[dst] + (1 - share[src]) * po[dst])
         order = np.lexsort((dst, cover, src))
