@@ -2,7 +2,7 @@
 of model plus profiles over profiles alone and over random selection (the targeting issue's last figure).
 
 The world (2014Q1-2017Q4, scale 0.05, seed 7) is scored on its last year after profiles were mined and the
-score fitted on the years before, with the simulator's ground truth as labels (see ``iprisk.demo_targeting``).
+score fitted on the years before, with the simulator's ground truth as labels (see ``iprisk.demo``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from iprisk.demo_targeting import run_targeting_demo
+from iprisk.demo import run_targeting_demo
 from iprisk.simulate import simulate
 
 SCALE = 0.05

@@ -11,23 +11,23 @@ from iprisk.evaluation.metrics import (
     lift_at,
     metrics_table,
     precision_at,
-    ranking,
-    ranks,
     recall_at,
-    selected_count,
     value_recall_at,
 )
 from iprisk.evaluation.profiles import PROFILE_METRIC_COLUMNS, profile_metrics
-from iprisk.evaluation.scored import join_scores
+from iprisk.evaluation.scored import ScoreEvaluation, evaluate_scores, join_scores
 from iprisk.evaluation.strategies import compare_strategies, strategy_priorities
+from iprisk.targeting.ranking import ranking, ranks, selected_count
 
 __all__ = [
     "METRIC_COLUMNS",
     "PROFILE_METRIC_COLUMNS",
+    "ScoreEvaluation",
     "at_k",
     "auc",
     "by_group",
     "compare_strategies",
+    "evaluate_scores",
     "join_scores",
     "lift_at",
     "metrics_table",

@@ -160,16 +160,19 @@ def score_batches(
     *,
     threads: int | None = None,
     slice_rows: int = SLICE_ROWS,
+    value_aware: bool | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Score a stream of declarations; one output batch (:data:`OUTPUT_SCHEMA`) per input batch.
 
-    ``priority`` is what to rank by: the probability, or with ``scorer.value_aware`` the expected detained
-    value (probability x declared value). ``matched_profiles`` lists the *active* ``profiles`` each row
-    matches (``;``-separated ids). A batch lacking a column the model needs raises ``InvalidInput``; so
-    does a batch in which a column always filled in training is empty throughout.
+    ``priority`` is what to rank by: the probability, or with ``value_aware`` (default: the model's own
+    ``value_aware``) the expected detained value (probability x declared value). ``matched_profiles``
+    lists the *active* ``profiles`` each row matches (``;``-separated ids). A batch lacking a column the
+    model needs raises ``InvalidInput``; so does a batch in which a column always filled in training is
+    empty throughout.
     """
     scorer._check()
     chosen = active_profiles(profiles)
+    by_value = scorer.value_aware if value_aware is None else value_aware
     threads = threads or default_threads()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         work = _Predictions(scorer, pool if threads > 1 else None, threads)
@@ -178,11 +181,11 @@ def score_batches(
             scorer.builder_.compiled().check(table)
             pending = work.submit(table, slice_rows)
             matched = _matched(table, chosen)  # runs while the workers predict
-            yield _output(scorer, table, work.wait(pending), matched)
+            yield _output(table, work.wait(pending), matched, by_value)
 
 
-def _output(scorer: LightGBMScorer, table: pa.Table, p: np.ndarray, matched: pa.Array) -> pa.RecordBatch:
-    if scorer.value_aware:
+def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool) -> pa.RecordBatch:
+    if value_aware:
         priority = p * np.nan_to_num(numeric(table.column("value").combine_chunks()), nan=0.0)
     else:
         priority = p
@@ -210,11 +213,12 @@ def score_parquet(
     *,
     chunk_rows: int = CHUNK_ROWS,
     threads: int | None = None,
+    value_aware: bool | None = None,
 ) -> int:
     """Score a Parquet file of declarations into a Parquet file of scores, ``chunk_rows`` at a time.
 
-    ``model`` is a fitted scorer or a model directory. Returns the number of rows scored. Only the columns
-    scoring needs are read.
+    ``model`` is a fitted scorer or a model directory; ``value_aware`` as in :func:`score_batches`. Returns
+    the number of rows scored. Only the columns scoring needs are read.
     """
     scorer = model if isinstance(model, LightGBMScorer) else LightGBMScorer.load(model)
     source = pq.ParquetFile(in_path)
@@ -223,7 +227,7 @@ def score_parquet(
     rows = 0
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:
         batches = source.iter_batches(batch_size=chunk_rows, columns=columns)
-        for scored in score_batches(scorer, batches, profiles, threads=threads):
+        for scored in score_batches(scorer, batches, profiles, threads=threads, value_aware=value_aware):
             writer.write_batch(scored)
             rows += scored.num_rows
     return rows

@@ -6,7 +6,6 @@ applies a rule and writes the new state and its event in one transaction.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from iprisk.errors import InvalidTransition, NotFound
-from iprisk.ops.db import ProfileEventRow, ProfileRow, connect, utc
 from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
-from iprisk.settings import get_settings
+from iprisk.settings import acting_user, get_settings
+from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
 #: Statuses a profile keeps when imported; anything further along arrives as ``proposed`` (to approve here).
@@ -32,17 +31,6 @@ class ImportResult:
     profile_id: str
     version: int
     status: ImportStatus
-
-
-def default_user() -> str:
-    """The user recorded in events: the ``user`` setting, else the operating-system user."""
-    configured = get_settings().user
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "unknown"
 
 
 def _profile(row: ProfileRow) -> Profile:
@@ -186,7 +174,7 @@ class ProfileStore:
     def add(self, profile: Profile, *, by: str | None = None, note: str = "") -> ImportResult:
         """Store a profile: a new id is created as given; new content for a known id becomes a new version
         (in the status given, draft or proposed); identical content changes nothing."""
-        by = by or default_user()
+        by = acting_user(by)
         if profile.status not in _IMPORT_KEEPS:
             note = (note + "; " if note else "") + f"arrived as {profile.status}, needs approval here"
             profile = profile.model_copy(update={"status": "proposed"})
@@ -218,7 +206,7 @@ class ProfileStore:
         Activating a version expires the previously active version of the same profile. Raises
         InvalidTransition when not allowed, NotFound for an unknown profile.
         """
-        by = by or default_user()
+        by = acting_user(by)
         try:
             with Session(self.engine) as session, session.begin():
                 row = self._latest_row(session, profile_id)
@@ -266,9 +254,7 @@ class ProfileStore:
         out = []
         for p in due:
             with Session(self.engine) as session, session.begin():
-                new, event = transition(
-                    p, "expire", by=by or default_user(), note=f"validity ended {p.valid_to}"
-                )
+                new, event = transition(p, "expire", by=acting_user(by), note=f"validity ended {p.valid_to}")
                 self._write(session, new, event, new_row=False)
                 out.append(new)
         return out

@@ -16,9 +16,8 @@ import pandas as pd
 
 from iprisk.evaluation import compare_strategies, profile_metrics, strategy_priorities
 from iprisk.profiles import Profile, evaluate, mine_profiles
+from iprisk.simulate import TRUE_LABEL, labelled_declarations
 from iprisk.targeting.scorer import LightGBMScorer
-
-LABEL = "true_infringement"
 
 
 @dataclass
@@ -33,13 +32,6 @@ class TargetingDemo:
     comparison: pd.DataFrame
 
 
-def labelled_declarations(declarations: Path, truth: Path) -> pd.DataFrame:
-    """Simulated declarations with the simulator's true infringement flag joined on."""
-    decl = pd.read_parquet(declarations)
-    flags = pd.read_parquet(truth, columns=["declaration_id", "item_no", LABEL])
-    return decl.merge(flags, on=["declaration_id", "item_no"], how="left", validate="one_to_one")
-
-
 def run_targeting_demo(
     declarations: Path,
     truth: Path,
@@ -49,19 +41,18 @@ def run_targeting_demo(
     seed: int = 7,
 ) -> TargetingDemo:
     frame = labelled_declarations(declarations, truth)
-    frame[LABEL] = frame[LABEL].astype(bool)
     in_train = pd.to_datetime(frame["date"]).dt.date <= train_until
     train, test = frame[in_train].reset_index(drop=True), frame[~in_train].reset_index(drop=True)
 
-    profiles = mine_profiles(frame, train_until=train_until, label=LABEL, max_profiles=8, owner="EU")
+    profiles = mine_profiles(frame, train_until=train_until, label=TRUE_LABEL, max_profiles=8, owner="EU")
     matches = evaluate(test, profiles, only_active=False, check_validity=False).to_pandas()
-    scorer = LightGBMScorer(n_estimators=200, seed=seed).fit(train, train[LABEL].astype(int))
+    scorer = LightGBMScorer(n_estimators=200, seed=seed).fit(train, train[TRUE_LABEL].astype(int))
     score = scorer.score(test)
 
     priorities = strategy_priorities(
         score, matches["max_risk_level"].to_numpy(), matches["mandatory"].to_numpy(), seed=seed
     )
-    labels = test[LABEL].to_numpy()
+    labels = test[TRUE_LABEL].to_numpy()
     comparison = compare_strategies(labels, priorities, at=at, values=test["value"].to_numpy())
     per_profile = profile_metrics(matches["matched_profiles"], labels)
     return TargetingDemo(

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("fresh_settings")
 @pytest.fixture
 def run(run, tmp_path: Path):
     """The shared CLI runner, every command on this test's own profile store."""
-    db = f"sqlite:///{tmp_path / 'ops.sqlite'}"
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
     shared = run
 
     def _run(*argv: str | Path) -> tuple[int, str, str]:
@@ -89,6 +89,12 @@ def test_propose_mines_and_stores_proposals(run, tmp_path: Path) -> None:
     assert "HS 6404 AND origin country KH AND transport mode post" in out.splitlines()[0]
     proposals = load_profiles(out_file)
     assert len(proposals) == 3 and all(p.status == "proposed" for p in proposals)
+    # what the library proposes from the same file, no more, no less
+    from iprisk.formats import read_declarations
+    from iprisk.profiles import mine_profiles
+
+    expected = mine_profiles(read_declarations(data), train_until=TRAIN_UNTIL, max_profiles=3)
+    assert [p.model_dump() for p in proposals] == [p.model_dump() for p in expected]
     code, out, _ = run("profiles", "list", "--status", "proposed", "--format", "json")
     assert sorted(r["id"] for r in json.loads(out)) == sorted(p.id for p in proposals)
     code, _, err = run("profiles", "propose", "--declarations", data, "--train-until", "autumn")

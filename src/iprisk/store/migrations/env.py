@@ -1,11 +1,11 @@
-"""Alembic environment for the operational store; run programmatically by :func:`iprisk.ops.db.upgrade`."""
+"""Alembic environment for the operational store; run programmatically by :func:`iprisk.store.db.upgrade`."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from iprisk.ops.db import Base
+from iprisk.store.db import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from iprisk.analysis.report import Analysis, analyse
-from iprisk.demo_targeting import TargetingDemo, run_targeting_demo
+from iprisk.analysis import Analysis, run
+from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
 from iprisk.periods import Quarter
 from iprisk.reports import write_analysis
 from iprisk.simulate import SimulationSummary, simulate
@@ -69,7 +69,7 @@ def run_demo(
         wh.load_trade(world.trade_path)
         stored = stored_summary(wh.seizures())
         report("analysis", 0, 1)
-        analysis = analyse(wh.seizures(), wh.trade())
+        analysis = run(wh)
     analysis_dir = out / "analysis"
     write_analysis(analysis, analysis_dir)
     report("analysis", 1, 1)

@@ -239,3 +239,48 @@ def test_fit_with_profiles_saves_them_as_features(tmp_path: Path, run) -> None:
         "targeting", "fit", "--declarations", data, "--model", tmp_path / "m2", "--profiles", bad
     )
     assert code != 0 and "bad.yaml" in err
+
+
+def test_each_command_gives_what_its_library_function_gives(tmp_path: Path, run) -> None:
+    """fit, score and evaluate print and write what the library returns; the CLI adds no logic."""
+    import numpy as np
+
+    from iprisk.evaluation import evaluate_scores
+    from iprisk.formats import read_declarations, read_scores, write_scores
+    from iprisk.profiles import load_profiles
+    from iprisk.targeting import LightGBMScorer, score_declarations
+
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    declarations(500, seed=11).to_csv(train, index=False)
+    declarations(240, seed=12, start="2020-07-01", days=60).to_csv(new, index=False)
+    profiles = tmp_path / "p.yaml"
+    profiles.write_text(
+        "format: iprisk-profiles\nprofiles:\n"
+        "  - {id: SHOES, title: shoes, owner: DE, criteria: {hs_prefixes: ['6403']}, risk_level: 2,"
+        " valid_from: 2019-01-01, status: active}\n",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model"
+    assert run("targeting", "fit", "--declarations", train, "--model", model, "--trees", "15")[0] == 0
+    fitted = LightGBMScorer(n_estimators=15, seed=0).fit(read_declarations(train).to_pandas(), "infringement")
+    table = read_declarations(new)
+    np.testing.assert_array_equal(LightGBMScorer.load(model).score(table), fitted.score(table))
+
+    by_cli = tmp_path / "cli" / "scores.csv"
+    argv = ["--model", model, "--declarations", new, "--profiles", profiles, "--value-aware"]
+    assert run("targeting", "score", *argv, "--reasons-for", "25", "--out", by_cli)[0] == 0
+    scores = score_declarations(
+        model, table, profiles=load_profiles(profiles), value_aware=True, reasons_for=25
+    )
+    by_library = write_scores(scores, tmp_path / "lib" / "scores.csv")
+    assert by_cli.read_bytes() == by_library.read_bytes()
+    assert "SHOES" in scores.column("matched_profiles").to_pylist()  # the profiles were applied
+    # --value-aware is an option of the call: the saved model still ranks by probability
+    assert json.loads((model / "meta.json").read_text())["params"]["value_aware"] is False
+    assert scores.column("rank").to_pylist() != score_declarations(model, table).column("rank").to_pylist()
+
+    code, _, err = run("targeting", "evaluate", "--scores", by_cli, "--declarations", new, "--at", "5,20")
+    assert code == 0, err
+    result = evaluate_scores(read_scores(by_library), table.to_pandas(), at=[5, 20])
+    written = pd.read_csv(tmp_path / "cli" / "metrics.csv")
+    pd.testing.assert_frame_equal(written, result.metrics, check_dtype=False, rtol=1e-5)

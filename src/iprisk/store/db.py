@@ -2,7 +2,7 @@
 
 Only portable column types (strings, integers, ``JSON``, timezone-aware ``DateTime``) so that the same schema
 runs on SQLite (default, one file) and PostgreSQL (production). The schema is created and upgraded by the
-migrations in ``iprisk/ops/migrations``, never by ``create_all``, so that a deployed database can follow.
+migrations in ``iprisk/store/migrations``, never by ``create_all``, so that a deployed database can follow.
 """
 
 from __future__ import annotations

@@ -1,30 +1,21 @@
+"""The profile store: versions and lifecycle events in the operational database (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
 
 from iprisk.errors import InvalidTransition, NotFound
-from iprisk.ops import ProfileStore, connect, upgrade
+from iprisk.store import ProfileStore
 from tests.profiles.samples import profile
 
 
 @pytest.fixture
-def store(ops_database_url: str):
+def store(store_database_url: str):
     """The same suite on SQLite and on a real PostgreSQL server (see tests/conftest.py)."""
-    with ProfileStore(ops_database_url) as s:
+    with ProfileStore(store_database_url) as s:
         yield s
-
-
-def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None:
-    engine = connect(str(tmp_path / "bare.sqlite"))  # a bare path means a SQLite file
-    upgrade(engine)  # again: nothing to do
-    tables = set(inspect(engine).get_table_names())
-    assert {"profiles", "profile_events", "alembic_version"} <= tables
-    with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001_profiles"
-    engine.dispose()
 
 
 def test_full_lifecycle_with_history(store: ProfileStore) -> None:
@@ -100,20 +91,6 @@ def test_expire_due(store: ProfileStore) -> None:
     assert store.expire_due(date(2030, 1, 31)) == []
     assert [p.status for p in store.expire_due(date(2030, 2, 1))] == ["expired"]
     assert store.active() == []
-
-
-def test_migrations_match_the_models(ops_database_url: str) -> None:
-    """The shipped migrations build exactly the schema the typed models describe (no drift), on both."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from iprisk.ops import Base
-
-    engine = connect(ops_database_url)
-    with engine.connect() as con:
-        diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
-    engine.dispose()
-    assert diff == []
 
 
 def test_the_database_setting_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
