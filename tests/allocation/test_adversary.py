@@ -20,7 +20,7 @@ def _two_ports() -> tuple:
     strata = pd.DataFrame(
         {
             "office": ["NLRTM", "NLRTM", "BEANR", "BEANR"],
-            "route": ["sea CNSHA-NLRTM", "sea HKHKG-NLRTM", "sea CNSHA-BEANR", "sea INNSA-BEANR"],
+            "route": ["sea CNSHA -> NLRTM", "sea HKHKG -> NLRTM", "sea CNSHA -> BEANR", "sea INNSA -> BEANR"],
             "product_category": ["toys", "toys", "toys", "medicines"],
             "traffic": [1000.0, 1000.0, 1000.0, 1000.0],
             "status_quo": [20.0, 20.0, 20.0, 20.0],
@@ -67,7 +67,9 @@ def test_the_adversary_objective_on_a_larger_instance_is_solved_to_its_bound() -
     curves, capacity = synthetic_instance(6, 4, 3, seed=9)
     strata = curves.strata.copy()
     # every office receives the same four routes' far ports: make them neighbours
-    strata["route"] = [r.replace("-NLRTM", "-" + o) for r, o in zip(strata.route, strata.office, strict=True)]
+    strata["route"] = [
+        r.replace("> NLRTM", "> " + o) for r, o in zip(strata.route, strata.office, strict=True)
+    ]
     curves = curves_from_slopes(strata, curves.widths, curves.slopes)
     plan = plan_allocation(curves, capacity, exploration=0.0, displacement=0.3)
     naive = plan_allocation(curves, capacity, exploration=0.0)

@@ -9,10 +9,10 @@ import pytest
 from iprisk.allocation.offpolicy import evaluate_offpolicy, plan_rates_to_propensities
 
 _STRATA = [
-    ("NLRTM", "sea CNSHA-NLRTM", "toys"),
-    ("NLRTM", "sea CNSHA-NLRTM", "shoes"),
-    ("BEANR", "sea CNSHA-BEANR", "toys"),
-    ("BEANR", "sea HKHKG-BEANR", "clothing"),
+    ("NLRTM", "sea CNSHA -> NLRTM", "toys"),
+    ("NLRTM", "sea CNSHA -> NLRTM", "shoes"),
+    ("BEANR", "sea CNSHA -> BEANR", "toys"),
+    ("BEANR", "sea HKHKG -> BEANR", "clothing"),
 ]
 
 
@@ -27,8 +27,8 @@ def _population(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
         flagged = rng.random(n) < 0.1
         p = np.where(flagged, 0.3, 0.03)
         risk = rate * np.where(flagged, 5.0, 1.0) / (0.1 * 5 + 0.9)
-        mode, ports = route.split(" ")
-        dep, arr = ports.split("-")
+        mode, lane = route.split(" ", 1)
+        dep, arr = lane.split(" -> ")
         rows.append(
             pd.DataFrame(
                 {

@@ -4,7 +4,7 @@ The analysis detects displacement (a route falls while its neighbour rises). Her
 plan and moves a share ``phi`` of each stratum's infringing flow to the neighbouring stratum where it is
 least likely to be found, or keeps it where it is if that is the least covered. Two strata are neighbours
 when they carry the same product by the same mode and flow to or from the same far-end port at two
-different offices (``sea CNSHA-NLRTM`` at NLRTM and ``sea CNSHA-BEANR`` at BEANR). Goods only move to a
+different offices (``sea CNSHA -> NLRTM`` at NLRTM and ``sea CNSHA -> BEANR`` at BEANR). Goods only move to a
 stratum with at least a tenth of the largest traffic of its neighbourhood (:data:`MIN_DESTINATION_SHARE`).
 
 A stratum's goods are found at stratum ``t`` with probability ``g_t(x_t) = y_t(x_t) / Y_t``, the share of
@@ -27,15 +27,12 @@ import scipy.sparse as sp
 
 from iprisk.allocation.curves import YieldCurves
 from iprisk.allocation.solver import Extra, Rows
+from iprisk.allocation.strata import route_parts
 
 
 def neighbourhoods(strata: pd.DataFrame) -> np.ndarray:
     """A neighbourhood number per stratum: strata with the same number are neighbours of each other."""
-    route = strata["route"].astype(str)
-    mode = route.str.split(" ", n=1).str[0]
-    ports = route.str.split(" ", n=1).str[1].fillna("")
-    departure = ports.str.split("-", n=1).str[0]
-    arrival = ports.str.split("-", n=1).str[1].fillna("")
+    mode, departure, arrival = route_parts(strata["route"])
     office = strata["office"].astype(str)
     exporting = ((departure == office) & (arrival != office)).to_numpy()
     far = np.where(exporting, arrival.to_numpy(), departure.to_numpy())

@@ -1,9 +1,9 @@
 """The stratum of a seizure line, a trade row or a declaration: office, route and product group.
 
-A *route* is the transport mode and the lane it runs on, ``"sea CNSHA-NLRTM"``: departure port, then
-arrival port (``?`` when unknown). With the office it names one flow of goods: at an EU office of import the
-departure port tells the routes apart, at a Chinese port of export the arrival port does. The same text is
-built from the seizures, the trade table and the declarations, so their strata meet.
+A *route* is the transport mode and the lane it runs on (:mod:`iprisk.lanes`), ``"sea CNSHA -> NLRTM"``. With
+the office it names one flow of goods: at an EU office of import the departure port tells the routes apart,
+at a Chinese port of export the arrival port does. The same text is built from the seizures, the trade table
+and the declarations, so their strata meet.
 """
 
 from __future__ import annotations
@@ -15,28 +15,24 @@ import pandas as pd
 import pyarrow as pa
 
 from iprisk.codes.hs import categories_for_hs
-
-UNKNOWN = "?"
+from iprisk.lanes import SEPARATOR, lane_column, lane_keys
 
 
 def route_text(mode: pd.Series, departure: pd.Series, arrival: pd.Series) -> pd.Series:
-    """``"<mode> <departure>-<arrival>"`` for pandas columns (empty or missing ports become ``?``)."""
-
-    def port(s: pd.Series) -> pd.Series:
-        s = s.astype(object).where(s.notna(), "").astype(str)
-        return s.where(s != "", UNKNOWN)
-
-    return mode.astype(str) + " " + port(departure) + "-" + port(arrival)
+    """``"<mode> <lane>"`` for pandas columns."""
+    return mode.astype(str) + " " + lane_keys(departure, arrival)
 
 
 def route_expr(t: ir.Table) -> ir.StringValue:
     """The same route text as an engine expression over a seizures or trade table."""
+    return t.transport_mode.concat(" ", lane_column(t.departure_port, t.arrival_port))
 
-    def port(col: ir.StringValue) -> ir.StringValue:
-        col = col.fill_null("")
-        return ibis.ifelse(col == "", UNKNOWN, col)
 
-    return t.transport_mode.concat(" ", port(t.departure_port), "-", port(t.arrival_port))
+def route_parts(routes: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Mode, departure port and arrival port of route texts."""
+    mode, lane = routes.astype(str).str.split(" ", n=1).str[0], routes.astype(str).str.split(" ", n=1).str[1]
+    ends = lane.fillna("").str.split(SEPARATOR, n=1, regex=False)
+    return mode, ends.str[0].fillna(""), ends.str[1].fillna("")
 
 
 def as_ibis(table: ir.Table | pd.DataFrame | pa.Table) -> ir.Table:
@@ -118,4 +114,4 @@ def declaration_strata(declarations: pd.DataFrame | pa.Table) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-__all__ = ["UNKNOWN", "as_ibis", "declaration_strata", "route_expr", "route_text"]
+__all__ = ["as_ibis", "declaration_strata", "route_expr", "route_parts", "route_text"]

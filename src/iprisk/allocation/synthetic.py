@@ -33,7 +33,7 @@ def synthetic_instance(
         {
             "office": np.repeat(names, routes * products),
             "route": np.tile(
-                np.repeat([f"sea CN{_letters(j)}-NLRTM" for j in range(routes)], products), offices
+                np.repeat([f"sea CN{_letters(j)} -> NLRTM" for j in range(routes)], products), offices
             ),
             "product_category": np.tile([f"p{k:02d}" for k in range(products)], offices * routes),
         }

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from iprisk.lanes import lane_keys
 from iprisk.periods import Quarter
 from iprisk.simulate.latent import anomaly_probabilities, build_world
 from iprisk.simulate.scenario import Scenario, default_scenario
@@ -170,11 +171,7 @@ def forward_quarter(
             "flow": np.where(is_import, "import", "export"),
             "transport_mode": lane["transport_mode"].to_numpy(),
             "route": (
-                lane["transport_mode"]
-                + " "
-                + _port(lane["departure_port"])
-                + "-"
-                + _port(lane["arrival_port"])
+                lane["transport_mode"] + " " + lane_keys(lane["departure_port"], lane["arrival_port"])
             ).to_numpy(),
             "far_port": np.where(is_import, lane["departure_port"], lane["arrival_port"]),
             "product_category": np.asarray(PRODUCTS, dtype=object)[seg["product"].to_numpy()],
@@ -188,10 +185,6 @@ def forward_quarter(
         }
     )
     return ForwardQuarter(s, q, scale, seed, segments)
-
-
-def _port(ports: pd.Series) -> pd.Series:
-    return ports.where(ports != "", "?")
 
 
 __all__ = ["ForwardQuarter", "forward_quarter", "neighbour_pairs"]
