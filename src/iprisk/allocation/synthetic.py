@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from iprisk.allocation.curves import YieldCurves, curves_from_slopes
+from iprisk.codes.lists import PRODUCT_CATEGORIES
 
 #: Control-rate breakpoints of the synthetic curves and the relative hit rate on each piece.
 RATE_BREAKS = np.array([0.0, 0.01, 0.03, 0.1, 0.3, 1.0])
@@ -23,9 +24,13 @@ def synthetic_instance(
 ) -> tuple[YieldCurves, pd.DataFrame]:
     """Curves for ``offices x routes x products`` strata and each office's capacity (a status-quo rate).
 
+    At most 16 products (the product categories of the code list).
+
     Office codes are well-formed UN/LOCODEs (``NLAAA``, ``NLAAB``, ...), so the capacity table passes the
     capacity file's validation.
     """
+    if products > len(PRODUCT_CATEGORIES):
+        raise ValueError(f"at most {len(PRODUCT_CATEGORIES)} product groups, not {products}")
     rng = np.random.default_rng(seed)
     n = offices * routes * products
     names = [f"NL{_letters(i)}" for i in range(offices)]
@@ -35,7 +40,7 @@ def synthetic_instance(
             "route": np.tile(
                 np.repeat([f"sea CN{_letters(j)} -> NLRTM" for j in range(routes)], products), offices
             ),
-            "product_category": np.tile([f"p{k:02d}" for k in range(products)], offices * routes),
+            "product_category": np.tile(list(PRODUCT_CATEGORIES)[:products], offices * routes),
         }
     )
     office_size = rng.lognormal(9.0, 1.0, offices)
