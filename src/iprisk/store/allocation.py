@@ -120,8 +120,8 @@ class AllocationStore:
             session.add(row)
             session.flush()
             strata = plan.strata[["office", "route", "product_category", *STRATUM_FIGURES]]
-            records = [
-                {"plan_id": row.plan_id, **{k: _plain(v) for k, v in r.items()}}
+            records: list[dict[str, Any]] = [
+                {"plan_id": row.plan_id, **{str(k): _plain(v) for k, v in r.items()}}
                 for r in strata.to_dict("records")
             ]
             if records:
@@ -132,14 +132,20 @@ class AllocationStore:
         """Every stored plan, oldest first: id, quarter, objective, who and when, and its headline figures."""
         with Session(self.engine) as session:
             rows = session.scalars(select(PlanRow).order_by(PlanRow.plan_id)).all()
+            own = ("quarter", "objective")
             return pd.DataFrame(
                 [
-                    {"plan_id": r.plan_id, "quarter": r.quarter, "objective": r.objective, "made_by": r.made_by,
-                     "made_at": utc(r.made_at), **{k: v for k, v in r.summary.items() if k not in ("quarter",
-                     "objective")}}
+                    {
+                        "plan_id": r.plan_id,
+                        "quarter": r.quarter,
+                        "objective": r.objective,
+                        "made_by": r.made_by,
+                        "made_at": utc(r.made_at),
+                        **{k: v for k, v in r.summary.items() if k not in own},
+                    }
                     for r in rows
                 ]
-            )  # fmt: skip
+            )
 
     def plan_strata(self, plan_id: int) -> pd.DataFrame:
         """The strata of plan ``plan_id`` (:class:`~iprisk.errors.NotFound` when there is no such plan)."""
