@@ -73,9 +73,10 @@ def test_allocate_reports_every_problem_of_a_bad_capacity_file(world, tmp_path: 
 def test_allocate_explains_constraints_that_cannot_hold(world, tmp_path: Path, run) -> None:
     warehouse, declarations, capacity = world
     tight = read_capacity(capacity).assign(min_rate=0.5)
-    tight.to_csv(tmp_path / "tight.csv", index=False)
+    tight_file = tmp_path / "tight.csv"
+    tight.to_csv(tight_file, index=False)
     code, _, err = run(
-        "allocate", "--quarter", "2016Q4", "--capacity", tmp_path / "tight.csv", "--declarations", declarations,
+        "allocate", "--quarter", "2016Q4", "--capacity", tight_file, "--declarations", declarations,
         "--out", tmp_path / "plan.csv", "--warehouse", warehouse, "--db", tmp_path / "ops.sqlite",
     )  # fmt: skip
     assert code == 1
