@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from iprisk.allocation import (
+    Requirement,
     build_bounds,
     capacity_table,
     curves_from_slopes,
@@ -14,6 +15,7 @@ from iprisk.allocation import (
     plan_allocation,
 )
 from iprisk.allocation.synthetic import synthetic_instance
+from iprisk.errors import Infeasible
 
 
 def _exponential_instance(n: int = 60, offices: int = 3, seed: int = 1) -> tuple:
@@ -121,16 +123,27 @@ def test_the_same_inputs_give_the_same_plan() -> None:
 
 def test_a_time_limit_returns_a_feasible_plan_with_a_valid_gap() -> None:
     curves, capacity = synthetic_instance(60, 10, 8, seed=7)
-    full = plan_allocation(curves, capacity, exploration=0.05)
-    cut = plan_allocation(curves, capacity, exploration=0.05, time_limit=0.0)
-    assert cut.status == "time_limit"
+    # against displacement, water-filling (the solver's start) is feasible but not optimal
+    full = plan_allocation(curves, capacity, exploration=0.05, displacement=0.3)
+    cut = plan_allocation(curves, capacity, exploration=0.05, displacement=0.3, time_limit=0.0)
+    assert full.status == "optimal" and cut.status == "time_limit"
     used = cut.strata.groupby("office").planned.sum()
-    assert (used <= capacity.set_index("office").capacity.reindex(used.index) + 1e-9).all()
+    assert (used <= capacity.set_index("office").capacity.reindex(used.index) + 1e-6).all()
     # the bound is an upper bound of the best plan, so the reported gap is at least the true one
     assert cut.bound >= full.bound * (1 - 1e-9)
-    assert cut.gap >= (full.bound - cut.expected) / full.bound - 1e-9
-    assert 0 <= cut.gap < 1
-    assert cut.expected <= full.bound
+    assert cut.gap >= (full.bound - cut.expected_displaced) / full.bound - 1e-9
+    assert 0 < cut.gap < 1 and full.gap < 1e-6
+    assert cut.expected_displaced < full.expected_displaced
+
+
+def test_a_time_limit_without_a_feasible_start_says_so() -> None:
+    curves, capacity = synthetic_instance(20, 6, 4, seed=7)
+    route = curves.strata.route.iloc[0]
+    need = float(curves.strata.traffic[curves.strata.route == route].sum()) * 0.05
+    req = (Requirement("route minimum", pd.DataFrame({"route": [route]}), minimum=need),)
+    assert plan_allocation(curves, capacity, requirements=req).status == "optimal"
+    with pytest.raises(Infeasible, match="time limit"):
+        plan_allocation(curves, capacity, requirements=req, time_limit=0.0)
 
 
 def test_shadow_price_is_the_value_of_one_more_control() -> None:

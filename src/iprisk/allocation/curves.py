@@ -66,6 +66,8 @@ class YieldCurves:
         if np.any(np.diff(v, axis=1) < -_TOL * np.maximum(1.0, np.abs(v[:, 1:]))):
             raise ValueError("a yield curve must not decrease: more controls never find less")
         slopes = _slopes(b, v)
+        object.__setattr__(self, "_slopes", slopes)
+        object.__setattr__(self, "_widths", widths)
         scale = np.maximum(np.abs(slopes).max(axis=1, keepdims=True), 1e-300)
         if np.any(np.diff(slopes, axis=1) > 1e-7 * scale):
             bad = int(np.flatnonzero((np.diff(slopes, axis=1) > 1e-7 * scale).any(axis=1))[0])
@@ -89,12 +91,12 @@ class YieldCurves:
     @property
     def widths(self) -> np.ndarray:
         """``(n, K)`` control widths of the linear pieces."""
-        return np.diff(self.breaks, axis=1)
+        return np.asarray(self._widths)  # type: ignore[attr-defined]
 
     @property
     def slopes(self) -> np.ndarray:
         """``(n, K)`` detections per control on each piece, non-increasing along a row."""
-        return _slopes(self.breaks, self.values)
+        return np.asarray(self._slopes)  # type: ignore[attr-defined]
 
     @property
     def capacity_max(self) -> np.ndarray:
@@ -153,11 +155,13 @@ class YieldCurves:
 def _slopes(b: np.ndarray, v: np.ndarray) -> np.ndarray:
     w = np.diff(b, axis=1)
     dv = np.diff(v, axis=1)
+    wide = w > _TOL
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(w > _TOL, dv / np.where(w > _TOL, w, 1.0), np.nan)
+        s = np.where(wide, dv / np.where(wide, w, 1.0), 0.0)
     # a zero-width piece has no slope of its own: give it its left neighbour's (the curve stays concave)
-    s = pd.DataFrame(s).ffill(axis=1).fillna(0.0).to_numpy()
-    return np.asarray(s)
+    last = np.maximum.accumulate(np.where(wide, np.arange(w.shape[1]), -1), axis=1)
+    filled = np.take_along_axis(s, np.maximum(last, 0), axis=1)
+    return np.asarray(np.where(last >= 0, filled, 0.0))
 
 
 def curves_from_slopes(

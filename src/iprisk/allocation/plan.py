@@ -186,7 +186,9 @@ def plan_allocation(
         exploration, mandatory, overrides, requirements, time_limit, displacement, max_change, whole_controls
     )
     cap = capacity_table(capacity)
-    curves = curves.subset(curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy())
+    known = curves.strata["office"].astype(str).isin(set(cap["office"])).to_numpy()
+    if not known.all():
+        curves = curves.subset(known)
     solved = _solve(curves, cap, options)
     bounds, x = solved.bounds, solved.controls
     x0 = curves.strata["status_quo"].to_numpy(dtype=float)
@@ -266,6 +268,8 @@ def _solve(curves: YieldCurves, cap: pd.DataFrame, o: _Options) -> _Solved:
     if o.displacement:
         adv_rows, extra, weight = displacement_terms(curves, o.displacement)
         all_rows = rows.stack(adv_rows)
+    # water-filling is the optimum without other rows than the capacities, and a good start with them
+    start = greedy_allocation(curves, bounds)
     lp = solve(
         curves,
         bounds.lower,
@@ -274,12 +278,13 @@ def _solve(curves: YieldCurves, cap: pd.DataFrame, o: _Options) -> _Solved:
         curve_weight=weight,
         extra=extra,
         time_limit=o.time_limit,
+        start=start,
     )
     if lp.status == "infeasible":
         raise_infeasible(find_conflicts(curves, bounds, rows))
     x = np.clip(lp.x, bounds.lower, np.maximum(bounds.upper, bounds.lower))
-    if not np.isfinite(lp.objective):  # stopped before a feasible point: start from water-filling
-        x = greedy_allocation(curves, bounds)
+    if not np.isfinite(lp.objective):  # stopped before a feasible point: the water-filling start
+        x = start
         if not _feasible(rows, x):
             raise Infeasible(
                 f"the solver stopped at the time limit ({o.time_limit:g} s) before finding a plan that meets "

@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
-from iprisk.allocation.curves import STRATUM
+from iprisk.allocation.curves import STRATUM, YieldCurves
 from iprisk.allocation.estimate import estimate_curves
 from iprisk.allocation.offpolicy import evaluate_offpolicy
 from iprisk.allocation.plan import Plan, plan_allocation
@@ -53,15 +53,20 @@ class SimulatedData:
     declarations: pa.Table
 
 
-def load_simulation(summary: SimulationSummary) -> SimulatedData:
-    """Read a simulated world's seizure files (with their quarter), trade table and declarations."""
+def read_seizure_files(paths: Iterable[Path]) -> pd.DataFrame:
+    """Seizure lines of a simulated world's files (``<ADMIN>_<YYYYQn>.csv``), with their quarter."""
     parts = []
     options = pacsv.ConvertOptions(strings_can_be_null=False, column_types={"hs_code": pa.string()})
-    for path in sorted(summary.seizure_files):
+    for path in sorted(paths):
         frame = pacsv.read_csv(path, convert_options=options).to_pandas()
         frame["quarter"] = path.stem.split("_")[1]
         parts.append(frame)
-    seizures = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def load_simulation(summary: SimulationSummary) -> SimulatedData:
+    """Read a simulated world's seizure files (with their quarter), trade table and declarations."""
+    seizures = read_seizure_files(summary.seizure_files)
     if summary.declarations_path is None or summary.declarations_truth_path is None:
         raise ValueError("the simulation wrote no declarations: the curves need the logged controls")
     declarations = pq.read_table(summary.declarations_path)
@@ -177,20 +182,17 @@ def prove_gain(
 
 
 def plan_for_world(
-    data: SimulatedData,
+    curves: YieldCurves,
     forward: ForwardQuarter,
     *,
     exploration: float = 0.05,
     displacement: float = 0.0,
     max_change: float | None = None,
-    objective: str = "cases",
 ) -> tuple[Plan, np.ndarray, np.ndarray]:
-    """The plan for ``forward``'s quarter from ``data``, each office spending its status-quo controls on
-    the strata the curves know; returns the plan, and the controls per forward segment under the status
-    quo and under the plan (segments without curves keep their status quo)."""
-    curves = estimate_curves(
-        data.seizures, data.trade, data.declarations, quarter=str(forward.quarter), objective=objective
-    )
+    """The plan for ``forward``'s quarter from estimated ``curves``, each office spending its status-quo
+    controls (the world's, which an administration knows) on the strata the curves know; returns the plan,
+    and the controls per forward segment under the status quo and under the plan (segments without curves
+    keep their status quo)."""
     seg = forward.segments.reset_index().rename(columns={"index": "segment"})
     matched = seg.merge(curves.keys().reset_index().rename(columns={"index": "curve"}), on=list(STRATUM))
     status_quo = forward.status_quo()
@@ -231,7 +233,8 @@ def _one_seed(
     summary = simulate(scenario, target - history, target - 1, scale, seed, tmp / f"seed-{seed}")
     data = load_simulation(summary)
     forward = forward_quarter(scenario, target, scale, seed)
-    plan, sq, planned = plan_for_world(data, forward, exploration=exploration, max_change=max_change)
+    curves = estimate_curves(data.seizures, data.trade, data.declarations, quarter=str(target))
+    plan, sq, planned = plan_for_world(curves, forward, exploration=exploration, max_change=max_change)
     det_sq, det_plan = forward.run(sq, draw=0), forward.run(planned, draw=0)
     e_sq, e_plan = forward.expected(sq).sum(), forward.expected(planned).sum()
     true_gain = float(e_plan - e_sq)
@@ -255,7 +258,7 @@ def _one_seed(
     row.update(_offpolicy(plan, data, scenario, logged, scale, seed))
     if displacement:
         _, _, aware_planned = plan_for_world(
-            data, forward, exploration=exploration, max_change=max_change, displacement=displacement
+            curves, forward, exploration=exploration, max_change=max_change, displacement=displacement
         )
         phi = displacement
         sq_d = forward.run(sq, draw=0, adversary_share=phi).sum()
@@ -376,4 +379,5 @@ __all__ = [
     "offpolicy_coverage",
     "plan_for_world",
     "prove_gain",
+    "read_seizure_files",
 ]

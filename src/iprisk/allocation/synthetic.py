@@ -3,7 +3,8 @@
 Offices get log-normal traffic split over routes and product groups; each stratum's detectable
 infringement rate is log-normal (a few strata carry most of the risk, as in the seizure statistics); its
 curve has the lift of a targeting policy (the first controls find more) and flattens as controls go up.
-The status quo controls every stratum of an office at the same rate, and the capacity is what it spends.
+The status quo controls the strata at rates scattered around ``control_rate`` without regard to their risk,
+and each office's capacity is what it spends.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def synthetic_instance(
     traffic = np.maximum(np.round(np.repeat(office_size, routes * products) * mix * routes * products), 1.0)
     rate = rng.lognormal(np.log(5e-3), 1.3, n)
     strata["traffic"] = traffic
-    strata["status_quo"] = control_rate * traffic
+    # today's rates vary around the mean (old rules, habits), unrelated to the risk
+    strata["status_quo"] = np.minimum(control_rate * traffic * rng.lognormal(-0.125, 0.5, n), traffic)
     widths = traffic[:, None] * np.diff(RATE_BREAKS)[None, :]
     slopes = rate[:, None] * PIECE_LIFT[None, :] / PIECE_LIFT.mean()
     curves = curves_from_slopes(strata, widths, slopes, level_shape=np.full(n, 25.0))
