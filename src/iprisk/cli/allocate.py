@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from iprisk.cli import EXIT_INVALID, WarehouseOpt, app, err, out, quarter_callback
+from iprisk.cli.profiles import DbOpt, UserOpt
 from iprisk.errors import Infeasible, InvalidInput
 
 if TYPE_CHECKING:  # the solvers load only when a command runs
@@ -24,16 +25,6 @@ class Objective(StrEnum):
     value = "value"
 
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Operational database URL or SQLite file (default: IPRISK_DATABASE).", show_default=False
-    ),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Who acts (default: IPRISK_USER, else the OS user).", show_default=False),
-]
 DeclarationsOpt = Annotated[
     Path,
     typer.Option(

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from iprisk.cli import WarehouseOpt, app, out, quarter_callback
-from iprisk.cli.allocate import DbOpt, DeclarationsOpt, UserOpt, estimate, invalid, print_conflicts
+from iprisk.cli.allocate import DeclarationsOpt, estimate, invalid, print_conflicts
+from iprisk.cli.profiles import DbOpt, UserOpt
 from iprisk.errors import Infeasible, InvalidInput
 
 operation_app = typer.Typer(
