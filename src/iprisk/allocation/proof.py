@@ -209,6 +209,7 @@ def plan_for_world(
     plan = plan_allocation(
         curves.subset(mask),
         capacity,
+        quarter=str(forward.quarter),
         exploration=exploration,
         displacement=displacement,
         max_change=max_change,
