@@ -11,20 +11,22 @@
   interval is over the seeds. The off-policy estimates (IPW, doubly robust) of each plan are checked
   against the simulator's truth, and their coverage over repeated draws of the logged controls.
 
-``python -m benchmarks allocation``; ``IPRISK_BENCH_ALLOCATION_SEEDS`` (default 5) and
-``IPRISK_BENCH_ALLOCATION_DRAWS`` (default 60) set the sizes of the simulated parts.
+``python -m benchmarks allocation``; the settings ``bench_allocation_seeds``
+(``IPRISK_BENCH_ALLOCATION_SEEDS``, default 5) and ``bench_allocation_draws`` (default 60) set the sizes of
+the simulated parts.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from iprisk.settings import get_settings
 
 TARGET_PLAN_S = 5.0
 TARGET_GAP = 0.01
@@ -283,8 +285,8 @@ def bench_proof(folder: Path, seeds: int, draws: int) -> list[dict[str, Any]]:
 
 def run(out: Path) -> list[dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
-    seeds = int(os.environ.get("IPRISK_BENCH_ALLOCATION_SEEDS", "5"))
-    draws = int(os.environ.get("IPRISK_BENCH_ALLOCATION_DRAWS", "60"))
+    settings = get_settings()
+    seeds, draws = settings.bench_allocation_seeds, settings.bench_allocation_draws
     rows = bench_plan()
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         rows += bench_ports(Path(tmp))
