@@ -182,6 +182,14 @@ class InvalidValue(IpriskError, ValueError):
     """A single value given by the user (an option, an argument) is malformed; the message names it."""
 
 
+class Infeasible(IpriskError, ValueError):
+    """No plan satisfies every constraint; ``conflicts`` (a table) names the constraints that conflict."""
+
+    def __init__(self, message: str, conflicts: Any = None):
+        self.conflicts = conflicts
+        super().__init__(message)
+
+
 # --- the error map --------------------------------------------------------------------------------------
 
 
@@ -224,6 +232,8 @@ ERROR_MAP: tuple[ErrorKind, ...] = (
               "an output would overwrite an input, the warehouse, the database or a database file"),
     ErrorKind(InvalidValue, EXIT_ERROR, 400, "invalid-value", "Invalid value",
               "one value given by the user (an option, an argument) is malformed"),
+    ErrorKind(Infeasible, EXIT_ERROR, 422, "infeasible", "No feasible plan",
+              "no allocation plan meets every constraint; the conflicting constraints are named"),
     ErrorKind(InvalidTransition, EXIT_ERROR, 409, "invalid-transition", "Invalid lifecycle step",
               "a risk profile cannot take this lifecycle step in its state"),
     ErrorKind(UnknownCode, EXIT_ERROR, 404, "unknown-code", "Unknown code",

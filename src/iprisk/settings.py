@@ -126,6 +126,17 @@ class Settings(BaseSettings):
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
     )
+    bench_allocation_seeds: int = Field(
+        default=5,
+        ge=2,
+        description="Simulated worlds the allocation benchmark proves the gain on (benchmarks only).",
+    )
+    bench_allocation_draws: int = Field(
+        default=60,
+        ge=1,
+        description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
+        "(benchmarks only).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -105,6 +105,9 @@ def _register() -> None:
     from iprisk.cli import targeting  # noqa: F401
     from iprisk.cli import profiles  # noqa: F401
     from iprisk.cli import demo  # noqa: F401
+    from iprisk.cli import allocate  # noqa: F401
+    from iprisk.cli import ports  # noqa: F401
+    from iprisk.cli import operation  # noqa: F401
     from iprisk.cli import serve  # noqa: F401
 
 
