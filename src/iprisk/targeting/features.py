@@ -240,22 +240,20 @@ class FeatureBuilder:
         feats: dict[str, np.ndarray] = {}
         self.stats_: dict[str, dict[str, list[float]]] = {}
         for name in keys.columns:
-            code = keys[name]
-            df = pd.DataFrame({"k": code.to_numpy(), "f": fold, "n": nk, "h": yk})
-            total = df.groupby("k", sort=True)[["n", "h"]].sum()
-            by_fold = df.groupby(["k", "f"])[["n", "h"]].sum()
-            row_total = total.reindex(df["k"])
-            row_fold = by_fold.reindex(pd.MultiIndex.from_arrays([df["k"], df["f"]]))
-            n_oof = row_total["n"].to_numpy() - row_fold["n"].to_numpy()
-            h_oof = row_total["h"].to_numpy() - row_fold["h"].to_numpy()
+            # integer codes of the sorted distinct values; counts are sums of 0/1, exact in any order
+            codes, uniques = pd.factorize(keys[name].to_numpy(), sort=True)
+            size = len(uniques)
+            n_total = np.bincount(codes, weights=nk, minlength=size)
+            h_total = np.bincount(codes, weights=yk, minlength=size)
+            cell = codes * self.n_folds + fold
+            n_fold = np.bincount(cell, weights=nk, minlength=size * self.n_folds)
+            h_fold = np.bincount(cell, weights=yk, minlength=size * self.n_folds)
+            n_oof = n_total[codes] - n_fold[cell]
+            h_oof = h_total[codes] - h_fold[cell]
             feats[f"{name}_target_rate"] = self._smooth(h_oof, n_oof, row_prior)
             feats[f"{name}_count"] = n_oof * self.n_folds / max(self.n_folds - 1, 1)
             # stored for transform: labelled rows and hits per code over the whole training data
-            self.stats_[name] = {
-                "codes": total.index.tolist(),
-                "n": total["n"].tolist(),
-                "h": total["h"].tolist(),
-            }
+            self.stats_[name] = {"codes": uniques.tolist(), "n": n_total.tolist(), "h": h_total.tolist()}
 
         luv = _log_unit_value(frame)
         hs6 = key_columns(frame, ["hs6"])["hs6"]
