@@ -31,7 +31,9 @@ TRUTH_COLUMNS = ["declaration_id", "item_no", "true_infringement", "true_probabi
 
 def _rates(factor: float) -> Callable[[Scenario], Scenario]:
     def change(s: Scenario) -> Scenario:
-        return dataclasses.replace(s, infringement_rate={m: r * factor for m, r in s.infringement_rate.items()})
+        return dataclasses.replace(
+            s, infringement_rate={m: r * factor for m, r in s.infringement_rate.items()}
+        )
 
     return change
 
@@ -53,17 +55,23 @@ class WorldSpec:
 
 WORLDS: tuple[WorldSpec, ...] = (
     WorldSpec("calibrated", "the calibrated default world (base rate ~0.7 %)"),
-    WorldSpec("rare", "infringement rates x 0.7 (base rate ~0.5 %), smaller sample (scale 0.03)", 0.03,
-              rate_factor=0.7),
-    WorldSpec("common", "infringement rates x 7 (base rate ~5 %)", rate_factor=7.0),
+    WorldSpec(
+        "rare",
+        "infringement rates x 0.7 (base rate ~0.5 %), smaller sample (scale 0.03)",
+        0.03,
+        rate_factor=0.7,
+    ),
+    WorldSpec("common", "infringement rates x 7 (base rate ~5 %), scale 0.02", 0.02, rate_factor=7.0),
     WorldSpec(
         "parties",
         "risk in parties: 2 % of traders at 40x, 80 % of them in networks sharing declarant and carrier",
+        0.03,
         changes={"infringing_trader_share": 0.02, "infringing_trader_factor": 40.0, "network_share": 0.8},
     ),
     WorldSpec(
         "goods",
         "risk in goods and values: no risky traders, 90 % of infringing consignments undervalued",
+        0.03,
         changes={"infringing_trader_factor": 1.0, "undervalued_share": 0.9},
         rate_factor=2.0,
     ),
