@@ -16,7 +16,12 @@ of Bayes at 5 and 10 % for the model in every world. Calibration: the Brier scor
 true probabilities) beside that of the previous model, and a reliability chart
 (``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``.
 
-Run alone: ``python -m benchmarks.bench_targeting_sim [out] [seeds]`` (e.g. ``bench-out 1,2``).
+Ablation (first seed only, every world): the model without the party multipliers of the risk features, and
+without the party histories, beside the default and the model without risk features (``out/targeting-
+ablation.csv``, rows ``ablation: ...``).
+
+Run alone: ``python -m benchmarks.bench_targeting_sim [out] [seeds]`` (e.g. ``bench-out 1,2``), or only the
+ablation (reading the first run's per-seed table): ``python -m benchmarks.bench_targeting_sim out ablation``.
 """
 
 from __future__ import annotations
@@ -79,6 +84,50 @@ def evaluate_world(out: Path, spec: WorldSpec, seed: int) -> tuple[pd.DataFrame,
         "bins": reliability(truth, model, bins=10).assign(world=spec.name, seed=seed),
     }
     return table, calibration
+
+
+#: feature-builder options of each ablation variant (the default and "previous model" come from the main run)
+ABLATION: dict[str, dict[str, Any]] = {
+    "without party multipliers": {"risk_parties": ()},
+    "without party histories": {"history": ()},
+}
+
+
+def ablation(out: Path, seed: int) -> pd.DataFrame:
+    """Fractions of Bayes of each :data:`ABLATION` variant plus the main run's default and previous model."""
+    from iprisk.evaluation import bayes_table
+
+    main = pd.read_csv(out / "targeting-bayes.csv")
+    main = main[(main.seed == seed) & main.strategy.isin(["model", "previous model"])]
+    parts = [main.replace({"strategy": {"model": "default", "previous model": "without risk features"}})]
+    for spec in WORLDS:
+        train, test = load_world(world_folder(out, spec, seed))
+        variants = {name: _scores(train, test, seed, **options) for name, options in ABLATION.items()}
+        table = bayes_table(test["true_probability"].to_numpy(), variants, at=AT)
+        parts.append(table.assign(world=spec.name, seed=seed))
+    every = pd.concat(parts, ignore_index=True)
+    every.to_csv(out / "targeting-ablation.csv", index=False)
+    return every
+
+
+def ablation_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    default = table[table.strategy == "default"].set_index(["world", "k_pct"])["fraction_of_bayes"]
+    rows = []
+    for r in table[table.strategy != "default"].itertuples():
+        base = float(default.loc[(r.world, r.k_pct)])
+        rows.append(
+            {
+                "name": f"ablation, {r.world}: {r.strategy}, fraction of Bayes @{r.k_pct:g}% "
+                f"(seed {r.seed}; baseline: default features)",
+                "value": round(float(r.fraction_of_bayes), 4),
+                "unit": "of Bayes",
+                "baseline": round(base, 4),
+                "ratio": float(r.fraction_of_bayes) / base if base else None,
+                "target": None,
+                "ok": None,
+            }
+        )
+    return rows
 
 
 def reliability_chart(bins: pd.DataFrame, path: Path) -> None:
@@ -167,11 +216,15 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
     pd.DataFrame([{k: v for k, v in c.items() if k != "bins"} for c in calibrations]).to_csv(
         out / "targeting-calibration.csv", index=False
     )
-    return rows_of(summary, calibrations)
+    return rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-out")
-    chosen = tuple(int(s) for s in sys.argv[2].split(",")) if len(sys.argv) > 2 else SEEDS
-    for row in run(folder, chosen):
-        print(row)
+    if len(sys.argv) > 2 and sys.argv[2] == "ablation":
+        for row in ablation_rows(ablation(folder, SEEDS[0])):
+            print(row)
+    else:
+        chosen = tuple(int(s) for s in sys.argv[2].split(",")) if len(sys.argv) > 2 else SEEDS
+        for row in run(folder, chosen):
+            print(row)
