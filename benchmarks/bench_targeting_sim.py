@@ -17,8 +17,9 @@ true probabilities) beside that of the previous model, and a reliability chart
 (``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``.
 
 Ablation (first seed only, every world): the model without the party multipliers of the risk features, and
-without the party histories, beside the default and the model without risk features (``out/targeting-
-ablation.csv``, rows ``ablation: ...``).
+without the party histories, beside the default and the model without risk features; and the ceiling of any
+model that learns traders from their history, :func:`benchmarks.targeting_worlds.trader_history_oracle`
+(``out/targeting-ablation.csv``, rows ``ablation: ...``).
 
 Run alone: ``python -m benchmarks.bench_targeting_sim [out] [seeds]`` (e.g. ``bench-out 1,2``), or only the
 ablation (reading the first run's per-seed table): ``python -m benchmarks.bench_targeting_sim out ablation``.
@@ -34,7 +35,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.targeting_worlds import TRAIN_UNTIL, WORLDS, WorldSpec, load_world, world_folder
+from benchmarks.targeting_worlds import (
+    TRAIN_UNTIL,
+    WORLDS,
+    WorldSpec,
+    load_world,
+    trader_history_oracle,
+    world_folder,
+)
 
 SEEDS = (1, 2, 3)
 AT = (1.0, 2.0, 5.0, 10.0)
@@ -103,6 +111,7 @@ def ablation(out: Path, seed: int) -> pd.DataFrame:
     for spec in WORLDS:
         train, test = load_world(world_folder(out, spec, seed))
         variants = {name: _scores(train, test, seed, **options) for name, options in ABLATION.items()}
+        variants["trader-history oracle (ceiling)"] = trader_history_oracle(spec, train, test)
         table = bayes_table(test["true_probability"].to_numpy(), variants, at=AT)
         parts.append(table.assign(world=spec.name, seed=seed))
     every = pd.concat(parts, ignore_index=True)

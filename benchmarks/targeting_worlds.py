@@ -20,13 +20,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from iprisk.simulate import Scenario, default_scenario, simulate
 
 START, END = "2015Q1", "2017Q4"
 TRAIN_UNTIL = date(2016, 12, 31)
-TRUTH_COLUMNS = ["declaration_id", "item_no", "true_infringement", "true_probability", "latent_risk"]
+TRUTH_COLUMNS = [
+    "declaration_id",
+    "item_no",
+    "true_infringement",
+    "true_probability",
+    "latent_risk",
+    "infringing_trader",  # read by the trader-history oracle only; no model or profile miner uses it
+]
 
 
 def _rates(factor: float) -> Callable[[Scenario], Scenario]:
@@ -107,3 +115,41 @@ def load_world(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = decl.merge(truth, on=["declaration_id", "item_no"], how="left", validate="one_to_one")
     in_train = pd.to_datetime(frame["date"]).dt.date <= TRAIN_UNTIL
     return frame[in_train].reset_index(drop=True), frame[~in_train].reset_index(drop=True)
+
+
+def trader_history_oracle(spec: WorldSpec, train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """The best score that knows everything but each trader's type, which it infers from the trader's
+    training history: the true segment rate and value evidence, and the posterior of the trader being an
+    infringing one given its training hits against the hits its true segment rates predict (the scenario's
+    own two-point mixture). The ceiling of any model that learns traders from their history."""
+    from scipy.stats import poisson
+
+    from iprisk.simulate.consignments import posterior
+
+    scenario = spec.scenario()
+    hi, share = scenario.infringing_trader_factor, scenario.infringing_trader_share
+    lo = max(0.0, (1 - share * hi) / (1 - share))
+
+    def segment(frame: pd.DataFrame, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        latent, p = frame["latent_risk"].to_numpy(), frame["true_probability"].to_numpy()
+        factor = np.where(bad, hi, lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(latent >= 1, 1.0, np.nan_to_num(latent / factor))
+            odds = np.where((latent > 0) & (latent < 1), (p / (1 - p)) / (latent / (1 - latent)), 1.0)
+        return rate, np.nan_to_num(odds, nan=1.0, posinf=1.0)
+
+    train_rate, _ = segment(train, train["infringing_trader"].to_numpy())
+    test_rate, value_odds = segment(test, test["infringing_trader"].to_numpy())
+    sums = (
+        pd.DataFrame(
+            {"t": train["trader_id"], "h": train["true_infringement"].astype(float), "e": train_rate}
+        )
+        .groupby("t")[["h", "e"]]
+        .sum()
+    )
+    h = test["trader_id"].map(sums["h"]).fillna(0).to_numpy()
+    e = test["trader_id"].map(sums["e"]).fillna(0).to_numpy()
+    a, b = share * poisson.pmf(h, hi * e), (1 - share) * poisson.pmf(h, lo * e)
+    w = a / np.maximum(a + b, 1e-300)
+    prior = np.where(test_rate >= 1, 1.0, np.minimum(test_rate * (w * hi + (1 - w) * lo), 1.0))
+    return np.asarray(posterior(prior, value_odds))
