@@ -19,7 +19,7 @@ POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ops_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ops.sqlite'}"

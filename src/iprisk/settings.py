@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
         default=Path("../shared/data/kcs-customs-declarations"),
         description="Folder with the public Korea Customs Service declaration files (benchmarks only).",
     )
+    merkle_vectors: Path = Field(
+        default=Path("../shared/data/merkle-proof-vectors"),
+        description="Folder with the public RFC 6962/9162 Merkle proof test vectors (tests only).",
+    )
     lock_timeout_s: float = Field(
         default=10.0,
         description="Seconds to wait for another process to release the warehouse, then fail with 'busy'.",
@@ -38,9 +43,31 @@ class Settings(BaseSettings):
         default=10_000,
         description="Validation stops collecting problem details past this many (all are still counted).",
     )
+    spark_driver_memory: str = Field(
+        default="2g",
+        description="Memory of the local Spark driver of the analysis engine (Spark syntax: 2g, 512m).",
+    )
+    bench_lines: int = Field(
+        default=10_000_000,
+        description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
+    )
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read on first use."""
     return Settings()
+
+
+def acting_user(user: str | None = None) -> str:
+    """Who acts, as recorded in the submission log and the profile events: ``user`` when given, else the
+    ``user`` setting (``IPRISK_USER``), else the operating-system user."""
+    if user:
+        return user
+    configured = get_settings().user
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name or passwd entry (containers): still record something
+        return "unknown"

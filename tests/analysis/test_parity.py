@@ -11,7 +11,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from iprisk.analysis.report import Analysis, analyse
+from iprisk.analysis import Analysis, analyse
 from iprisk.errors import Unsupported
 from tests.analysis.worlds import canonical_lines, make_world, trade_table
 

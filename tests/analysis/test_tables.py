@@ -148,19 +148,3 @@ def test_mirror_matches_export_and_import_detentions(full: ibis.Table, world: Wo
     assert set(m["detected"]) <= {"both", "export only", "import only"}
     both = m[m["detected"] == "both"]
     assert ((both["export_share"] > 0) & (both["export_share"] < 1)).all()
-
-
-def test_the_summary_names_the_highest_lane_incidences_with_enough_cases() -> None:
-    from iprisk.analysis.report import _highest_incidence
-
-    lanes = pd.DataFrame(
-        {
-            "lane": ["CNSHA -> NLRTM", "CNYTN -> NLRTM", "CNNGB -> DEHAM", "? -> NLAMS"],
-            "cases": [40, 12, 3, 50],
-            "cases_per_1000_consignments": [0.5, 2.0, 9.0, np.nan],
-        }
-    )
-    (line,) = _highest_incidence(lanes, "lane", "lanes")
-    # CNNGB has the highest rate but 3 cases only; the unknown lane has no traffic
-    assert line.endswith("CNYTN -> NLRTM (2.00), CNSHA -> NLRTM (0.50).")
-    assert _highest_incidence(lanes.assign(cases_per_1000_consignments=np.nan), "lane", "lanes") == []

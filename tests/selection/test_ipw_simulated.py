@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from iprisk.selection.ipw import ipw_hit_rate, naive_hit_rate
-from iprisk.simulate import default_scenario, simulate
+from iprisk.simulate import default_scenario, labelled_declarations, simulate
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out: Path = tmp_path_factory.mktemp("world")
     summary = simulate(start="2014Q1", end="2017Q4", scale=0.02, seed=7, out_dir=out)
     assert summary.declarations_path and summary.declarations_truth_path
-    decl = pd.read_parquet(summary.declarations_path)
-    truth = pd.read_parquet(
-        summary.declarations_truth_path, columns=["declaration_id", "item_no", "true_infringement"]
-    )
-    return decl.merge(truth, on=["declaration_id", "item_no"], validate="one_to_one")
+    return labelled_declarations(summary.declarations_path, summary.declarations_truth_path)
 
 
 POLICIES = {

@@ -15,7 +15,7 @@ from iprisk.cli import app, out
 if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pay for it at start-up
     import pandas as pd
 
-    from iprisk.demo_targeting import TargetingDemo
+    from iprisk.demo import TargetingDemo
 
 TOP_SIGNALS = 10
 
@@ -82,17 +82,19 @@ def _print_signals(signals: pd.DataFrame, folder: Path | None) -> None:
         f"\n[bold]Joint analysis[/]: {len(signals)} signals (emerging risks, drops, new segments) at a 5 % "
         f"false-discovery rate; tables, charts and summary.md in {folder}"
     )
+    from iprisk.reports import explanations
+
     top = signals.sort_values(["quarter", "rank"], ascending=[False, True]).head(TOP_SIGNALS)
     table = Table(title=f"Latest top signals (of {len(signals)})")
     for col in ("quarter", "direction", "score", "q", "explanation"):
         table.add_column(col, justify="right" if col in ("score", "q") else "left")
-    for r in top.to_dict("records"):
+    for r, sentence in zip(top.to_dict("records"), explanations(top), strict=True):
         table.add_row(
             str(r["quarter"]),
             str(r["direction"]),
             f"{r['score']:.1f}",
             f"{r['q_value']:.3g}",
-            str(r["explanation"]),
+            sentence,
         )
     out.print(table)
 

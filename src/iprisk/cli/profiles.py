@@ -1,7 +1,7 @@
 """``iprisk profiles import | export | list | propose | approve | activate | withdraw | history``.
 
-Parses options, calls :mod:`iprisk.profiles` and the profile store (:class:`iprisk.ops.ProfileStore`), prints.
-Every command takes ``--db URL`` (default: the ``IPRISK_DATABASE`` setting).
+Parses options, calls :mod:`iprisk.profiles` and the profile store (:class:`iprisk.store.ProfileStore`),
+prints. Every command takes ``--db URL`` (default: the ``IPRISK_DATABASE`` setting).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from iprisk.errors import InvalidInput
 from iprisk.profiles import STATUSES, Profile, dump_profiles, load_profiles
 
 if TYPE_CHECKING:
-    from iprisk.ops import ProfileStore
+    from iprisk.store import ProfileStore
 
 
 def _store(db: str | None) -> ProfileStore:
     # Imported here: SQLAlchemy and Alembic take about a second to load, which no other command should pay.
-    from iprisk.ops import ProfileStore
+    from iprisk.store import ProfileStore
 
     return ProfileStore(db)
 

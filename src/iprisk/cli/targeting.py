@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import EXIT_INVALID, app, err, out
-from iprisk.errors import InvalidInput, Problem
+from iprisk.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,17 +172,9 @@ def score_cmd(
     ] = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
+    from iprisk.formats import read_declarations, write_scores
+    from iprisk.targeting import score_declarations
 
-    from iprisk.evaluation.metrics import ranks, selected_count
-    from iprisk.formats import read_declarations
-    from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
-    from iprisk.targeting.scorer import LightGBMScorer, format_reasons
-
-    scorer = LightGBMScorer.load(model)
-    scorer.value_aware = value_aware or scorer.value_aware
     with _step(f"reading {declarations}"):
         table = read_declarations(declarations, mapping=mapping)
     chosen = None
@@ -190,33 +182,18 @@ def score_cmd(
         from iprisk.profiles import load_profiles
 
         chosen = load_profiles(profiles)
-    # streamed in chunks (features, profiles, model); ranks are taken over the whole file afterwards
-    with _step(f"scoring {table.num_rows:,} rows"):
-        batches = table.to_batches(max_chunksize=CHUNK_ROWS)
-        scored = pa.Table.from_batches(list(score_batches(scorer, batches, chosen)), schema=OUTPUT_SCHEMA)
-        probability = scored.column("score").to_numpy()
-        rank = ranks(scored.column("priority").to_numpy())
-    explained = np.empty(0, dtype="int64")
-    if reasons_for > 0 and table.num_rows:
-        explained = np.flatnonzero(rank <= selected_count(table.num_rows, reasons_for))
-    reasons = [""] * table.num_rows
-    if top > 0 and len(explained):
-        with _step(f"explaining {len(explained):,} rows"):
-            for i, r in zip(explained, scorer.explain(table.take(explained), top=top), strict=True):
-                reasons[i] = format_reasons(r)
-    result = pd.DataFrame(
-        {
-            "declaration_id": scored.column("declaration_id").to_pandas().astype(str),
-            "item_no": scored.column("item_no").to_numpy(),
-            "score": probability,
-            "rank": rank,
-            "matched_profiles": scored.column("matched_profiles").to_pandas(),  # ids separated by ';'
-            "top_reasons": reasons,
-        }
-    )
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out_file, index=False, float_format="%.6g")
-    out.print(f"{out_file}: {len(result):,} rows scored with {model}")
+    with err.status("scoring") as status:
+        scores = score_declarations(
+            model,
+            table,
+            profiles=chosen,
+            value_aware=True if value_aware else None,  # without the flag: as the model was fitted
+            top=top,
+            reasons_for=reasons_for,
+            progress=lambda stage, rows: status.update(escape(f"{stage} {rows:,} rows")),
+        )
+    write_scores(scores, out_file)
+    out.print(f"{out_file}: {scores.num_rows:,} rows scored with {model}")
 
 
 def _parse_at(text: str) -> list[float]:
@@ -249,42 +226,31 @@ def evaluate_cmd(
     ] = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
-    import pandas as pd
-
-    from iprisk.evaluation.metrics import by_group, metrics_table
-    from iprisk.evaluation.scored import join_scores
-    from iprisk.targeting.inputs import label_values
+    from iprisk.evaluation import evaluate_scores
+    from iprisk.formats import read_scores
 
     ks = _parse_at(at)
-    scored = pd.read_csv(scores, dtype={"declaration_id": str})
-    joined, unlabelled = join_scores(
-        scored,
+    result = evaluate_scores(
+        read_scores(scores),
         _read(declarations, mapping),
         label=label,
+        at=ks,
+        by=by,
         scores_name=str(scores),
         declarations_name=str(declarations),
     )
-    if unlabelled:
-        err.print(f"{unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
-    y01 = label_values(joined[label], label)
-    # the rank column encodes the chosen ordering (probability or expected value): evaluate that ordering
-    order_key = -joined["rank"].to_numpy(dtype="float64")
-    values = pd.to_numeric(joined["value"], errors="coerce").to_numpy() if "value" in joined else None
-    table = metrics_table(y01, order_key, at=ks, values=values)
-    table["auc"] = metrics_table(y01, joined["score"].to_numpy(), at=ks[:1])["auc"].iloc[0]
-    table.insert(0, "rows", len(joined))
-    table.insert(1, "hits", int(y01.sum()))
+    if result.unlabelled:
+        err.print(f"{result.unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
     target = out_file or scores.parent / "metrics.csv"
-    table.to_csv(target, index=False, float_format="%.6g")
+    result.metrics.to_csv(target, index=False, float_format="%.6g")
 
-    area = float(table["auc"].iloc[0])
-    hits = int(y01.sum())
     shown = Table(
-        title=f"{scores.name}: {len(joined):,} rows, {hits:,} hits ({y01.mean():.1%}), AUC {area:.4f}"
+        title=f"{scores.name}: {result.rows:,} rows, {result.hits:,} hits ({result.hit_rate:.1%}), "
+        f"AUC {result.auc:.4f}"
     )
     for col in ("k %", "n", "hits", "prec.", "/orac.", "recall", "/orac.", "value", "lift"):
         shown.add_column(col, justify="right")
-    for r in table.to_dict("records"):
+    for r in result.metrics.to_dict("records"):
         shown.add_row(
             f"{r['k_pct']:g}",
             f"{int(r['selected']):,}",
@@ -297,14 +263,8 @@ def evaluate_cmd(
             f"{r['lift']:.2f}",
         )
     out.print(shown)
-    if by is not None:
-        if by not in joined.columns:
-            raise InvalidInput(
-                [Problem("missing-column", "--by column not found", column=by, file=str(declarations))],
-                source=str(declarations),
-            )
-        groups = by_group(y01, order_key, joined[by].to_numpy(), max(ks), values)
+    if result.by_group is not None and by is not None:
         group_file = target.with_name(f"{target.stem}-by-{by}.csv")
-        groups.to_csv(group_file, index=False, float_format="%.6g")
+        result.by_group.to_csv(group_file, index=False, float_format="%.6g")
         out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")
     out.print(f"metrics: {target}")

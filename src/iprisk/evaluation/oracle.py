@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from iprisk.errors import InvalidInput, Problem
-from iprisk.evaluation.metrics import ranking, selected_count
+from iprisk.targeting.ranking import ranking, selected_count
 
 BAYES_COLUMNS = (
     "strategy",

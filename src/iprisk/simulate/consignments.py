@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from iprisk.formats.schema import DECLARATIONS
 from iprisk.simulate.detentions import draw_rows
 from iprisk.simulate.latent import VALUE_NOISE_SIGMA, World
 from iprisk.simulate.parties import NETWORK_LOYALTY, Parties, heavy_tail_rank
@@ -27,34 +28,8 @@ _N_UNIFORM = 15
 _N_NORMAL = 3
 _EUR = pa.array(["EUR"], pa.string())
 
-DECLARATION_SCHEMA = pa.schema(
-    [
-        ("declaration_id", pa.string()),
-        ("item_no", pa.int64()),
-        ("date", pa.date32()),
-        ("flow", pa.string()),
-        ("office", pa.string()),
-        ("transport_mode", pa.string()),
-        ("declarant_id", pa.string()),
-        ("trader_id", pa.string()),
-        ("seller_id", pa.string()),
-        ("carrier_id", pa.string()),
-        ("hs_code", pa.string()),
-        ("origin_country", pa.string()),
-        ("departure_country", pa.string()),
-        ("destination_country", pa.string()),
-        ("departure_port", pa.string()),
-        ("arrival_port", pa.string()),
-        ("net_mass_kg", pa.float64()),
-        ("value", pa.float64()),
-        ("currency", pa.string()),
-        ("controlled", pa.bool_()),
-        ("infringement", pa.bool_()),
-        ("articles_detained", pa.int64()),
-        ("selection_propensity", pa.float64()),
-        ("reporting_admin", pa.string()),
-    ]
-)
+#: Declarations are written in the exchange format's canonical Arrow schema (one definition, in formats).
+DECLARATION_SCHEMA = DECLARATIONS.arrow_schema
 
 TRUTH_SCHEMA = pa.schema(
     [

@@ -167,15 +167,17 @@ def score_batches(
     *,
     threads: int | None = None,
     slice_rows: int = SLICE_ROWS,
+    value_aware: bool | None = None,
     compiled: bool = False,
     compile_cache: str | Path | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Score a stream of declarations; one output batch (:data:`OUTPUT_SCHEMA`) per input batch.
 
-    ``priority`` is what to rank by: the probability, or with ``scorer.value_aware`` the expected detained
-    value (probability x declared value). ``matched_profiles`` lists the *active* ``profiles`` each row
-    matches (``;``-separated ids). A batch lacking a column the model needs raises ``InvalidInput``; so
-    does a batch in which a column always filled in training is empty throughout.
+    ``priority`` is what to rank by: the probability, or with ``value_aware`` (default: the model's own
+    ``value_aware``) the expected detained value (probability x declared value). ``matched_profiles``
+    lists the *active* ``profiles`` each row matches (``;``-separated ids). A batch lacking a column the
+    model needs raises ``InvalidInput``; so does a batch in which a column always filled in training is
+    empty throughout.
 
     ``compiled=True`` predicts with the model compiled to machine code (:mod:`iprisk.targeting.compiled`,
     the same scores, about 4x faster; compiling takes tens of seconds unless cached in ``compile_cache``):
@@ -183,6 +185,7 @@ def score_batches(
     """
     scorer._check()
     chosen = active_profiles(profiles)
+    by_value = scorer.value_aware if value_aware is None else value_aware
     threads = threads or default_threads()
     predict = compiled_predictor(scorer.booster_, compile_cache) if compiled else None
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -192,11 +195,11 @@ def score_batches(
             scorer.builder_.compiled().check(table)
             pending = work.submit(table, slice_rows)
             matched = _matched(table, chosen)  # runs while the workers predict
-            yield _output(scorer, table, work.wait(pending), matched)
+            yield _output(table, work.wait(pending), matched, by_value)
 
 
-def _output(scorer: LightGBMScorer, table: pa.Table, p: np.ndarray, matched: pa.Array) -> pa.RecordBatch:
-    if scorer.value_aware:
+def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool) -> pa.RecordBatch:
+    if value_aware:
         priority = p * np.nan_to_num(numeric(table.column("value").combine_chunks()), nan=0.0)
     else:
         priority = p
@@ -224,13 +227,14 @@ def score_parquet(
     *,
     chunk_rows: int = CHUNK_ROWS,
     threads: int | None = None,
+    value_aware: bool | None = None,
     compiled: bool = False,
 ) -> int:
     """Score a Parquet file of declarations into a Parquet file of scores, ``chunk_rows`` at a time.
 
-    ``model`` is a fitted scorer or a model directory. Returns the number of rows scored. Only the columns
-    scoring needs are read. ``compiled``: see :func:`score_batches`; the machine code is cached in the model
-    directory (``.compiled/``) when one is given and writable.
+    ``model`` is a fitted scorer or a model directory; ``value_aware`` and ``compiled`` as in
+    :func:`score_batches` (the machine code is cached in the model directory, ``.compiled/``, when one is
+    given and writable). Returns the number of rows scored. Only the columns scoring needs are read.
     """
     scorer = model if isinstance(model, LightGBMScorer) else LightGBMScorer.load(model)
     cache = None if isinstance(model, LightGBMScorer) else Path(model) / CACHE_FOLDER
@@ -241,7 +245,13 @@ def score_parquet(
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:
         batches = source.iter_batches(batch_size=chunk_rows, columns=columns)
         scored_batches = score_batches(
-            scorer, batches, profiles, threads=threads, compiled=compiled, compile_cache=cache
+            scorer,
+            batches,
+            profiles,
+            threads=threads,
+            value_aware=value_aware,
+            compiled=compiled,
+            compile_cache=cache,
         )
         for scored in scored_batches:
             writer.write_batch(scored)

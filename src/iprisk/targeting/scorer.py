@@ -211,13 +211,16 @@ class LightGBMScorer:
         X = self.builder_.matrix(declarations)
         return np.asarray(self.booster_.predict(X, num_threads=threads or self.num_threads), dtype="float64")
 
-    def priority(self, declarations: Any, probability: np.ndarray | None = None) -> np.ndarray:
-        """What to rank by: the probability, or with ``value_aware`` the expected detained value p x value.
+    def priority(
+        self, declarations: Any, probability: np.ndarray | None = None, *, value_aware: bool | None = None
+    ) -> np.ndarray:
+        """What to rank by: the probability, or with ``value_aware`` (default: the parameter the model was
+        made with) the expected detained value p x value.
 
         ``probability`` (from :meth:`score` on the same rows) saves computing it again.
         """
         p = self.score(declarations) if probability is None else np.asarray(probability, dtype="float64")
-        if not self.value_aware:
+        if not (self.value_aware if value_aware is None else value_aware):
             return p
         if isinstance(declarations, pa.Table | pa.RecordBatch):
             value = numeric(declarations.column("value"))
