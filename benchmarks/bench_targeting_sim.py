@@ -105,9 +105,13 @@ def ablation(out: Path, seed: int) -> pd.DataFrame:
     """Fractions of Bayes of each :data:`ABLATION` variant plus the main run's default and previous model."""
     from iprisk.evaluation import bayes_table
 
-    main = pd.read_csv(out / "targeting-bayes.csv")
-    main = main[(main.seed == seed) & main.strategy.isin(["model", "previous model"])]
-    parts = [main.replace({"strategy": {"model": "default", "previous model": "without risk features"}})]
+    parts = []
+    if (out / "targeting-bayes.csv").exists():
+        main = pd.read_csv(out / "targeting-bayes.csv")
+        main = main[(main.seed == seed) & main.strategy.isin(["model", "previous model"])]
+        parts.append(
+            main.replace({"strategy": {"model": "default", "previous model": "without risk features"}})
+        )
     for spec in WORLDS:
         train, test = load_world(world_folder(out, spec, seed))
         variants = {name: _scores(train, test, seed, **options) for name, options in ABLATION.items()}
@@ -123,7 +127,7 @@ def ablation_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     default = table[table.strategy == "default"].set_index(["world", "k_pct"])["fraction_of_bayes"]
     rows = []
     for r in table[table.strategy != "default"].itertuples():
-        base = float(default.loc[(r.world, r.k_pct)])
+        base = float(default.get((r.world, r.k_pct), float("nan")))
         rows.append(
             {
                 "name": f"ablation, {r.world}: {r.strategy}, fraction of Bayes @{r.k_pct:g}% "
@@ -228,9 +232,44 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
     return rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
 
 
+def markdown(out: Path) -> str:
+    """The docs tables from a run CSV files: ``python -m benchmarks.bench_targeting_sim out markdown``."""
+    summary = pd.read_csv(out / "targeting-bayes-summary.csv")
+    cal = pd.read_csv(out / "targeting-calibration.csv")
+    ks = [k for k in AT]
+    lines = [
+        "| world | strategy | " + " | ".join(f"@{k:g} %" for k in ks) + " |",
+        "|---|---|" + "---|" * len(ks),
+    ]
+    for (world, strategy), g in summary.groupby(["world", "strategy"], sort=False):
+        cells = []
+        for k in ks:
+            r = g[g.k_pct == k].iloc[0]
+            spread = f" ± {r['std']:.3f}" if r["count"] > 1 and np.isfinite(r["std"]) else ""
+            cells.append(f"{r['mean']:.3f}{spread}")
+        lines.append(f"| {world} | {strategy} | " + " | ".join(cells) + " |")
+    lines += ["", "| world | seeds | test rows | test hit rate | Brier, model | Brier, previous model |"]
+    lines.append("|---|---|---|---|---|---|")
+    for world, g in cal.groupby("world", sort=False):
+        lines.append(
+            f"| {world} | {len(g)} | {g['test_rows'].mean():,.0f} | {g['rate'].mean():.2%} | "
+            f"{g['brier_model'].mean():.3g} | {g['brier_previous'].mean():.3g} |"
+        )
+    if (out / "targeting-ablation.csv").exists():
+        abl = pd.read_csv(out / "targeting-ablation.csv")
+        lines += ["", "| world | variant | " + " | ".join(f"@{k:g} %" for k in ks) + " |"]
+        lines.append("|---|---|" + "---|" * len(ks))
+        for (world, strategy), g in abl.groupby(["world", "strategy"], sort=False):
+            frac = g.set_index("k_pct")["fraction_of_bayes"]
+            lines.append(f"| {world} | {strategy} | " + " | ".join(f"{frac[k]:.3f}" for k in ks) + " |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":  # pragma: no cover - manual runs
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-out")
-    if len(sys.argv) > 2 and sys.argv[2] == "ablation":
+    if len(sys.argv) > 2 and sys.argv[2] == "markdown":
+        print(markdown(folder))
+    elif len(sys.argv) > 2 and sys.argv[2] == "ablation":
         for row in ablation_rows(ablation(folder, SEEDS[0])):
             print(row)
     else:
