@@ -22,7 +22,8 @@ model that learns traders from their history, :func:`benchmarks.targeting_worlds
 (``out/targeting-ablation.csv``, rows ``ablation: ...``).
 
 Run alone: ``python -m benchmarks.bench_targeting_sim [out] [seeds]`` (e.g. ``bench-out 1,2``), or only the
-ablation (reading the first run's per-seed table): ``python -m benchmarks.bench_targeting_sim out ablation``.
+ablation (reading the first run's per-seed table): ``python -m benchmarks.bench_targeting_sim out ablation
+[world,...]``.
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ ABLATION: dict[str, dict[str, Any]] = {
 }
 
 
-def ablation(out: Path, seed: int) -> pd.DataFrame:
-    """Fractions of Bayes of each :data:`ABLATION` variant plus the main run's default and previous model."""
+def ablation(out: Path, seed: int, worlds: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Fractions of Bayes of each :data:`ABLATION` variant plus the main run's default and previous model
+    (``worlds``: their names, default all)."""
     from iprisk.evaluation import bayes_table
 
     parts = []
@@ -113,6 +115,8 @@ def ablation(out: Path, seed: int) -> pd.DataFrame:
             main.replace({"strategy": {"model": "default", "previous model": "without risk features"}})
         )
     for spec in WORLDS:
+        if worlds and spec.name not in worlds:
+            continue
         train, test = load_world(world_folder(out, spec, seed))
         variants = {name: _scores(train, test, seed, **options) for name, options in ABLATION.items()}
         variants["trader-history oracle (ceiling)"] = trader_history_oracle(spec, train, test)
@@ -218,6 +222,8 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
             table, calibration = evaluate_world(out, spec, seed)
             tables.append(table)
             calibrations.append(calibration)
+            # written as it goes: a long run stopped half-way keeps the worlds it finished
+            pd.concat(tables, ignore_index=True).to_csv(out / "targeting-bayes-partial.csv", index=False)
             print(f"  {spec.name} seed {seed}: {calibration['seconds']:.0f} s", flush=True)
     every = pd.concat(tables, ignore_index=True)
     every.to_csv(out / "targeting-bayes.csv", index=False)
@@ -270,7 +276,8 @@ if __name__ == "__main__":  # pragma: no cover - manual runs
     if len(sys.argv) > 2 and sys.argv[2] == "markdown":
         print(markdown(folder))
     elif len(sys.argv) > 2 and sys.argv[2] == "ablation":
-        for row in ablation_rows(ablation(folder, SEEDS[0])):
+        names = tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else ()
+        for row in ablation_rows(ablation(folder, SEEDS[0], names)):
             print(row)
     else:
         chosen = tuple(int(s) for s in sys.argv[2].split(",")) if len(sys.argv) > 2 else SEEDS
