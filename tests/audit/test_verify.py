@@ -156,3 +156,13 @@ def test_any_single_tampering_is_named(size: int, every: int, data: st.DataObjec
         assert problems and all(p[0] == "reordered" and p[1] in (i, j) for p in problems), problems
         return
     assert _problems(_verify(log, entries)) == expected
+
+
+def test_a_swap_names_the_two_swapped_entries_not_a_bystander() -> None:
+    log = new_log()
+    filled(log, 3, checkpoint_every=1)
+    entries = log.store.entries()
+    entries[0], entries[2] = entries[2], entries[0]
+    problems = _problems(_verify(log, entries))
+    assert sorted(p[1] for p in problems) == [0, 2]
+    assert all(p[0] == "reordered" for p in problems)

@@ -247,6 +247,13 @@ def _report_moves(history: list[int], findings: list[Finding]) -> None:
     while step is not None:
         in_order.add(step)
         step = parent[step]
+    # Several runs can be longest (a swap of entries i < j - 1 leaves every entry between them as long a run
+    # as either of the two). Prefer the entries that sit where their rank puts them, when they form a longest
+    # run, so that a swap names the two swapped entries and not a bystander.
+    ranked = sorted(position for _, position in known)
+    in_place = {k for k, (_, position) in enumerate(known) if position == ranked[k]}
+    if len(in_place) == len(in_order):
+        in_order = in_place
     for k, (index, position) in enumerate(known):
         if k not in in_order:
             findings.append(Finding("reordered", index, position, "stored out of its chain order"))
