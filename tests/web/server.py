@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx2
 
+from iprisk.settings import Settings
+
 #: Seconds a node may take to answer /health on a busy machine (workers import pandas, SQLAlchemy...).
 START_S = 180
 
@@ -27,6 +29,14 @@ class ServedNode:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def serve_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes ``iprisk serve`` serve the node of ``settings``."""
+    return {
+        "IPRISK_NODE": settings.node or "", "IPRISK_DATABASE": settings.database,
+        "IPRISK_KEY_FOLDER": str(settings.key_folder), "IPRISK_WAREHOUSE": settings.warehouse, **extra,
+    }  # fmt: skip
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from iprisk.store.audit import AuditEntryRow
 from iprisk.warehouse import Warehouse
 from tests.conftest import fresh_database
 from tests.web.conftest import node_settings
-from tests.web.server import start_node, stop_node
+from tests.web.server import serve_env, start_node, stop_node
 
 CLIENTS = 50
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seizures" / "DE_2016Q3.csv"
@@ -58,10 +58,7 @@ def test_fifty_clients_lose_and_duplicate_nothing(tmp_path: Path, database: str)
     with fresh_database(database, tmp_path) as url:
         settings = node_settings(tmp_path, url)
         operator = init_node(settings).secret
-        env = {
-            "IPRISK_NODE": "EU", "IPRISK_DATABASE": url, "IPRISK_KEY_FOLDER": str(settings.key_folder),
-            "IPRISK_WAREHOUSE": settings.warehouse, "IPRISK_WORKERS": "2", "IPRISK_LOCK_TIMEOUT_S": "30",
-        }  # fmt: skip
+        env = serve_env(settings, IPRISK_WORKERS="2", IPRISK_LOCK_TIMEOUT_S="30")
         served = start_node(env, tmp_path)
         try:
 
