@@ -55,6 +55,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("profiles.activate", "activate an approved profile of one's side", {_C: ADMIN}),
     Permission("profiles.withdraw", "withdraw a profile of one's side", {_C: ADMIN}),
     Permission("analysis.read", "read trends, signals and lanes", {_C: ALL, _A: ALL, _P: PORTS}),
+    Permission("allocation.read", "read plans and operations, choose KA2 ports", {_C: ALL, _A: ALL}),
     Permission("audit.read", "read audit entries, proofs and checkpoints", {_O: ALL, _U: ALL}),
     Permission("audit.checkpoint", "sign a checkpoint of the audit log now", {_O: ALL, _U: ALL}),
 )  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from iprisk.web import telemetry
-from iprisk.web.routes import accounts, analysis, audit, health, profiles, submissions
+from iprisk.web.routes import accounts, allocation, analysis, audit, health, profiles, submissions
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,5 +15,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     submissions.router,
     profiles.router,
     analysis.router,
+    allocation.router,
     audit.router,
 )
