@@ -61,3 +61,15 @@ def test_no_generated_request_gets_a_server_error(live: LiveNode) -> None:
     # the fuzzing got past authentication and validation on most operations, not only 4xx everywhere
     passed = [label for label, statuses in seen.items() if any(s < 400 for s in statuses)]
     assert len(passed) >= len(operations) // 2, seen
+
+
+def test_integers_past_the_database_types_are_422_not_overflows(live: LiveNode) -> None:
+    """What the fuzzing found once: a plan id past SQLite's INTEGER was a driver overflow (500)."""
+    for path, role in [
+        ("/allocation/plans/9223372036854775808", Role.ANALYST),
+        ("/allocation/plans/2147483648", Role.ANALYST),
+        ("/audit/entries?start=9223372036854775808", Role.AUDITOR),
+        ("/profiles/P1?version=2147483648", Role.ANALYST),
+    ]:
+        response = live.client.get(path, headers=live.headers(role))
+        assert response.status_code == 422, (path, response.text)
