@@ -22,7 +22,7 @@ from iprisk.reports.signals import explanations
 MIN_INCIDENCE_CASES = 10
 
 #: What each note of the analysis says.
-_NOTES = {
+NOTES = {
     NO_TRADE: N_("No trade table in the warehouse: incidence per traffic and propensity factors are empty.")
 }
 
@@ -337,4 +337,4 @@ def _displacement(a: Analysis, text: Text) -> list[str]:
 def _notes(a: Analysis, text: Text) -> list[str]:
     if not a.notes:
         return []
-    return ["", "## " + text.gettext("Notes"), "", *[f"- {text.gettext(_NOTES[n])}" for n in a.notes]]
+    return ["", "## " + text.gettext("Notes"), "", *[f"- {text.gettext(NOTES[n])}" for n in a.notes]]
