@@ -157,7 +157,7 @@ def map_cmd(
     ] = True,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """The KA3 map: lanes by cases (width) and incidence per 1,000 consignments (colour)."""
+    """The KA3 map: lanes by cases (width) and incidence per thousand consignments (colour)."""
     from iprisk.i18n import Text
     from iprisk.reports import map_period, period_lanes, write_lanes_map
     from iprisk.warehouse import Warehouse

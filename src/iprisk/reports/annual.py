@@ -86,6 +86,7 @@ def annual_report(inputs: ReportInputs, locale: str = "en") -> Document:
                 year=period,
             ),
         ),
+        sources=ctx.facts.tables,
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 import string
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 import altair as alt
+import pandas as pd
 
 from iprisk.i18n import Text
 
@@ -220,6 +221,8 @@ class Document:
     sections: tuple[Section, ...]
     #: lines under the title (the period, the audience)
     lead: tuple[Para, ...] = ()
+    #: the tables the numbers were read from, by the name their origins give (inputs and derived ones)
+    sources: Mapping[str, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def blocks(self) -> Iterator[Block]:
         """Every block, in reading order."""

@@ -22,6 +22,8 @@ PARAMETERS: dict[str, float] = {
     "min_incidence_cases": 10,
     # categories a trend table of the annual report lists, at most (the largest of the year)
     "top_categories": 10,
+    # the share of the cases whose offices the concentration sentence counts (the Pareto 80 %)
+    "pareto_share": 80,
 }
 
 

@@ -37,7 +37,9 @@ def quarterly(
     order = sorted(data["quarter"].unique())
     x = alt.X("period:O", title=None, sort=[text.quarter(q, short=True) for q in order])
     y = alt.Y("value:Q", title=text.gettext(METRIC_TITLES[metric]), stack=True if stacked else None)
-    color = alt.Color("label:N", title=None, legend=alt.Legend(orient="right"))
+    # colours follow the codes' order, so that both languages colour a category alike
+    labels = [category_label(cut, k, text) for k in sorted(keep)]
+    color = alt.Color("label:N", title=None, sort=labels, scale=alt.Scale(domain=labels))
     mark = alt.Chart(data).mark_area(opacity=0.85) if stacked else alt.Chart(data).mark_line(point=True)
     return mark.encode(x=x, y=y, color=color).properties(width=WIDTH, height=HEIGHT)
 

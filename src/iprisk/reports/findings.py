@@ -12,6 +12,7 @@ import pandas as pd
 
 from iprisk.i18n import N_
 from iprisk.reports.document import Block, Code, Figure, Para, Section, Table, join
+from iprisk.reports.facts import PARAMETERS
 from iprisk.reports.figures import factors, mirror_sides
 from iprisk.reports.labels import category_label, country_label
 from iprisk.reports.sections import (
@@ -68,15 +69,16 @@ def concentration(ctx: Ctx, on: date) -> Section:
     if not offices.empty:
         top5 = list(offices["office"].head(5))
         shares = [f.num("offices", "share", "dec2", office=o) for o in top5]
-        n80 = int((offices["cumulative_share"] < 0.8).sum() + 1)
+        n80 = int((offices["cumulative_share"] < PARAMETERS["pareto_share"] / 100).sum() + 1)
         blocks.append(
             ctx.say(
                 "{n} offices detained goods; the five with the most detentions ({offices}) hold {share} % of "
-                "the cases, and {n80} offices hold 80 %. Herfindahl index of the offices: {hhi}.",
+                "the cases, and {n80} offices hold {pareto} %. Herfindahl index of the offices: {hhi}.",
                 n=f.num("offices", "cases", "int", agg="count"),
                 offices=join(ctx.text, [Code(o) for o in top5]),
                 share=f.calc("percent", f.calc("sum", *shares, style="dec2"), style="pct"),
                 n80=f.num("offices", "rank", "int", office=offices["office"].iloc[n80 - 1]),
+                pareto=f.param("pareto_share"),
                 hhi=f.num("offices", "hhi", "dec3", office=top5[0]),
             )
         )
@@ -170,7 +172,7 @@ def propensity(ctx: Ctx) -> Section:
     blocks: list[Block] = [
         ctx.say(
             "A factor is an item's share of the seizures divided by its share of the imports (GTRIC, "
-            "OECD-EUIPO): above 1, the item is seized more often than its trade predicts."
+            "OECD-EUIPO): a factor above one means the item is seized more often than its trade predicts."
         )
     ]
     for index, key in (("GTRIC-p", "hs_chapter"), ("GTRIC-e", "provenance_country")):

@@ -79,10 +79,13 @@ def coverage(face: FontFace) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont
 
     if face.path.suffix.lower() in (".ttc", ".otc"):
-        font = TTCollection(str(face.path), lazy=True).fonts[face.index]
-    else:
-        font = TTFont(str(face.path), lazy=True)
-    return frozenset(font.getBestCmap())
+        collection = TTCollection(str(face.path), lazy=True)
+        try:
+            return frozenset(collection.fonts[face.index].getBestCmap())
+        finally:
+            collection.close()
+    with TTFont(str(face.path), lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def check_glyphs(texts: Iterable[tuple[str, str]], family: str | None = None) -> None:

@@ -1,6 +1,6 @@
 """The KA3 map: lanes from their departure port to their arrival port (China to the EU, and the other
-provenances), width by cases, colour by incidence per 1,000 consignments, on a Natural Earth basemap shipped
-in the package (``reports/data/countries-110m.json``, public domain; see ``data/SOURCE.md``).
+provenances), width by cases, colour by incidence per thousand consignments, on a Natural Earth basemap
+shipped in the package (``reports/data/countries-110m.json``, public domain; see ``data/SOURCE.md``).
 
 Library functions the dashboard reuses: :func:`map_lanes` (the data: one row per lane drawn, with its
 ports' coordinates), :func:`lanes_map` (an Altair chart the dashboard can make interactive), and
@@ -63,8 +63,8 @@ def map_lanes(
     ``cases``, optionally ``cases_per_1000_consignments``) whose two ends are listed ports, arriving in one
     of the countries ``arrivals`` (e.g. the EU members; any when None)."""
     text = text or Text()
-    ends = lanes["lane"].astype(str).str.split(SEPARATOR, n=1, expand=True, regex=False)
-    frame = lanes.assign(departure_port=ends[0], arrival_port=ends[1] if ends.shape[1] > 1 else "")
+    ends = lanes["lane"].astype(str).str.split(SEPARATOR, n=1, regex=False)
+    frame = lanes.assign(departure_port=ends.str[0], arrival_port=ends.str[1].fillna(""))
     if arrivals is not None:
         frame = frame[frame["arrival_port"].str[:2].isin(list(arrivals))]
     placed = frame["departure_port"].isin(list(PORTS)) & frame["arrival_port"].isin(list(PORTS))
@@ -180,7 +180,7 @@ def _lane_layers(
         for r in frame.sort_values("cases", kind="stable").to_dict("records")
     ]
     cases_title = text.gettext("cases")
-    incidence_title = text.gettext("cases per 1,000 consignments")
+    incidence_title = text.gettext("cases per thousand consignments")
     width = alt.StrokeWidth(
         "properties.cases:Q",
         title=cases_title,

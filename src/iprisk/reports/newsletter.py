@@ -65,6 +65,7 @@ def newsletter(inputs: ReportInputs, locale: str = "en") -> Document:
                 quarter=period,
             ),
         ),
+        sources=ctx.facts.tables,
     )
 
 

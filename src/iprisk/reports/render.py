@@ -1,8 +1,9 @@
 """Charts to SVG or PNG, offline (vl-convert: Vega-Lite compiled and drawn in-process, nothing fetched), in
 the reports' font so that Chinese labels are measured and drawn by the font the PDF embeds.
 
-SVG ids (clip paths, gradients) are made unique per chart with a prefix, so that several charts can be
-inlined in one HTML page without one chart clipping another.
+SVG ids (clip paths, gradients) are renamed per chart with a prefix, so that several charts can be inlined
+in one HTML page without one chart clipping another, and numbered in order of appearance, so that the same
+chart always gives the same SVG.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from iprisk.reports.fonts import report_fonts
 #: The look of every report chart: the report font, quiet axes, no frame.
 _FONT_SIZES = {"label": 10, "title": 11}
 _ID = re.compile(r'id="([^"]+)"')
+_REF = re.compile(r'(id="|url\(#|href="#)([^")]+)(["\)])')
 
 
 def themed(chart: alt.TopLevelMixin, family: str | None = None) -> alt.TopLevelMixin:
@@ -49,10 +51,10 @@ def to_svg(chart: alt.TopLevelMixin, prefix: str = "c") -> str:
     import vl_convert as vlc
 
     svg: str = vlc.vegalite_to_svg(json.dumps(spec(chart), sort_keys=True))
-    ids = set(_ID.findall(svg))
-    for name in sorted(ids, key=len, reverse=True):
-        svg = re.sub(rf'(id="|url\(#|href="#){re.escape(name)}(["\)])', rf"\g<1>{prefix}-{name}\g<2>", svg)
-    return svg
+    # Vega numbers clip paths and gradients with a counter that runs on within the process: rename them in
+    # order of appearance, so that the same chart gives the same SVG (and the same page) every time
+    names = {name: f"{prefix}-{i}" for i, name in enumerate(dict.fromkeys(_ID.findall(svg)), 1)}
+    return _REF.sub(lambda m: f"{m[1]}{names.get(m[2], m[2])}{m[3]}", svg)
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

@@ -188,7 +188,7 @@ def offices_table(ctx: Ctx, top: int = 10) -> Table:
         N_("share of cases (%)"),
         N_("cumulative (%)"),
         N_("consignments"),
-        N_("per 1,000 consignments"),
+        N_("per thousand consignments"),
     )
     return Table(
         "offices",
@@ -244,7 +244,7 @@ def lanes_table(ctx: Ctx, table: str, top: int = 10) -> Table:
         N_("cases"),
         N_("share of cases (%)"),
         N_("consignments"),
-        N_("per 1,000 consignments"),
+        N_("per thousand consignments"),
     )
     return Table(
         f"lanes-{table}",
@@ -262,7 +262,7 @@ def lane_names(lane: str, text: Text) -> str:
 
 
 def highest_incidence(ctx: Ctx, table: str, key: str, top: int = 3) -> Para | None:
-    """The ``top`` offices or lanes with the highest incidence per 1,000 consignments and enough cases."""
+    """The ``top`` offices or lanes with the highest incidence per thousand consignments and enough cases."""
     frame = ctx.facts.tables[table]
     if "cases_per_1000_consignments" not in frame.columns:
         return None
@@ -280,9 +280,11 @@ def highest_incidence(ctx: Ctx, table: str, key: str, top: int = 3) -> Para | No
         for name in best[key]
     ]
     message = (
-        N_("Highest incidence per 1,000 consignments, offices with at least {min_cases} cases: {items}.")
+        N_("Highest incidence per thousand consignments, offices with at least {min_cases} cases: {items}.")
         if key == "office"
-        else N_("Highest incidence per 1,000 consignments, lanes with at least {min_cases} cases: {items}.")
+        else N_(
+            "Highest incidence per thousand consignments, lanes with at least {min_cases} cases: {items}."
+        )
     )
     return ctx.say(message, min_cases=ctx.facts.param("min_incidence_cases"), items=join(ctx.text, items))
 
@@ -309,8 +311,8 @@ def map_figure(ctx: Ctx, table: str, on: date) -> Figure:
     )
     f = ctx.facts
     caption = ctx.say(
-        "Lanes into the EU: width by cases, colour by cases per 1,000 consignments (grey: traffic unknown); "
-        "the {n} busiest lanes between listed ports, {share} % of the cases into the EU.",
+        "Lanes into the EU: width by cases, colour by cases per thousand consignments (grey: traffic "
+        "unknown); the {n} busiest lanes between listed ports, {share} % of the cases into the EU.",
         n=f.num(name, "lanes", "int"),
         share=f.calc(
             "pct", f.num(name, "drawn_cases", "int"), f.num(name, "total_cases", "int"), style="pct"
@@ -330,7 +332,7 @@ def annex(ctx: Ctx, notes: list[Para]) -> Section:
                     "lines. Articles and retail value are the sums over the lines."
                 ),
                 ctx.say(
-                    "Incidence is cases per 1,000 consignments of the same office or lane in the trade "
+                    "Incidence is cases per thousand consignments of the same office or lane in the trade "
                     "statistics of the same quarters."
                 ),
                 ctx.say(
@@ -341,7 +343,9 @@ def annex(ctx: Ctx, notes: list[Para]) -> Section:
             )
         ),
         ctx.say(
-            "Data snapshot (SHA-256 of the current submissions and the trade statistics): {digest}.",
+            "Data snapshot (the {algorithm} hash of the current submissions and the trade statistics): "
+            "{digest}.",
+            algorithm=Code("SHA-256"),
             digest=Code(snap.digest),
         ),
         ctx.say("Code version: iprisk {version}.", version=Code(code_version())),

@@ -206,6 +206,7 @@ def state_of_play(inputs: StateOfPlayInputs, locale: str = "en") -> Document:
                 days=_deadline_num(ctx),
             ),
         ),
+        sources=ctx.facts.tables,
     )
 
 
