@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from iprisk.analysis import Analysis, run
+from iprisk.demo.allocation import AllocationDemo, run_allocation_demo
 from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
 from iprisk.i18n import LOCALES
 from iprisk.periods import Quarter
@@ -43,6 +44,7 @@ class DemoResult:
     analysis: Analysis | None = None
     analysis_dir: Path | None = None
     targeting: TargetingDemo | None = None
+    allocation: AllocationDemo | None = None
     #: the newsletter of the last quarter and the joint report of the last full year, in each language
     reports: list[Path] = field(default_factory=list)
 
@@ -60,7 +62,8 @@ def run_demo(
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
     ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
     analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose
-    profiles, fit the score on all but the last year and compare selection strategies on that year; then
+    profiles, fit the score on all but the last year and compare selection strategies on that year; plan the
+    controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports; then
     (``reports``) write the newsletter of the last quarter and the joint report of the last full year, in
     English and Chinese, HTML and PDF, into ``out_dir/reports`` (the report's effectiveness section shows the
     targeting stage's figures when they measured that year)."""
@@ -97,6 +100,13 @@ def run_demo(
             world.declarations_path, world.declarations_truth_path, train_until=(last - 4).end, seed=seed
         )
         report("targeting", 1, 1)
+    if world.declarations_path and world.declarations_truth_path:
+        report("allocation", 0, 1)
+        result.allocation = run_allocation_demo(
+            warehouse_path, world.declarations_path, world.declarations_truth_path, quarter=str(last + 1),
+            scale=scale, seed=seed,
+        )  # fmt: skip
+        report("allocation", 1, 1)
     if reports:
         with Warehouse.open(warehouse_path) as wh:
             result.reports = write_demo_reports(wh, out / "reports", last, result.targeting, progress=report)
