@@ -14,7 +14,8 @@ import pandas as pd
 from iprisk.lanes import lane_column
 from iprisk.periods import Quarter
 
-#: Dimensions a trend can be cut by. ``lane`` is derived: ``departure_port -> arrival_port``.
+#: Dimensions a trend can be cut by. ``lane`` is derived: ``departure_port -> arrival_port``. Procedure and
+#: outcome are cuts of the joint report's trends.
 TREND_DIMENSIONS: tuple[str, ...] = (
     "reporting_admin",
     "office",
@@ -23,6 +24,8 @@ TREND_DIMENSIONS: tuple[str, ...] = (
     "provenance_country",
     "product_category",
     "ipr_type",
+    "procedure",
+    "outcome",
     "lane",
 )
 

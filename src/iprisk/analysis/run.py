@@ -113,7 +113,8 @@ def analyse(
 ) -> Analysis:
     """Run trends, signals, concentration (offices and lanes), mirror, propensity and displacement.
 
-    Signals read up to eight quarters before ``start`` as history; everything else covers ``start..end``.
+    Signals read up to eight quarters before ``start`` as history, displacement up to sixteen quarters before
+    ``end`` as its base; everything else covers ``start..end``.
     Without ``trade``, incidence and propensity are left empty (noted in ``notes``).
     """
     prepared = prepare(seizures)
@@ -172,7 +173,8 @@ def _analyse(
         lanes=concentration(t, "lane", trade=trade),
         mirror=mirror(t),
         propensity=prop,
-        displacement=displacement(t, end=hi, fdr=fdr),
+        # like the signals, displacement reads the quarters before start as its base (``history`` of them)
+        displacement=displacement(filter_quarters(seizures, None, hi), end=hi, fdr=fdr),
         notes=notes,
     )
 
