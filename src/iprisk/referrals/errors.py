@@ -1,0 +1,25 @@
+"""The errors of the referral lifecycle."""
+
+from __future__ import annotations
+
+from iprisk.errors import IpriskError
+
+
+class StepOutOfOrder(IpriskError, ValueError):
+    """A referral cannot take the step asked for in its state (feedback on a closed referral...)."""
+
+    def __init__(self, referral_id: str, state: str, step: str, reason: str):
+        self.referral_id = referral_id
+        self.state = state
+        self.step = step
+        super().__init__(f"referral {referral_id}: cannot {step} a referral in state {state!r}: {reason}")
+
+
+class NotPermitted(IpriskError, PermissionError):
+    """The user may not take this step on this referral (another port's officer, the wrong side, a role)."""
+
+    def __init__(self, user: str, step: str, referral_id: str, reason: str):
+        self.user = user
+        self.step = step
+        self.referral_id = referral_id
+        super().__init__(f"user {user} may not {step} referral {referral_id}: {reason}")
