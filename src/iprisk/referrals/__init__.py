@@ -8,9 +8,9 @@ time is an argument, so deadlines, reminders and expiry are tested with a contro
 from __future__ import annotations
 
 from iprisk.referrals.attachments import attachment_problems, check_attachment, sniff
-from iprisk.referrals.checks import check_warning, warning_problems
+from iprisk.referrals.checks import check_warning, prepare_warning, warning_problems
 from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
-from iprisk.referrals.kpis import KPI_COLUMNS, kpis, referral_rows
+from iprisk.referrals.kpis import KPI_COLUMNS, kpis, referral_rows, rows_of_sides
 from iprisk.referrals.lifecycle import (
     Deadlines,
     Event,
@@ -36,7 +36,7 @@ from iprisk.referrals.parties import (
     party_key,
     write_party_key,
 )
-from iprisk.referrals.permissions import Actor, Officer, kpi_sides, may_see, require
+from iprisk.referrals.permissions import Actor, Officer, kpi_sides, may_see, require, require_coordinator
 
 __all__ = [
     "KPI_COLUMNS",
@@ -69,10 +69,13 @@ __all__ = [
     "network_ports",
     "new_party_key",
     "party_key",
+    "prepare_warning",
     "receive",
     "referral_rows",
     "report_seizure",
     "require",
+    "require_coordinator",
+    "rows_of_sides",
     "send",
     "side_of",
     "sniff",

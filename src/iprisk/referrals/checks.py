@@ -7,12 +7,14 @@ Same rules and :class:`~iprisk.errors.Problem` rows as the document's own valida
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from iprisk.errors import InvalidInput, Problem
-from iprisk.formats.referrals import ReferralWarning
+from iprisk.formats.referrals import ReferralWarning, read_warning
 from iprisk.referrals.network import PortNetwork
-from iprisk.referrals.parties import names_allowed
+from iprisk.referrals.parties import minimise, names_allowed
 
 
 def _port_problems(warning: ReferralWarning, network: PortNetwork, sender_side: str) -> list[Problem]:
@@ -63,3 +65,22 @@ def check_warning(warning: ReferralWarning, network: PortNetwork, *, sender_side
     problems = warning_problems(warning, network, sender_side=sender_side, today=today)
     if problems:
         raise InvalidInput(problems, source=f"referral {warning.reference or warning.id or ''}".strip())
+
+
+def prepare_warning(
+    data: Any,
+    network: PortNetwork,
+    *,
+    sender_side: str,
+    today: date,
+    party_key: Callable[[], bytes] | None = None,
+    source: str | None = None,
+) -> ReferralWarning:
+    """A warning ready to draft from parsed JSON: read, parties keyed when the legal basis asks for it
+    (``party_key`` gives the key, read only then), then checked against the network, the side and the date."""
+    warning = read_warning(data, source=source)
+    readable = any(p.readable for p in warning.parties)
+    if party_key is not None and readable and not names_allowed(warning.legal_basis):
+        warning = minimise(warning, party_key())
+    check_warning(warning, network, sender_side=sender_side, today=today)
+    return warning

@@ -17,6 +17,7 @@ import pyarrow as pa
 from iprisk.formats.referrals import CONTROLLED_RESULTS
 from iprisk.periods import Quarter
 from iprisk.referrals.lifecycle import OPEN, Deadlines, Referral
+from iprisk.referrals.network import side_of
 
 #: The flat row of a referral the KPIs read: what may leave the node in statistics (no personal data).
 ROW_SCHEMA = pa.schema(
@@ -99,6 +100,16 @@ WHERE ($quarter IS NULL OR quarter = $quarter)
 GROUP BY ALL
 ORDER BY quarter, sending_port, receiving_port
 """
+
+
+def rows_of_sides(rows: pa.Table, sides: frozenset[str] | None) -> pa.Table:
+    """The rows of referrals that touch one of ``sides`` (all when ``None``): what an analyst's KPIs read."""
+    if sides is None:
+        return rows
+    keep = [side_of(s) in sides or side_of(r) in sides for s, r in zip(
+        rows["sending_port"].to_pylist(), rows["receiving_port"].to_pylist(), strict=True
+    )]  # fmt: skip
+    return rows.filter(pa.array(keep, pa.bool_()))
 
 
 def kpis(rows: pa.Table, *, now: datetime, quarter: str | None = None) -> pa.Table:

@@ -87,3 +87,10 @@ def kpi_sides(actor: Actor) -> frozenset[str] | None:
     if role in (ANALYST, AUDITOR):
         return frozenset({actor.administration})
     raise NotPermitted(actor.name, "read the KPIs of", "any", f"role {role} cannot; coordinator, analyst can")
+
+
+def require_coordinator(actor: Actor, side: str) -> None:
+    """Only the coordinator of ``side`` edits that side's ports in the network of key ports."""
+    if str(actor.role) != COORDINATOR or actor.administration != side:
+        reason = f"only the coordinator of side {side} edits its ports"
+        raise NotPermitted(actor.name, "edit the network port", side, reason)
