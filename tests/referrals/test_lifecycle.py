@@ -179,3 +179,17 @@ def test_deadlines_per_legal_basis(warning: ReferralWarning) -> None:
     deadlines = Deadlines(feedback_days={"cmaa_request": 60, "action_plan": 30})
     slow = read_warning(warning_data(legal_basis="cmaa_request"))
     assert deadlines.feedback_due(MONDAY, slow) - deadlines.feedback_due(MONDAY, warning) == 30 * DAY
+
+
+def test_deadlines_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from iprisk.errors import InvalidValue
+    from iprisk.settings import Settings
+
+    monkeypatch.setenv("IPRISK_REFERRAL_FEEDBACK_DAYS_BY_BASIS", '{"cmaa_request": 60}')
+    monkeypatch.setenv("IPRISK_REFERRAL_ACK_WORKING_DAYS", "2")
+    deadlines = Deadlines.from_settings(Settings())
+    assert deadlines.feedback_days == {"cmaa_spontaneous": 30, "cmaa_request": 60, "action_plan": 30}
+    assert deadlines.ack_due(MONDAY) == MONDAY + 2 * DAY
+    monkeypatch.setenv("IPRISK_REFERRAL_FEEDBACK_DAYS_BY_BASIS", '{"treaty": 60}')
+    with pytest.raises(InvalidValue, match="not legal basis codes: treaty"):
+        Deadlines.from_settings(Settings())

@@ -11,6 +11,7 @@ from iprisk.referrals.attachments import attachment_problems, check_attachment, 
 from iprisk.referrals.checks import check_warning, prepare_warning, warning_problems
 from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
 from iprisk.referrals.kpis import KPI_COLUMNS, kpis, referral_rows, rows_of_sides
+from iprisk.referrals.labels import feedback_labels, hit_rates, labelled_cases
 from iprisk.referrals.lifecycle import (
     Deadlines,
     Event,
@@ -37,6 +38,8 @@ from iprisk.referrals.parties import (
     write_party_key,
 )
 from iprisk.referrals.permissions import Actor, Officer, kpi_sides, may_see, require, require_coordinator
+from iprisk.referrals.simulated import ReferralWorld, SimulatedReferral, simulate_referrals
+from iprisk.referrals.watch import flag_scores, watch_matches
 
 __all__ = [
     "KPI_COLUMNS",
@@ -48,6 +51,8 @@ __all__ = [
     "Officer",
     "PortNetwork",
     "Referral",
+    "ReferralWorld",
+    "SimulatedReferral",
     "StepOutOfOrder",
     "acknowledge",
     "add_working_days",
@@ -57,11 +62,15 @@ __all__ = [
     "close",
     "default_network",
     "draft",
+    "feedback_labels",
+    "flag_scores",
     "give_feedback",
+    "hit_rates",
     "incoming",
     "key_port",
     "kpi_sides",
     "kpis",
+    "labelled_cases",
     "load_party_key",
     "may_see",
     "minimise",
@@ -78,9 +87,11 @@ __all__ = [
     "rows_of_sides",
     "send",
     "side_of",
+    "simulate_referrals",
     "sniff",
     "summary",
     "tick",
     "warning_problems",
+    "watch_matches",
     "write_party_key",
 ]
