@@ -142,6 +142,9 @@ class Settings(BaseSettings):
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
     )
+    bench_referrals: int = Field(
+        default=100_000, ge=100, description="Simulated referrals the referrals benchmark runs (benchmarks)."
+    )
     bench_allocation_seeds: int = Field(
         default=5,
         ge=2,

@@ -38,6 +38,7 @@ from iprisk.referrals.parties import (
     write_party_key,
 )
 from iprisk.referrals.permissions import Actor, Officer, kpi_sides, may_see, require, require_coordinator
+from iprisk.referrals.proposals import propose_warnings
 from iprisk.referrals.simulated import ReferralWorld, SimulatedReferral, simulate_referrals
 from iprisk.referrals.watch import flag_scores, watch_matches
 
@@ -79,6 +80,7 @@ __all__ = [
     "new_party_key",
     "party_key",
     "prepare_warning",
+    "propose_warnings",
     "receive",
     "referral_rows",
     "report_seizure",
