@@ -193,3 +193,12 @@ def test_deadlines_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("IPRISK_REFERRAL_FEEDBACK_DAYS_BY_BASIS", '{"treaty": 60}')
     with pytest.raises(InvalidValue, match="not legal basis codes: treaty"):
         Deadlines.from_settings(Settings())
+
+
+def test_a_step_out_of_order_is_a_conflict_for_the_error_map(warning: ReferralWarning) -> None:
+    from iprisk.errors import exit_code, http_status
+
+    with pytest.raises(StepOutOfOrder) as info:
+        send(_sent(warning), CN_OFFICER, MONDAY)
+    assert (exit_code(info.value), http_status(info.value)) == (1, 409)
+    assert info.value.state == "sent" and info.value.step == "send"

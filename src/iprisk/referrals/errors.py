@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from iprisk.errors import IpriskError
+from iprisk.errors import InvalidTransition, IpriskError
 
 
-class StepOutOfOrder(IpriskError, ValueError):
-    """A referral cannot take the step asked for in its state (feedback on a closed referral...)."""
+class StepOutOfOrder(InvalidTransition):
+    """A referral cannot take the step asked for in its state (feedback on a closed referral...); an invalid
+    lifecycle step like a profile's (exit 1, HTTP 409 in the error map)."""
 
     def __init__(self, referral_id: str, state: str, step: str, reason: str):
-        self.referral_id = referral_id
+        self.referral_id = self.profile_id = referral_id
         self.state = state
-        self.step = step
-        super().__init__(f"referral {referral_id}: cannot {step} a referral in state {state!r}: {reason}")
+        self.step = self.action = step
+        self.reason = reason
+        IpriskError.__init__(
+            self, f"referral {referral_id}: cannot {step} a referral in state {state!r}: {reason}"
+        )
 
 
 class NotPermitted(IpriskError, PermissionError):
