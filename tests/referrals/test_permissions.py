@@ -19,3 +19,18 @@ def test_who_sees_the_kpis() -> None:
     assert kpi_sides(EU_ANALYST) == {"EU"}
     with pytest.raises(NotPermitted, match="role port_officer cannot"):
         kpi_sides(EU_OFFICER)
+
+
+def test_a_refusal_is_forbidden_in_the_error_map() -> None:
+    from iprisk.errors import Forbidden, http_status
+
+    with pytest.raises(NotPermitted) as info:
+        kpi_sides(EU_OFFICER)
+    assert isinstance(info.value, Forbidden) and http_status(info.value) == 403
+
+
+def test_the_nodes_principal_is_an_actor() -> None:
+    from iprisk.accounts import Principal, Role
+
+    officer = Principal("jan.devries", Role.PORT_OFFICER, "EU", frozenset({"NLRTM"}))
+    assert may_see(officer, "CNSHA", "NLRTM") and not may_see(officer, "CNSHA", "DEHAM")

@@ -17,7 +17,7 @@ def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None
     assert {"allocation_plans", "allocation_plan_strata", "operations"} <= tables
     assert {"referrals", "referral_events", "referral_ports"} <= tables
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003_referrals"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004_referrals"
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iprisk.errors import InvalidTransition, IpriskError
+from iprisk.errors import Forbidden, InvalidTransition, IpriskError
 
 
 class StepOutOfOrder(InvalidTransition):
@@ -19,11 +19,14 @@ class StepOutOfOrder(InvalidTransition):
         )
 
 
-class NotPermitted(IpriskError, PermissionError):
-    """The user may not take this step on this referral (another port's officer, the wrong side, a role)."""
+class NotPermitted(Forbidden):
+    """The user may not take this step on this referral (another port's officer, the wrong side, a role);
+    forbidden like any refusal of the authorisation table (HTTP 403 in the error map)."""
 
     def __init__(self, user: str, step: str, referral_id: str, reason: str):
         self.user = user
-        self.step = step
+        self.step = self.action = step
         self.referral_id = referral_id
-        super().__init__(f"user {user} may not {step} referral {referral_id}: {reason}")
+        self.role = ""
+        self.reason = reason
+        IpriskError.__init__(self, f"user {user} may not {step} referral {referral_id}: {reason}")
