@@ -33,7 +33,11 @@ from iprisk.referrals.errors import StepOutOfOrder
 from iprisk.referrals.lifecycle import Event, Referral
 from iprisk.referrals.network import KeyPort, PortNetwork, default_network
 from iprisk.settings import get_settings
+from iprisk.store.audit import AuditTrail
 from iprisk.store.db import Base, connect, utc
+
+#: Event details that go to the node's audit log too (never free text: a note may name people).
+_AUDITED = ("result", "amends", "alert", "repeat")
 
 
 class ReferralRow(Base):
@@ -133,8 +137,19 @@ def _event_row(event: Event) -> ReferralEventRow:
 class ReferralStore:
     """Referrals and the port network in a SQL database (``settings.database`` by default), migrated."""
 
-    def __init__(self, url: str | Engine | None = None):
+    def __init__(self, url: str | Engine | None = None, *, audit: AuditTrail | None = None):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
+        #: the node's signed audit log: every step is also an entry of it, in the step's transaction
+        self.audit = audit
+
+    def _record(self, session: Session, events: Iterable[Event]) -> None:
+        for e in events:
+            session.add(_event_row(e))
+            if self.audit is not None:
+                details = {"from": e.from_state, "to": e.to_state} | {
+                    k: v for k, v in e.details.items() if k in _AUDITED
+                }
+                self.audit.record(session, f"referral.{e.step}", e.by, e.referral_id, details)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -163,7 +178,7 @@ class ReferralStore:
                 )
             )  # fmt: skip
             session.flush()
-            session.add(_event_row(event))
+            self._record(session, [event])
         return ref
 
     def get(self, referral_id: str) -> Referral:
@@ -193,7 +208,7 @@ class ReferralStore:
             )
             if cast(CursorResult[Any], done).rowcount != 1:
                 raise StepOutOfOrder(referral_id, ref.state, events[0].step, "it changed meanwhile; retry")
-            session.add_all(_event_row(e) for e in events)
+            self._record(session, events)
         return ref
 
     def referrals(
