@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         default="2g",
         description="Memory of the local Spark driver of the analysis engine (Spark syntax: 2g, 512m).",
     )
+    statistics_deadline_days: int = Field(
+        default=45,
+        ge=0,
+        description="A quarter's seizure statistics are on time when first submitted within this many days "
+        "after the quarter ends (state of play).",
+    )
+    report_font_family: str = Field(
+        default="Noto Sans CJK SC",
+        description="Font family of the reports (PDF, HTML, charts): installed, found by fontconfig, "
+        "covering Latin and Chinese.",
+    )
     # -- the node (iprisk serve, docs/service.md and docs/operations.md) ---------------------------------
     node: Literal["EU", "CN"] | None = Field(
         default=None,

@@ -1,10 +1,10 @@
 """The operational database (SQLAlchemy 2 + Alembic): SQLite by default, PostgreSQL by URL.
 
 Holds the risk profiles, every version and every lifecycle step, the allocation plans and joint operations,
-the node's accounts and API tokens, idempotency keys and the audit log (entries, Merkle tree nodes, signed
-checkpoints), the referrals between key ports with their lifecycle and the network of key ports; messages join
-them. Analytical data lives in the warehouse. Domain models stay in their own packages
-(``iprisk.profiles``...): the store imports them, never the reverse.
+the log of reports built, the node's accounts and API tokens, idempotency keys and the audit log (entries,
+Merkle tree nodes, signed checkpoints), the referrals between key ports with their lifecycle and the network
+of key ports; messages join them. Analytical data lives in the warehouse. Domain models stay in their own
+packages (``iprisk.profiles``...): the store imports them, never the reverse.
 """
 
 from __future__ import annotations
@@ -12,12 +12,22 @@ from __future__ import annotations
 from iprisk.store.accounts import AccountStore
 from iprisk.store.allocation import AllocationStore
 from iprisk.store.audit import AuditTrail, SqlLogStore
-from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
+from iprisk.store.db import (
+    Base,
+    ProfileEventRow,
+    ProfileRow,
+    ReportRunRow,
+    alembic_config,
+    connect,
+    upgrade,
+)
 from iprisk.store.idempotency import Claim, IdempotencyStore, StoredResponse
 from iprisk.store.profiles import ImportResult, ProfileStore
 from iprisk.store.referrals import ReferralStore
+from iprisk.store.runs import RUN_COLUMNS, RunLog
 
 __all__ = [
+    "RUN_COLUMNS",
     "AccountStore",
     "AllocationStore",
     "AuditTrail",
@@ -29,6 +39,8 @@ __all__ = [
     "ProfileRow",
     "ProfileStore",
     "ReferralStore",
+    "ReportRunRow",
+    "RunLog",
     "SqlLogStore",
     "StoredResponse",
     "alembic_config",

@@ -1,7 +1,7 @@
 """Referrals between key ports, their lifecycle events, and the network of key ports.
 
-Revision ID: 0004_referrals
-Revises: 0003_node_service
+Revision ID: 0005_referrals
+Revises: 0004_report_runs
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_referrals"
-down_revision: str | None = "0003_node_service"
+revision: str = "0005_referrals"
+down_revision: str | None = "0004_report_runs"
 branch_labels: str | None = None
 depends_on: str | None = None
 
