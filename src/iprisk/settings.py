@@ -137,9 +137,28 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Level of the service's JSON logs."
     )
+    referral_ack_working_days: int = Field(
+        default=1, ge=1, le=30, description="Working days a receiving port has to acknowledge a referral."
+    )
+    referral_feedback_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days after the expected arrival a receiving port has to give feedback on a referral.",
+    )
+    referral_feedback_days_by_basis: dict[str, int] = Field(
+        default_factory=dict,
+        description="Feedback deadline per legal basis code, in days, overriding referral_feedback_days.",
+    )
+    referral_attachment_max_bytes: int = Field(
+        default=10_000_000, ge=1, description="Largest attachment of a referral, in bytes."
+    )
     bench_lines: int = Field(
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
+    )
+    bench_referrals: int = Field(
+        default=100_000, ge=100, description="Simulated referrals the referrals benchmark runs (benchmarks)."
     )
     bench_allocation_seeds: int = Field(
         default=5,

@@ -113,6 +113,7 @@ def _register() -> None:
     from iprisk.cli import accounts  # noqa: F401
     from iprisk.cli import audit  # noqa: F401
     from iprisk.cli import report  # noqa: F401
+    from iprisk.cli import referrals  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,9 +2,9 @@
 
 Holds the risk profiles, every version and every lifecycle step, the allocation plans and joint operations,
 the log of reports built, the node's accounts and API tokens, idempotency keys and the audit log (entries,
-Merkle tree nodes, signed checkpoints); messages and referrals join them. Analytical data lives in the
-warehouse. Domain models stay in their own packages (``iprisk.profiles``...): the store imports them, never
-the reverse.
+Merkle tree nodes, signed checkpoints), the referrals between key ports with their lifecycle and the network
+of key ports; messages join them. Analytical data lives in the warehouse. Domain models stay in their own
+packages (``iprisk.profiles``...): the store imports them, never the reverse.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from iprisk.store.db import (
 )
 from iprisk.store.idempotency import Claim, IdempotencyStore, StoredResponse
 from iprisk.store.profiles import ImportResult, ProfileStore
+from iprisk.store.referrals import ReferralStore
 from iprisk.store.runs import RUN_COLUMNS, RunLog
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ProfileEventRow",
     "ProfileRow",
     "ProfileStore",
+    "ReferralStore",
     "ReportRunRow",
     "RunLog",
     "SqlLogStore",
