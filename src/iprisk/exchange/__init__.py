@@ -44,22 +44,41 @@ from iprisk.exchange.keys import (
     save_identity,
 )
 from iprisk.exchange.memory import MemoryChannelStore, MemoryTransaction
-from iprisk.exchange.outbox import DeliveryRound, Outbox, RetryPolicy, Transport, next_wakeup
+from iprisk.exchange.outbox import (
+    BatchTransport,
+    DeliveryRound,
+    Outbox,
+    RetryPolicy,
+    Transport,
+    next_wakeup,
+)
 from iprisk.exchange.receipts import Receipt, sign_receipt, verify_receipt
 from iprisk.exchange.store import (
+    OPEN_STATUSES,
+    STATUSES,
+    Attempt,
+    AttemptResult,
+    ChannelObserver,
     ChannelStore,
     ChannelTransaction,
     IncomingMessage,
     OutgoingMessage,
     Refusal,
     Status,
+    no_observer,
 )
 
 __all__ = [
     "CLOCK_SKEW",
+    "OPEN_STATUSES",
+    "STATUSES",
+    "Attempt",
+    "AttemptResult",
     "BadReceipt",
     "BadSignature",
+    "BatchTransport",
     "ChannelError",
+    "ChannelObserver",
     "ChannelStore",
     "ChannelTransaction",
     "Clock",
@@ -100,6 +119,7 @@ __all__ = [
     "load_identity",
     "new_message_id",
     "next_wakeup",
+    "no_observer",
     "open_sealed",
     "read_card",
     "rotation_announcement",

@@ -9,7 +9,7 @@ signed "refused" receipt, so that the sender stops retrying.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,14 @@ from iprisk.exchange.errors import ChannelError, DuplicateMessage
 from iprisk.exchange.keyring import KeyRing
 from iprisk.exchange.keys import NodeIdentity
 from iprisk.exchange.receipts import Receipt, sign_receipt
-from iprisk.exchange.store import ChannelStore, ChannelTransaction, IncomingMessage, Refusal
+from iprisk.exchange.store import (
+    ChannelObserver,
+    ChannelStore,
+    ChannelTransaction,
+    IncomingMessage,
+    Refusal,
+    no_observer,
+)
 
 #: applies a message; receives the unit of work (the store's transaction) and the opened message. Raising an
 #: IpriskError refuses the message for good (signed "refused" receipt); any other exception is transient
@@ -44,12 +51,15 @@ class Inbox:
         peers: Mapping[str, KeyRing],
         clock: Clock,
         effects: Mapping[str, Effect],
+        *,
+        observer: ChannelObserver | None = None,
     ):
         self.store = store
         self.identity = identity
         self.peers = peers
         self.clock = clock
         self.effects = effects
+        self.observe: ChannelObserver = observer or no_observer
 
     def receive(self, wire: str | bytes) -> str:
         """Open, apply once and receipt a sealed message; the receipt token to answer the sender with."""
@@ -65,6 +75,18 @@ class Inbox:
             return self._stored_receipt(opened.message.id)
         except _Refused as refused:
             return self._refuse(opened, refused.reason, now)
+
+    def receive_many(self, wires: Sequence[str | bytes]) -> list[str | Exception]:
+        """:meth:`receive` each message (each in its own unit of work); per message, in order, the receipt or
+        the error that stopped it (a ``ChannelError`` for what was refused unauthenticated, any other
+        exception for a transient failure: the sender retries those)."""
+        answers: list[str | Exception] = []
+        for wire in wires:
+            try:
+                answers.append(self.receive(wire))
+            except Exception as exc:  # one message's failure must not cost the others their receipts
+                answers.append(exc)
+        return answers
 
     def _apply(self, opened: Opened, now: datetime) -> str:
         with self.store.transaction() as tx:
@@ -111,19 +133,23 @@ class Inbox:
             ),
             self.identity.current,
         )
-        tx.add_incoming(
-            IncomingMessage(
-                id=message.id,
-                kind=message.kind,
-                sender=message.sender,
-                digest=opened.digest,
-                signed=opened.signed,
-                received_at=now,
-                outcome="accepted" if reason is None else "refused",
-                reason=reason,
-                receipt=receipt,
-            )
+        incoming = IncomingMessage(
+            id=message.id,
+            kind=message.kind,
+            sender=message.sender,
+            digest=opened.digest,
+            signed=opened.signed,
+            received_at=now,
+            outcome="accepted" if reason is None else "refused",
+            reason=reason,
+            receipt=receipt,
         )
+        tx.add_incoming(incoming)
+        details = {"kind": message.kind, "peer": message.sender, "digest": opened.digest}
+        if reason is None:
+            self.observe(tx, "message.received", message.id, details)
+        else:
+            self.observe(tx, "message.refused", message.id, details | {"reason": reason[:500]})
         return receipt
 
     def _stored_receipt(self, message_id: str) -> str:
@@ -135,5 +161,8 @@ class Inbox:
 
     def _record_refusal(self, wire: str | bytes, exc: ChannelError, now: datetime) -> None:
         raw = wire if isinstance(wire, bytes) else wire.encode("utf-8", "replace")
+        refusal = Refusal(now, type(exc).__name__, str(exc)[:500], sha256_b64url(raw))
         with self.store.transaction() as tx:
-            tx.add_refusal(Refusal(now, type(exc).__name__, str(exc)[:500], sha256_b64url(raw)))
+            tx.add_refusal(refusal)
+            details = {"error": refusal.error, "detail": refusal.detail, "bytes": len(raw)}
+            self.observe(tx, "message.refused", f"unauthenticated:{refusal.digest}", details)

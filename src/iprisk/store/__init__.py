@@ -1,12 +1,14 @@
 """The operational database (SQLAlchemy 2 + Alembic): SQLite by default, PostgreSQL by URL.
 
-Holds the risk profiles, every version and every lifecycle step; users, keys, messages, referrals and the
-audit log will join them. Analytical data lives in the warehouse. Domain models stay in their own packages
-(``iprisk.profiles``...): the store imports them, never the reverse.
+Holds the risk profiles, every version and every lifecycle step, and the channel's messages (outbox, inbox,
+refusals, attempts); users, referrals and the audit log will join them. Analytical data lives in the
+warehouse. Domain models stay in their own packages (``iprisk.profiles``, ``iprisk.exchange``...): the store
+imports them, never the reverse.
 """
 
 from __future__ import annotations
 
+from iprisk.store.channel import SqlChannelStore, SqlChannelTransaction
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
 from iprisk.store.profiles import ImportResult, ProfileStore
 
@@ -16,6 +18,8 @@ __all__ = [
     "ProfileEventRow",
     "ProfileRow",
     "ProfileStore",
+    "SqlChannelStore",
+    "SqlChannelTransaction",
     "alembic_config",
     "connect",
     "upgrade",

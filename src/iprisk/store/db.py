@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -86,11 +87,44 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+#: Seconds a SQLite connection waits for another process's write lock before failing.
+SQLITE_BUSY_TIMEOUT_S = 60.0
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """Make every SQLite transaction take the write lock at its start (``BEGIN IMMEDIATE``), in WAL mode.
+
+    pysqlite's own transaction handling begins lazily (``BEGIN DEFERRED`` before the first write), so two
+    processes could both read a row as due and then both write it; with ``BEGIN IMMEDIATE`` the second waits
+    for the first to commit and then reads what it wrote. WAL lets readers run while a writer holds the lock.
+    This is SQLAlchemy's documented recipe for pysqlite (driver autocommit, BEGIN emitted by SQLAlchemy).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def connect(url: str, *, migrate: bool = True) -> Engine:
-    """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default."""
+    """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default.
+
+    SQLite engines serialise their writers across processes (see :func:`_serialise_sqlite_writers`).
+    """
     if "://" not in url:
         url = f"sqlite:///{url}"
-    engine = create_engine(url, future=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _serialise_sqlite_writers(engine)
+    else:
+        engine = create_engine(url, future=True)
     if migrate:
         upgrade(engine)
     return engine
