@@ -3,6 +3,11 @@
 Only portable column types (strings, integers, ``JSON``, timezone-aware ``DateTime``) so that the same schema
 runs on SQLite (default, one file) and PostgreSQL (production). The schema is created and upgraded by the
 migrations in ``iprisk/store/migrations``, never by ``create_all``, so that a deployed database can follow.
+
+Several processes may share one database (uvicorn workers, the CLI beside a running node). On PostgreSQL
+writers lock the rows they change (``SELECT ... FOR UPDATE``, ``SKIP LOCKED`` for work queues). On SQLite
+every transaction starts with ``BEGIN IMMEDIATE`` and waits up to 30 s for the write lock: transactions run
+one after the other instead of failing with "database is locked" when a reader turns writer.
 """
 
 from __future__ import annotations
@@ -87,25 +92,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-#: Seconds a SQLite connection waits for another process's write lock before failing.
-SQLITE_BUSY_TIMEOUT_S = 60.0
+#: How long a SQLite transaction waits for another process's write lock before failing (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
-    """Make every SQLite transaction take the write lock at its start (``BEGIN IMMEDIATE``), in WAL mode.
-
-    pysqlite's own transaction handling begins lazily (``BEGIN DEFERRED`` before the first write), so two
-    processes could both read a row as due and then both write it; with ``BEGIN IMMEDIATE`` the second waits
-    for the first to commit and then reads what it wrote. WAL lets readers run while a writer holds the lock.
-    This is SQLAlchemy's documented recipe for pysqlite (driver autocommit, BEGIN emitted by SQLAlchemy).
-    """
+def _serialise_sqlite(engine: Engine) -> None:
+    """SQLite: take the write lock at BEGIN (``BEGIN IMMEDIATE``) and wait for it, instead of pysqlite's
+    deferred transactions, which fail at once when two of them read and then both want to write."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+        dbapi_connection.isolation_level = None  # the driver stops opening transactions by itself
         cursor = dbapi_connection.cursor()
-        if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # Write-ahead log: readers do not wait for the writer, and a commit costs one fsync, not several.
+        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -114,17 +115,12 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
 
 def connect(url: str, *, migrate: bool = True) -> Engine:
-    """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default.
-
-    SQLite engines serialise their writers across processes (see :func:`_serialise_sqlite_writers`).
-    """
+    """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default."""
     if "://" not in url:
         url = f"sqlite:///{url}"
-    if url.startswith("sqlite"):
-        engine = create_engine(url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _serialise_sqlite_writers(engine)
-    else:
-        engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        _serialise_sqlite(engine)
     if migrate:
         upgrade(engine)
     return engine
