@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,14 @@ from iprisk.settings import get_settings
 #: ``postgresql+psycopg://iprisk:iprisk@127.0.0.1:5432/postgres``. CI starts one (``.ci/run``); without it the
 #: PostgreSQL variants of the operational-store tests are skipped, the SQLite ones still run.
 POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
+
+
+def require_spark() -> None:
+    """Skip the calling test (or fixture) unless pyspark and Java are installed."""
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

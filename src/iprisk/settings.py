@@ -5,9 +5,17 @@ from __future__ import annotations
 import getpass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Peer(BaseModel):
+    """Another node this node exchanges with: where it answers and the fingerprint its operator gave."""
+
+    url: str
+    fingerprint: str
 
 
 class Settings(BaseSettings):
@@ -46,6 +54,43 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(
         default="2g",
         description="Memory of the local Spark driver of the analysis engine (Spark syntax: 2g, 512m).",
+    )
+    # -- the node (iprisk serve, docs/service.md and docs/operations.md) ---------------------------------
+    node: Literal["EU", "CN"] | None = Field(
+        default=None,
+        description="This node's administration, EU or CN; required by iprisk serve and iprisk node.",
+    )
+    key_folder: Path = Field(
+        default=Path("iprisk-keys"),
+        description="Folder of the node's private keys (channel identity and audit log keys), mode 0700.",
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase that encrypts the private keys in the key folder (optional)."
+    )
+    peers: dict[str, Peer] = Field(
+        default_factory=dict,
+        description='The other nodes, as JSON: {"CN": {"url": "https://...", "fingerprint": "..."}}.',
+    )
+    host: str = Field(default="127.0.0.1", description="Address iprisk serve binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port iprisk serve listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of iprisk serve.")
+    shutdown_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds iprisk serve lets requests in flight finish on shutdown."
+    )
+    token_days: float = Field(default=90.0, gt=0, description="Default lifetime of a new API token, in days.")
+    idempotency_hours: float = Field(
+        default=24.0, gt=0, description="How long the response to an Idempotency-Key is kept for replays."
+    )
+    idempotency_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A request still in progress this many seconds later is taken as crashed (key freed).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100, ge=1, description="The node signs an audit checkpoint every this many entries."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Level of the service's JSON logs."
     )
     bench_lines: int = Field(
         default=10_000_000,

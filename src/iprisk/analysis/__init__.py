@@ -11,7 +11,7 @@ from iprisk.analysis.concentration import concentration, herfindahl
 from iprisk.analysis.displacement import DISPLACEMENT_COLUMNS, displacement
 from iprisk.analysis.mirror import MIRROR_COLUMNS, mirror
 from iprisk.analysis.propensity import propensity
-from iprisk.analysis.run import ENGINES, Analysis, Source, analyse, run
+from iprisk.analysis.run import ENGINES, NO_TRADE, Analysis, Source, analyse, run
 from iprisk.analysis.signals import SIGNAL_COLUMNS, segment_tests, signals
 from iprisk.analysis.trends import TREND_COLUMNS, trends
 
@@ -19,6 +19,7 @@ __all__ = [
     "DISPLACEMENT_COLUMNS",
     "ENGINES",
     "MIRROR_COLUMNS",
+    "NO_TRADE",
     "SIGNAL_COLUMNS",
     "SIGNAL_DIMENSIONS",
     "TREND_COLUMNS",

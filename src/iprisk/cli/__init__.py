@@ -64,6 +64,7 @@ def _register() -> None:
     from iprisk.cli import targeting  # noqa: F401
     from iprisk.cli import profiles  # noqa: F401
     from iprisk.cli import demo  # noqa: F401
+    from iprisk.cli import serve  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

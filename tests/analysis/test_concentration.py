@@ -1,4 +1,4 @@
-"""Concentration, propensity and mirror (displacement: test_displacement.py)."""
+"""Concentration and incidence of offices and lanes."""
 
 from __future__ import annotations
 
@@ -9,24 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iprisk.analysis import (
-    MIRROR_COLUMNS,
-    concentration,
-    herfindahl,
-    mirror,
-    propensity,
-)
+from iprisk.analysis import concentration, herfindahl
+from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, trade_table
-
-
-@pytest.fixture(scope="module")
-def full(world: World) -> ibis.Table:
-    return ibis.memtable(canonical_lines(world))
-
-
-@pytest.fixture(scope="module")
-def trade(world: World) -> ibis.Table:
-    return ibis.memtable(trade_table(world))
 
 
 def test_herfindahl() -> None:
@@ -61,7 +46,7 @@ def test_concentration_by_lane(full: ibis.Table) -> None:
         concentration(full, "country")
 
 
-def lane_world() -> tuple[ibis.Table, pd.DataFrame]:
+def lane_world() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Six cases on three lanes (one with an unknown departure) and trade rows per lane, by hand."""
     seizures = pd.DataFrame(
         {
@@ -87,12 +72,14 @@ def lane_world() -> tuple[ibis.Table, pd.DataFrame]:
             "value_eur": [2e6, 1e6, 4e6, 5e5, 1e7, 1e6],
         }
     )
-    return ibis.memtable(seizures), trade
+    return seizures, trade
 
 
-def test_lane_incidence_is_cases_per_lane_traffic() -> None:
-    seizures, trade = lane_world()
-    c = concentration(seizures, "lane", trade=ibis.memtable(trade), end="2020Q1").set_index("lane")
+def test_lane_incidence_is_cases_per_lane_traffic(engine: Engine) -> None:
+    seizure_rows, trade_rows = lane_world()
+    seizures = engine.table("lane_seizures", seizure_rows)
+    trade = engine.table("lane_trade", trade_rows)
+    c = concentration(seizures, "lane", trade=trade, end="2020Q1").set_index("lane")
     assert c.loc["CNSHA -> NLRTM", ["cases", "consignments", "trade_value_eur"]].tolist() == [3, 1500, 3e6]
     assert c.loc["CNSHA -> NLRTM", "cases_per_1000_consignments"] == pytest.approx(3 / 1500 * 1000)
     assert c.loc["CNSHA -> NLRTM", "cases_per_million_eur"] == pytest.approx(3 / 3e6 * 1e6)
@@ -101,16 +88,17 @@ def test_lane_incidence_is_cases_per_lane_traffic() -> None:
     assert np.isnan(c.loc["? -> NLAMS", "consignments"]) and np.isnan(
         c.loc["? -> NLAMS", "cases_per_million_eur"]
     )
-    every = concentration(seizures, "lane", trade=ibis.memtable(trade)).set_index("lane")
+    every = concentration(seizures, "lane", trade=trade).set_index("lane")
     assert every.loc["CNSHA -> NLRTM", "cases_per_1000_consignments"] == pytest.approx(4 / 3500 * 1000)
-    offices = concentration(seizures, "office", trade=ibis.memtable(trade), end="2020Q1").set_index("office")
+    offices = concentration(seizures, "office", trade=trade, end="2020Q1").set_index("office")
     assert offices.loc["NLRTM", "consignments"] == 1000 + 500 + 250 + 777  # offices keep the unknown ports
 
 
 def test_lane_incidence_is_empty_without_port_columns(tmp_path: Path) -> None:
     from iprisk.warehouse import Warehouse
 
-    seizures, trade = lane_world()
+    seizure_rows, trade = lane_world()
+    seizures = ibis.memtable(seizure_rows)
     no_ports = trade.drop(columns=["departure_port", "arrival_port"])
     c = concentration(seizures, "lane", trade=ibis.memtable(no_ports))
     assert len(c) == 3 and c["consignments"].isna().all() and c["cases_per_1000_consignments"].isna().all()
@@ -127,24 +115,3 @@ def test_lane_incidence_is_empty_without_port_columns(tmp_path: Path) -> None:
     assert offices.loc["NLRTM", "cases_per_1000_consignments"] == pytest.approx(
         5 / (1000 + 500 + 250 + 777 + 2000) * 1000
     )
-
-
-def test_propensity_products_and_provenance(full: ibis.Table, trade: ibis.Table) -> None:
-    p = propensity(full, trade, by="hs_chapter")
-    row = p[p["hs_chapter"] == "95"].iloc[0]  # every seized line is chapter 95, a quarter of the trade
-    assert row["seizure_share"] == pytest.approx(1.0)
-    assert row["factor"] == pytest.approx(1.0 / row["trade_share"])
-    e = propensity(full, trade, by="provenance_country")
-    assert e.iloc[0]["factor"] >= e.dropna(subset=["factor"])["factor"].iloc[-1]
-    assert {"CN", "HK"} <= set(e["provenance_country"])
-
-
-def test_mirror_matches_export_and_import_detentions(full: ibis.Table, world: World) -> None:
-    m = mirror(full)
-    assert list(m.columns) == list(MIRROR_COLUMNS)
-    lines = canonical_lines(world)
-    exp = lines[(lines["reporting_admin"] == "CN")][["case_id"]].drop_duplicates()
-    assert m["export_cases"].sum() == len(exp)
-    assert set(m["detected"]) <= {"both", "export only", "import only"}
-    both = m[m["detected"] == "both"]
-    assert ((both["export_share"] > 0) & (both["export_share"] < 1)).all()
