@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from iprisk.store.channel import SqlChannelStore, SqlChannelTransaction
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
+from iprisk.store.peers import Peer, PeerBook, SqlWitnessState
 from iprisk.store.profiles import ImportResult, ProfileStore
 
 __all__ = [
     "Base",
     "ImportResult",
+    "Peer",
+    "PeerBook",
     "ProfileEventRow",
     "ProfileRow",
     "ProfileStore",
     "SqlChannelStore",
     "SqlChannelTransaction",
+    "SqlWitnessState",
     "alembic_config",
     "connect",
     "upgrade",

@@ -1,4 +1,4 @@
-"""The channel between nodes: outbox, inbox, refusals, delivery attempts.
+"""The channel between nodes: outbox, inbox, refusals, delivery attempts, peers, witnessed checkpoints.
 
 Revision ID: 0002_channel
 Revises: 0001_profiles
@@ -69,9 +69,26 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text, nullable=True),
     )
     op.create_index("ix_channel_attempts_message_id", "channel_attempts", ["message_id"])
+    op.create_table(
+        "channel_peers",
+        sa.Column("node", sa.String(64), primary_key=True),
+        sa.Column("url", sa.String(1024), nullable=False),
+        sa.Column("keyring", sa.JSON, nullable=False),
+        sa.Column("log_vkey", sa.Text, nullable=True),
+        sa.Column("witness_vkey", sa.Text, nullable=True),
+        _when("updated_at"),
+    )
+    op.create_table(
+        "channel_witness",
+        sa.Column("origin", sa.String(255), primary_key=True),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("root", sa.String(64), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("channel_witness")
+    op.drop_table("channel_peers")
     op.drop_index("ix_channel_attempts_message_id", table_name="channel_attempts")
     op.drop_table("channel_attempts")
     op.drop_table("channel_refusals")
