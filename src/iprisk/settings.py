@@ -96,6 +96,40 @@ class Settings(BaseSettings):
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
     )
+    # -- the channel between nodes (docs/channel.md, docs/operations.md) ---------------------------------
+    message_ttl_days: float = Field(
+        default=14.0, gt=0, description="How long a message may take to reach the peer before it expires."
+    )
+    delivery_batch: int = Field(
+        default=64, ge=1, le=1000, description="Messages sent to the peer in one HTTP request."
+    )
+    delivery_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the delivery worker looks for new work when idle (submissions, checkpoints).",
+    )
+    peer_timeout_s: float = Field(
+        default=60.0, gt=0, description="Seconds a request to the peer node may take before it is retried."
+    )
+    key_overlap_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="After a key rotation, days the previous key still verifies messages already in flight.",
+    )
+    checkpoint_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the node sends its audit checkpoint to the peer to cosign.",
+    )
+    tls_certfile: Path | None = Field(
+        default=None,
+        description="TLS certificate (PEM) iprisk serve presents; with tls_keyfile, serves HTTPS.",
+    )
+    tls_keyfile: Path | None = Field(default=None, description="Private key (PEM) of tls_certfile.")
+    tls_ca: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) the node trusts for its peers' HTTPS; default the system's.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,7 @@ from iprisk.exchange.outbox import (
     next_wakeup,
 )
 from iprisk.exchange.receipts import Receipt, sign_receipt, verify_receipt
+from iprisk.exchange.statements import sign_statement, verify_statement
 from iprisk.exchange.store import (
     OPEN_STATUSES,
     STATUSES,
@@ -127,6 +128,8 @@ __all__ = [
     "seal",
     "sign_message",
     "sign_receipt",
+    "sign_statement",
     "verify_receipt",
     "verify_signed",
+    "verify_statement",
 ]

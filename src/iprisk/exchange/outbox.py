@@ -23,7 +23,7 @@ from iprisk.exchange.clock import Clock
 from iprisk.exchange.envelope import Message, seal
 from iprisk.exchange.errors import BadReceipt, ChannelError, UnknownKey
 from iprisk.exchange.keyring import KeyRing
-from iprisk.exchange.keys import NodeIdentity
+from iprisk.exchange.keys import NodeIdentity, NodeKeys
 from iprisk.exchange.receipts import Receipt, verify_receipt
 from iprisk.exchange.store import (
     OPEN_STATUSES,
@@ -96,11 +96,14 @@ class Outbox:
         ttl: timedelta,
         content_type: str = "application/octet-stream",
         key: str | None = None,
+        signing: NodeKeys | None = None,
     ) -> OutgoingMessage:
         """Seal a message and store it in ``tx``, the unit of work of the change that causes it.
 
         With a ``key`` (e.g. ``stats:DE:2026Q1:v2``), enqueueing is idempotent: when a message with that key
-        is already in the outbox, it is returned and nothing new is sealed or stored.
+        is already in the outbox, it is returned and nothing new is sealed or stored. ``signing`` is the key
+        generation that signs (default the current one; a rotation is announced with the previous one, the
+        only one the peer knows yet).
         """
         if key is not None:
             existing = tx.outgoing_by_key(key)
@@ -113,7 +116,7 @@ class Outbox:
         message = Message.new(
             kind, self.identity.node, recipient, payload, now=now, ttl=ttl, content_type=content_type
         )
-        sealed = seal(message, self.identity.current, ring.current(now))
+        sealed = seal(message, signing or self.identity.current, ring.current(now))
         record = OutgoingMessage(
             id=message.id,
             kind=kind,
