@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -113,6 +113,30 @@ class _KeyFolder:
         return self._identity
 
 
+class _Rings(Mapping[str, KeyRing]):
+    """The peers' key rings for a run of messages, read again once a message of the run changed them (a
+    rotation announced in a batch applies to the messages after it in the same batch)."""
+
+    def __init__(self, link: Link):
+        self._link = link
+        self._seen = -1
+        self._rings: dict[str, KeyRing] = {}
+
+    def _current(self) -> dict[str, KeyRing]:
+        if self._seen != self._link.rings_changed:
+            self._rings, self._seen = self._link.rings(), self._link.rings_changed
+        return self._rings
+
+    def __getitem__(self, node: str) -> KeyRing:
+        return self._current()[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
 class Link:
     def __init__(
         self,
@@ -144,6 +168,8 @@ class Link:
 
             transport = HttpTransport(self.peer_urls, node.settings, timeout_s=self.config.timeout_s)
         self.transport: PeerClient = transport
+        #: bumped by whatever changes a peer's key ring in this process (see :class:`_Rings`)
+        self.rings_changed = 0
 
     # -- who we are, whom we trust -----------------------------------------------------------------------
     @property
@@ -207,7 +233,7 @@ class Link:
     # -- receiving --------------------------------------------------------------------------------------
     def inbox(self) -> Inbox:
         effects = {name: functools.partial(k.handler, self) for name, k in kinds().items()}
-        return Inbox(self.store, self.identity, self.rings(), self.clock, effects, observer=self.observe)
+        return Inbox(self.store, self.identity, _Rings(self), self.clock, effects, observer=self.observe)
 
     def receive(self, wire: str | bytes) -> str:
         """Open, apply once and receipt one sealed message; the receipt (raises what refused it)."""

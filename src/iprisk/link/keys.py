@@ -109,6 +109,7 @@ def _follow_rotation(link: Link, tx: Any, opened: Opened) -> None:
     peer = link.peer_book.get(opened.message.sender, tx.connection)
     added = peer.ring.rotate(opened.message.payload, link.clock.now(), link.config.overlap)
     link.peer_book.save(tx.connection, replace(peer, updated_at=link.clock.now()))
+    link.rings_changed += 1  # read again before the next message (after this one commits)
     link.observe(tx, "peer.key-rotated", peer.node, {"fingerprint": added.fingerprint})
 
 
