@@ -47,6 +47,15 @@ class MemoryTransaction:
             raise DuplicateMessage(str(key))
         self.put(table, key, value)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        saved = {table: dict(rows) for table, rows in self._staged.items()}
+        try:
+            yield
+        except BaseException:
+            self._staged = saved
+            raise
+
     def commit(self) -> None:
         for table, rows in self._staged.items():
             self._committed.setdefault(table, {}).update(rows)

@@ -85,6 +85,10 @@ class Attempt:
 class ChannelTransaction(Protocol):
     """One unit of work: everything done through it is committed together, or not at all."""
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested unit of work: if the block raises, what it did is undone and the rest is kept."""
+        ...
+
     def add_outgoing(self, message: OutgoingMessage) -> None:
         """Insert; raises ``DuplicateMessage`` if the id (or the key) exists."""
         ...

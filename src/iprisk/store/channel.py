@@ -224,9 +224,26 @@ class SqlChannelTransaction:
         return self._session
 
     def _flush(self) -> None:
+        """Write what was added through the ORM session, and let the session go (a new one is made on use)."""
         if self._session is not None:
-            self._session.flush()
-            self._session.close()
+            session, self._session = self._session, None
+            session.flush()
+            session.close()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._flush()
+        nested = self.connection.begin_nested()
+        try:
+            yield
+            self._flush()
+        except BaseException:
+            if self._session is not None:  # what it added and did not flush is dropped with it
+                self._session.close()
+                self._session = None
+            nested.rollback()
+            raise
+        nested.commit()
 
     def _rows(self, statement: Any, **params: Any) -> Any:
         return self.connection.execute(statement, params)
