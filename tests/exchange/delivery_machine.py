@@ -136,6 +136,19 @@ class DeliveryMachine(RuleBasedStateMachine):
             return
         self.network.append(Packet("receipt", receipt))
 
+    @precondition(lambda self: any(p.kind == "message" for p in self.network))
+    @rule(count=st.integers(1, 4), receiver_crash=st.booleans())
+    def deliver_batch(self, count: int, receiver_crash: bool) -> None:
+        """Several messages in flight arrive in one request (a batch, applied in one unit of work)."""
+        batch = [p for p in self.network if p.kind == "message"][:count]
+        for packet in batch:
+            self.network.remove(packet)
+        answers = self.inbox.receive_many([p.data for p in batch])
+        if receiver_crash:
+            self._restart_receiver()
+            return
+        self.network.extend(Packet("receipt", a) for a in answers if isinstance(a, str))
+
     @rule(seconds=st.integers(min_value=0, max_value=400))
     def wait(self, seconds: int) -> None:
         self.pair.clock.advance(timedelta(seconds=seconds))
