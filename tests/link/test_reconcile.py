@@ -50,6 +50,6 @@ def test_compare_names_what_one_side_lacks_and_profiles_that_disagree() -> None:
     assert [(d.key, d.problem) for d in result.differences] == [
         ("CN 2016Q3", "missing here"),
         ("DE 2016Q3", "missing at the peer"),
-        ("P1", "version or state differs"),
+        ("P1", "version, state or approvals differ"),
     ]
     assert compare(ours, {**ours, "node": "CN"}).ok

@@ -170,6 +170,10 @@ class Link:
         self.transport: PeerClient = transport
         #: bumped by whatever changes a peer's key ring in this process (see :class:`_Rings`)
         self.rings_changed = 0
+        if node.profiles is not None:  # the node's joint profiles travel: each step queues its message
+            from iprisk.link.profiles import profile_hook
+
+            node.profiles.on_change = profile_hook(self)
 
     # -- who we are, whom we trust -----------------------------------------------------------------------
     @property

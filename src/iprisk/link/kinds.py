@@ -32,6 +32,7 @@ Handler = Callable[["Link", Any, Opened], None]
 #: the modules whose import registers the built-in kinds
 BUILTIN_MODULES = (
     "iprisk.link.stats",
+    "iprisk.link.profiles",
     "iprisk.link.keys",
     "iprisk.link.reconcile",
 )

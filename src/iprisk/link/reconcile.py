@@ -2,9 +2,9 @@
 
 A node's **manifest** lists the current version of every submission in its warehouse (administration,
 quarter, version, content hash, rows) and the newest version of every joint risk profile in its store (id,
-version, status). ``iprisk exchange reconcile`` asks the peer for its manifest (a sealed question, see
+version, status, the sides that approved it). ``iprisk exchange reconcile`` asks the peer for its manifest (a sealed question, see
 :mod:`iprisk.link.queries`) and compares: a submission held on one side only, a submission whose current
-content hash differs, a joint profile whose version or state differs. The version *numbers* of a submission
+content hash differs, a joint profile whose version, state or approvals differ. The version *numbers* of a submission
 may differ between the nodes without it being a difference (a receiver skips a version that arrived after a
 newer one); its current content may not.
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from iprisk.exchange import Opened
 from iprisk.link.queries import ask, register_query
+from iprisk.profiles.model import admin_side
 
 if TYPE_CHECKING:
     from iprisk.link.context import Link
@@ -38,7 +39,7 @@ class Difference:
             return "missing here"
         if self.there is None:
             return "missing at the peer"
-        return "content differs" if self.what == "submission" else "version or state differs"
+        return "content differs" if self.what == "submission" else "version, state or approvals differ"
 
     def __str__(self) -> str:
         return f"{self.what} {self.key}: {self.problem} (here: {self.here or '-'}; peer: {self.there or '-'})"
@@ -74,9 +75,15 @@ def manifest(link: Link) -> dict[str, Any]:
         }
         for r in current.to_dict(orient="records")
     ]
+    store = link.node.profiles
     profiles = [
-        {"id": p.id, "version": p.version, "status": p.status}
-        for p in link.node.profiles.profiles()
+        {
+            "id": p.id,
+            "version": p.version,
+            "status": p.status,
+            "approvals": sorted({admin_side(a, p.valid_from) for a in store.approvals(p.id, p.version)}),
+        }
+        for p in store.profiles()
         if p.joint
     ]
     return {"node": link.name, "submissions": submissions, "profiles": profiles}
@@ -118,7 +125,10 @@ def _sub(entry: dict[str, Any] | None) -> str | None:
 
 
 def _prof(entry: dict[str, Any] | None) -> str | None:
-    return None if entry is None else f"v{entry['version']} {entry['status']}"
+    if entry is None:
+        return None
+    approved = ", ".join(entry.get("approvals") or []) or "nobody"
+    return f"v{entry['version']} {entry['status']} (approved by {approved})"
 
 
 def _answer_manifest(link: Link, opened: Opened) -> dict[str, Any]:

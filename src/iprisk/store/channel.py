@@ -212,23 +212,38 @@ class SqlChannelTransaction:
     messages.
     """
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, session: Session | None = None):
         self.connection = connection
         self._postgres = connection.dialect.name == "postgresql"
-        self._session: Session | None = None
+        self._session: Session | None = session
+        self._own_session = session is None
+
+    @classmethod
+    def joining(cls, session: Session) -> SqlChannelTransaction:
+        """The channel's view of a unit of work the caller opened with an ORM session (its connection and
+        transaction; the caller commits)."""
+        return cls(session.connection(), session)
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False)
+            # In a savepoint of its own inside this transaction: committing the session only releases it (the
+            # transaction commits with the unit of work), closing it without a commit undoes what it wrote.
+            self._session = Session(
+                bind=self.connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
         return self._session
 
     def _flush(self) -> None:
-        """Write what was added through the ORM session, and let the session go (a new one is made on use)."""
+        """Write what was added through the ORM session; a session of our own is let go (a new one is made
+        on use), the caller's is kept."""
         if self._session is not None:
-            session, self._session = self._session, None
-            session.flush()
-            session.close()
+            if self._own_session:
+                session, self._session = self._session, None
+                session.commit()
+                session.close()
+            else:
+                self._session.flush()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -238,9 +253,10 @@ class SqlChannelTransaction:
             yield
             self._flush()
         except BaseException:
-            if self._session is not None:  # what it added and did not flush is dropped with it
-                self._session.close()
-                self._session = None
+            if self._session is not None and self._own_session:  # what it wrote goes with the savepoint
+                session, self._session = self._session, None
+                session.rollback()
+                session.close()
             nested.rollback()
             raise
         nested.commit()
@@ -361,6 +377,8 @@ class SqlChannelStore:
             tx = SqlChannelTransaction(connection)
             yield tx
             tx._flush()  # what the effects added through the ORM session, before the commit
+            if not connection.in_transaction():  # something ended it inside: committing now would lose it
+                raise RuntimeError("the channel's unit of work was ended before its commit; nothing is kept")
 
     def counts(self) -> dict[str, int]:
         """Outgoing messages by status (every status present, zero when none)."""
