@@ -2,11 +2,11 @@
 
 A node's **manifest** lists the current version of every submission in its warehouse (administration,
 quarter, version, content hash, rows) and the newest version of every joint risk profile in its store (id,
-version, status, the sides that approved it). ``iprisk exchange reconcile`` asks the peer for its manifest (a sealed question, see
-:mod:`iprisk.link.queries`) and compares: a submission held on one side only, a submission whose current
-content hash differs, a joint profile whose version, state or approvals differ. The version *numbers* of a submission
-may differ between the nodes without it being a difference (a receiver skips a version that arrived after a
-newer one); its current content may not.
+version, status, the sides that approved it). ``iprisk exchange reconcile`` asks the peer for its manifest
+(a sealed question, see :mod:`iprisk.link.queries`) and compares: a submission held on one side only, a
+submission whose current content hash differs, a joint profile whose version, state or approvals differ.
+The version *numbers* of a submission may differ between the nodes without it being a difference (a
+receiver skips a version that arrived after a newer one); its current content may not.
 """
 
 from __future__ import annotations
