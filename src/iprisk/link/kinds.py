@@ -33,6 +33,7 @@ Handler = Callable[["Link", Any, Opened], None]
 BUILTIN_MODULES = (
     "iprisk.link.stats",
     "iprisk.link.profiles",
+    "iprisk.link.checkpoints",
     "iprisk.link.keys",
     "iprisk.link.reconcile",
 )
