@@ -57,7 +57,7 @@ def _exchange(eu: Side, cn: Side) -> None:
 
 def test_checkpoints_are_cosigned_by_the_peer_and_the_cosignature_kept(nodes: tuple[Side, Side]) -> None:
     eu, cn = nodes
-    eu_trail, cn_trail = _audited(eu), _audited(cn)
+    eu_trail, _ = _audited(eu), _audited(cn)
     eu_trail.record(None, "test.event", "EU", "one")
     assert len(sync_checkpoints(eu.link)) == 1
     assert sync_checkpoints(eu.link) == []  # not again before the interval
