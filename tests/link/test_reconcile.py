@@ -53,3 +53,27 @@ def test_compare_names_what_one_side_lacks_and_profiles_that_disagree() -> None:
         ("P1", "version, state or approvals differ"),
     ]
     assert compare(ours, {**ours, "node": "CN"}).ok
+
+
+def test_the_message_log_shows_both_directions_and_the_counts(nodes: tuple[Side, Side]) -> None:
+    from iprisk.link.status import attempts_of, counts, message_log
+
+    eu, cn = nodes
+    with Warehouse.open(eu.link.warehouse) as wh:
+        wh.submit(DE)
+    sync_statistics(eu.link)
+    eu.link.deliver()
+    (out,) = message_log(eu.link)
+    (inc,) = message_log(cn.link)
+    assert (out.direction, out.kind, out.peer, out.state, out.attempts) == (
+        "out",
+        "stats",
+        "CN",
+        "received",
+        1,
+    )
+    assert (inc.direction, inc.id, inc.peer, inc.state) == ("in", out.id, "EU", "accepted")
+    assert message_log(eu.link, state="failed") == []
+    tally = counts(eu.link)
+    assert tally.outgoing["received"] == 1 and tally.open == 0 and tally.retries == 0
+    assert [(n, result) for n, _, result, _ in attempts_of(eu.link, out.id)] == [(1, "sent"), (1, "accepted")]
