@@ -15,6 +15,7 @@ def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None
     upgrade(engine)  # again: nothing to do
     tables = set(inspect(engine).get_table_names())
     assert {"profiles", "profile_events", "channel_outgoing", "channel_incoming", "alembic_version"} <= tables
+    assert {"allocation_plans", "allocation_plan_strata", "operations"} <= tables
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as con:
         assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
