@@ -126,7 +126,17 @@ class Settings(BaseSettings):
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
     )
-<<<<<<< HEAD
+    bench_allocation_seeds: int = Field(
+        default=5,
+        ge=2,
+        description="Simulated worlds the allocation benchmark proves the gain on (benchmarks only).",
+    )
+    bench_allocation_draws: int = Field(
+        default=60,
+        ge=1,
+        description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
+        "(benchmarks only).",
+    )
     # -- the channel between nodes (docs/channel.md, docs/operations.md) ---------------------------------
     message_ttl_days: float = Field(
         default=14.0, gt=0, description="How long a message may take to reach the peer before it expires."
@@ -160,18 +170,6 @@ class Settings(BaseSettings):
     tls_ca: Path | None = Field(
         default=None,
         description="CA certificates (PEM) the node trusts for its peers' HTTPS; default the system's.",
-=======
-    bench_allocation_seeds: int = Field(
-        default=5,
-        ge=2,
-        description="Simulated worlds the allocation benchmark proves the gain on (benchmarks only).",
-    )
-    bench_allocation_draws: int = Field(
-        default=60,
-        ge=1,
-        description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
-        "(benchmarks only).",
->>>>>>> main
     )
 
 

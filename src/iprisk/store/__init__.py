@@ -1,25 +1,15 @@
 """The operational database (SQLAlchemy 2 + Alembic): SQLite by default, PostgreSQL by URL.
 
-<<<<<<< HEAD
-Holds the risk profiles, every version and every lifecycle step, and the channel's messages (outbox, inbox,
-refusals, attempts); users, referrals and the audit log will join them. Analytical data lives in the
-warehouse. Domain models stay in their own packages (``iprisk.profiles``, ``iprisk.exchange``...): the store
-imports them, never the reverse.
-=======
-Holds the risk profiles, every version and every lifecycle step, and the allocation plans and joint
-operations; users, keys, messages, referrals and the audit log will join them. Analytical data lives in the
-warehouse. Domain models stay in their own packages (``iprisk.profiles``...): the store imports them, never
-the reverse.
->>>>>>> main
+Holds the risk profiles, every version and every lifecycle step, the allocation plans and joint operations,
+and the channel's messages (outbox, inbox, refusals, attempts, peers); users, referrals and the audit log
+will join them. Analytical data lives in the warehouse. Domain models stay in their own packages
+(``iprisk.profiles``, ``iprisk.exchange``...): the store imports them, never the reverse.
 """
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-from iprisk.store.channel import SqlChannelStore, SqlChannelTransaction
-=======
 from iprisk.store.allocation import AllocationStore
->>>>>>> main
+from iprisk.store.channel import SqlChannelStore, SqlChannelTransaction
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
 from iprisk.store.peers import Peer, PeerBook, SqlWitnessState
 from iprisk.store.profiles import ImportResult, ProfileStore

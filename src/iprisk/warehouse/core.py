@@ -22,19 +22,16 @@ from iprisk.periods import Quarter
 from iprisk.security.redact import redact
 from iprisk.settings import get_settings
 from iprisk.warehouse._connect import MEMORY, Location, connect_duckdb, parse_location
-<<<<<<< HEAD
 from iprisk.warehouse._origins import Origin, ReceiveResult, receive_batch
 from iprisk.warehouse._schema import (
     ORIGINS,
     SEIZURE_LINES,
     SUBMISSIONS,
     TRADE,
+    check_schema,
     ensure_schema,
     seizures_schema,
 )
-=======
-from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, TRADE, check_schema, ensure_schema
->>>>>>> main
 from iprisk.warehouse._submit import BatchLike, SubmitResult, check_batch_matches, store_batch
 from iprisk.warehouse._trade import normalise_trade, replace_quarters
 
