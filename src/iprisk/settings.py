@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     peer_timeout_s: float = Field(
         default=60.0, gt=0, description="Seconds a request to the peer node may take before it is retried."
     )
+    retry_first_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait before the first retry of a message the peer did not take (full jitter).",
+    )
+    retry_cap_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two retries (the backoff doubles up to it)."
+    )
     key_overlap_days: float = Field(
         default=7.0,
         ge=0,

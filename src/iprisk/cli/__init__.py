@@ -109,6 +109,7 @@ def _register() -> None:
     from iprisk.cli import ports  # noqa: F401
     from iprisk.cli import operation  # noqa: F401
     from iprisk.cli import serve  # noqa: F401
+    from iprisk.cli import exchange  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

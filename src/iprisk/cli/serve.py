@@ -31,7 +31,8 @@ def serve(
 
     settings = get_settings()
     bind_host, bind_port = host or settings.host, settings.port if port is None else port
-    where = f"http://{bind_host}:{bind_port}"
+    scheme = "https" if settings.tls_certfile else "http"
+    where = f"{scheme}://{bind_host}:{bind_port}"
     err.print(f"iprisk node {settings.node or '?'} on {where} (docs at {where}/docs)", markup=False)
     uvicorn.run(
         "iprisk.web.app:create_app",
@@ -41,4 +42,6 @@ def serve(
         workers=workers or settings.workers,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
         log_level=settings.log_level.lower(),
+        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
     )

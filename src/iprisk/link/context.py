@@ -154,7 +154,10 @@ class Link:
         self.store = SqlChannelStore(node.engine)
         self.peer_book = PeerBook(node.engine)
         self.config = config or LinkConfig.from_settings(node.settings)
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy(
+            first=timedelta(seconds=node.settings.retry_first_s),
+            cap=timedelta(seconds=node.settings.retry_cap_s),
+        )
         self.rng = rng or random.Random()
         self.warehouse = warehouse if warehouse is not None else node.settings.warehouse
         passphrase = node.settings.key_passphrase
@@ -174,6 +177,12 @@ class Link:
             from iprisk.link.profiles import profile_hook
 
             node.profiles.on_change = profile_hook(self)
+
+    def close(self) -> None:
+        """Close the connections to the peers (the node's database stays the node's to close)."""
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
 
     # -- who we are, whom we trust -----------------------------------------------------------------------
     @property

@@ -36,6 +36,7 @@ BUILTIN_MODULES = (
     "iprisk.link.checkpoints",
     "iprisk.link.keys",
     "iprisk.link.reconcile",
+    "iprisk.link.probe",
 )
 
 

@@ -7,6 +7,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from iprisk.link.service import install_channel
 from iprisk.settings import Settings, get_settings
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import ROUTERS
@@ -31,4 +32,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_channel(app, settings)  # a node with keys answers its peer and delivers in the background
     return app
