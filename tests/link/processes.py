@@ -18,9 +18,9 @@ import httpx2
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from iprisk.exchange import NodeIdentity, SystemClock, save_identity
 from iprisk.link import Link
 from iprisk.link.service import open_link
+from iprisk.node.init import init_node
 from iprisk.settings import Settings
 
 POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
@@ -63,9 +63,6 @@ class NodeProcess:
         self.database = new_database(backend, folder)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        identity = NodeIdentity.create(name, SystemClock().now())  # what iprisk node init makes
-        save_identity(identity, folder / "keys")
-        self.fingerprint = identity.fingerprint
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("IPRISK_")},
             "IPRISK_NODE": name,
@@ -79,6 +76,7 @@ class NodeProcess:
             "IPRISK_LOG_LEVEL": "WARNING",
             **{f"IPRISK_{k.upper()}": v for k, v in settings.items()},
         }
+        self.fingerprint = init_node(self.settings()).fingerprint  # iprisk node init
         self.process: subprocess.Popen[bytes] | None = None
         self._links: list[Link] = []
         self._log = folder / "serve.log"
@@ -172,12 +170,12 @@ class NodeProcess:
     def close(self) -> None:
         for link in self._links:
             link.close()
-            link.node.engine.dispose()
+            link.node.close()
         self.kill()
         drop_database(self.database)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 180.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 1200.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():

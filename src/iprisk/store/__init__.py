@@ -1,22 +1,30 @@
 """The operational database (SQLAlchemy 2 + Alembic): SQLite by default, PostgreSQL by URL.
 
 Holds the risk profiles, every version and every lifecycle step, the allocation plans and joint operations,
-and the channel's messages (outbox, inbox, refusals, attempts, peers); users, referrals and the audit log
-will join them. Analytical data lives in the warehouse. Domain models stay in their own packages
-(``iprisk.profiles``, ``iprisk.exchange``...): the store imports them, never the reverse.
+the node's accounts and API tokens, idempotency keys, the audit log (entries, Merkle tree nodes, signed
+checkpoints) and the channel's messages (outbox, inbox, refusals, attempts, peers); referrals join them.
+Analytical data lives in the warehouse. Domain models stay in their own packages (``iprisk.profiles``,
+``iprisk.exchange``...): the store imports them, never the reverse.
 """
 
 from __future__ import annotations
 
+from iprisk.store.accounts import AccountStore
 from iprisk.store.allocation import AllocationStore
+from iprisk.store.audit import AuditTrail, SqlLogStore
 from iprisk.store.channel import SqlChannelStore, SqlChannelTransaction
 from iprisk.store.db import Base, ProfileEventRow, ProfileRow, alembic_config, connect, upgrade
+from iprisk.store.idempotency import Claim, IdempotencyStore, StoredResponse
 from iprisk.store.peers import Peer, PeerBook, SqlWitnessState
 from iprisk.store.profiles import ImportResult, ProfileStore
 
 __all__ = [
+    "AccountStore",
     "AllocationStore",
+    "AuditTrail",
     "Base",
+    "Claim",
+    "IdempotencyStore",
     "ImportResult",
     "Peer",
     "PeerBook",
@@ -25,7 +33,9 @@ __all__ = [
     "ProfileStore",
     "SqlChannelStore",
     "SqlChannelTransaction",
+    "SqlLogStore",
     "SqlWitnessState",
+    "StoredResponse",
     "alembic_config",
     "connect",
     "upgrade",

@@ -23,6 +23,7 @@ from iprisk.errors import InvalidTransition, NotFound
 from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
 from iprisk.settings import acting_user, get_settings
+from iprisk.store.audit import AuditTrail
 from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
@@ -54,10 +55,19 @@ class ProfileStore:
     """Profiles in a SQL database (SQLite file by default, PostgreSQL by URL).
 
     ``ProfileStore()`` opens ``settings.database``; the schema is migrated to the newest revision on opening.
+    With ``audit`` (a node's trail), every lifecycle step is also recorded in the audit log, in the same
+    transaction.
     """
 
-    def __init__(self, url: str | Engine | None = None, *, on_change: ChangeHook | None = None):
+    def __init__(
+        self,
+        url: str | Engine | None = None,
+        *,
+        audit: AuditTrail | None = None,
+        on_change: ChangeHook | None = None,
+    ):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
+        self.audit = audit
         self.on_change = on_change
 
     @contextmanager
@@ -193,6 +203,11 @@ class ProfileStore:
                 note=event.note,
             )
         )
+        if self.audit is not None:
+            # The note is free text: it stays in the profile's history, not in the audit log.
+            details = {"from": event.from_status, "to": event.to_status, "admin": event.admin}
+            subject = f"{event.profile_id} v{event.version}"
+            self.audit.record(session, f"profile.{event.action}", event.by, subject, details)
         if self.on_change is not None:
             self.on_change(session, profile, event)
 
