@@ -171,6 +171,48 @@ class Settings(BaseSettings):
         description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
         "(benchmarks only).",
     )
+    # -- the channel between nodes (docs/channel.md, docs/operations.md) ---------------------------------
+    message_ttl_days: float = Field(
+        default=14.0, gt=0, description="How long a message may take to reach the peer before it expires."
+    )
+    delivery_batch: int = Field(
+        default=64, ge=1, le=1000, description="Messages sent to the peer in one HTTP request."
+    )
+    delivery_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the delivery worker looks for new work when idle (submissions, checkpoints).",
+    )
+    peer_timeout_s: float = Field(
+        default=60.0, gt=0, description="Seconds a request to the peer node may take before it is retried."
+    )
+    retry_first_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait before the first retry of a message the peer did not take (full jitter).",
+    )
+    retry_cap_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two retries (the backoff doubles up to it)."
+    )
+    key_overlap_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="After a key rotation, days the previous key still verifies messages already in flight.",
+    )
+    checkpoint_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the node sends its audit checkpoint to the peer to cosign.",
+    )
+    tls_certfile: Path | None = Field(
+        default=None,
+        description="TLS certificate (PEM) iprisk serve presents; with tls_keyfile, serves HTTPS.",
+    )
+    tls_keyfile: Path | None = Field(default=None, description="Private key (PEM) of tls_certfile.")
+    tls_ca: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) the node trusts for its peers' HTTPS; default the system's.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -13,8 +13,16 @@ from iprisk.web import ROUTERS, catalog
 from tests.web.conftest import LiveNode
 
 #: Routes anyone may call: the probe, the metrics (no data, no names) and the API's description (/docs and
-#: /openapi.json are not among the routers: FastAPI adds them).
-PUBLIC = {"/health", "/metrics"}
+#: /openapi.json are not among the routers: FastAPI adds them); and the channel's routes, which the peer node
+#: calls with no token: each message is authenticated by itself (signed by the peer's pinned key).
+PUBLIC = {
+    "/health",
+    "/metrics",
+    "/channel/messages",
+    "/channel/batches",
+    "/channel/queries",
+    "/channel/card",
+}
 
 
 def _routes(live: LiveNode) -> list[tuple[str, str, str | None]]:

@@ -114,6 +114,7 @@ def _register() -> None:
     from iprisk.cli import audit  # noqa: F401
     from iprisk.cli import report  # noqa: F401
     from iprisk.cli import referrals  # noqa: F401
+    from iprisk.cli import exchange  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from iprisk.web import telemetry
-from iprisk.web.routes import accounts, allocation, analysis, audit, health, profiles, referrals, submissions
+from iprisk.web.routes import (
+    accounts,
+    allocation,
+    analysis,
+    audit,
+    channel,
+    health,
+    profiles,
+    referrals,
+    submissions,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -18,4 +28,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     allocation.router,
     referrals.router,
     audit.router,
+    channel.router,
 )
