@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,18 +22,37 @@ POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
 
 
 def require_spark() -> None:
-    """Skip the calling test (or fixture) unless pyspark and Java are installed."""
+    """Skip the calling test (or fixture) unless pyspark and Java are installed; in CI, fail it instead."""
     if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed")
+        spark_missing("pyspark is not installed")
     if shutil.which("java") is None:
-        pytest.skip("Java is not installed")
+        spark_missing("Java is not installed")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.sqlite'}"
+def spark_missing(reason: str) -> None:
+    """Skip a test that needs Spark, except in CI (``CI=true``), where Spark must run: there it fails, so
+    that the parity of the engines is never silently left untested."""
+    _missing("Spark", reason)
+
+
+def require_shared(path: Path) -> None:
+    """Skip a test whose public data (under ``../shared/data``) is not here, except in CI, where it fails."""
+    if not path.exists():
+        _missing("the public data", f"{path} is not present")
+
+
+def _missing(what: str, reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{what} is needed in CI: {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database: a SQLite file in ``folder``, or a new database on the PostgreSQL
+    server (dropped afterwards). Skips the test when ``kind`` is postgresql and no server is configured."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'ops-{uuid.uuid4().hex[:8]}.sqlite'}"
         return
     if not POSTGRES_URL:
         pytest.skip("no PostgreSQL server: set IPRISK_TEST_POSTGRES_URL (CI does)")
@@ -49,6 +69,13 @@ def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.connect() as con:
             con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

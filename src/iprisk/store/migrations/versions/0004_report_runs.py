@@ -1,7 +1,7 @@
 """The log of reports built (joint reports, newsletters, states of play).
 
-Revision ID: 0005_report_runs
-Revises: 0002_allocation
+Revision ID: 0004_report_runs
+Revises: 0003_node_service
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_report_runs"
-down_revision: str | None = "0002_allocation"
+revision: str = "0004_report_runs"
+down_revision: str | None = "0003_node_service"
 branch_labels: str | None = None
 depends_on: str | None = None
 
