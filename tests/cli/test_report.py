@@ -107,6 +107,26 @@ def test_bad_options_are_refused_and_nothing_is_written(
     assert not (tmp_path / "ops.sqlite").exists() or RunLog(db).runs().empty
 
 
+def test_an_output_over_the_warehouse_or_an_input_is_refused(run, warehouse: Path, tmp_path: Path) -> None:
+    before = warehouse.read_bytes()
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text("strategy,k_pct,selected,hits_selected,precision\n", encoding="utf-8")
+    db = ["--db", f"sqlite:///{tmp_path / 'ops.sqlite'}"]
+    for refused, argv in (
+        (
+            warehouse,
+            ["annual", "--year", "2020", "--out", str(tmp_path / "a.pdf"), "--out", str(warehouse), *db],
+        ),
+        (metrics, ["annual", "--year", "2020", "--out", str(metrics), "--strategies", str(metrics), *db]),
+        (warehouse, ["newsletter", "--quarter", "2020Q4", "--email", str(warehouse), *db]),
+        (warehouse, ["map", "--year", "2020", "--out", str(warehouse)]),
+    ):
+        code, _, stderr = run("report", *argv, "-w", warehouse)
+        assert code == 1 and f"refusing to write {refused}" in "".join(stderr.split("\n")), (argv, stderr)
+    assert warehouse.read_bytes() == before and not (tmp_path / "a.pdf").exists()
+    assert metrics.read_text(encoding="utf-8").startswith("strategy")
+
+
 def test_a_missing_warehouse_is_reported(run, tmp_path: Path) -> None:
     code, _, stderr = run(
         "report",

@@ -13,7 +13,7 @@ from iprisk.codes import PORTS, eu_members
 from iprisk.errors import InvalidValue, UnsupportedFormat
 from iprisk.i18n import Text
 from iprisk.reports import lanes_map, lanes_map_svg, map_lanes, map_period, write_lanes_map
-from iprisk.reports.lanes_map import _centre
+from iprisk.reports.lanes_map import _centre, _label_width, _ports
 
 LANES = pd.DataFrame(
     {
@@ -70,3 +70,25 @@ def test_an_empty_table_gives_a_basemap() -> None:
     empty = LANES.iloc[:0]
     assert map_lanes(empty).lanes.empty
     assert len(lanes_map(empty).to_dict()["layer"]) == 1
+
+
+def test_port_labels_are_left_out_where_they_would_cover_another() -> None:
+    # Amsterdam airport and Rotterdam are 50 km apart: one name; Frankfurt, a few hundred km east, gets its
+    # own unless a longer name would reach it; Shanghai, far away, always
+    lanes = pd.DataFrame(
+        {
+            "lane": ["CNSHA -> NLRTM", "CNSHA -> NLAMS", "CNSHA -> DEFRA"],
+            "cases": [50, 40, 30],
+            "cases_per_1000_consignments": [0.5, 0.4, 0.3],
+        }
+    )
+    frame = map_lanes(lanes, Text("en")).lanes
+    centre = _centre(frame)
+    ports = _ports(frame, centre, scale=4.0).set_index("port")
+    assert ports.loc["CNSHA", "labelled"] and ports.loc["NLRTM", "labelled"]
+    assert not ports.loc["NLAMS", "labelled"]  # its label would write over Rotterdam's
+    assert ports.loc["NLRTM", "align"] == "left" and ports.loc["CNSHA", "align"] == "right"  # inwards
+    # zoomed in far enough, the three European names fit side by side
+    assert _ports(frame, centre, scale=60.0)["labelled"].all()
+    # a Chinese label is measured by its square characters
+    assert _label_width("鹿特丹") == 3 * _label_width("鹿") > _label_width("Rot")

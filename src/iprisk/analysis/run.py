@@ -163,12 +163,12 @@ def _tables(
     else:
         prop = pd.concat(
             [
-                propensity(t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-p"
-                ),
-                propensity(t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-e"
-                ),
+                propensity(
+                    t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES, start=lo, end=hi
+                ).assign(index="GTRIC-p"),
+                propensity(
+                    t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES, start=lo, end=hi
+                ).assign(index="GTRIC-e"),
             ],
             ignore_index=True,
         )
@@ -179,8 +179,9 @@ def _tables(
         totals={str(k): float(v) for k, v in tot.items()},
         trends=trend_table,
         signals=sig,
-        concentration=concentration(t, "office", trade=trade),
-        lanes=concentration(t, "lane", trade=trade),
+        # the traffic of the same quarters as the detentions (the trade table may hold more)
+        concentration=concentration(t, "office", trade=trade, start=lo, end=hi),
+        lanes=concentration(t, "lane", trade=trade, start=lo, end=hi),
         mirror=mirror(t),
         propensity=prop,
         # like the signals, displacement reads the quarters before start as its base (``history`` of them)

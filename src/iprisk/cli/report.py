@@ -32,6 +32,18 @@ OutOpt = Annotated[list[Path], typer.Option("--out", help="File to write: .pdf o
 QuarterOpt = Annotated[str, typer.Option("--quarter", help="The quarter, YYYYQn.", callback=quarter_callback)]
 
 
+def _safe(
+    paths: list[Path], warehouse: str | Path | None, db: str | None, inputs: list[Path | None] | None = None
+) -> list[Path]:
+    """The outputs, each refused (UnsafeOutput) when it would overwrite an input, the warehouse or the
+    database, before anything is computed."""
+    from iprisk.security import check_output, protected_paths
+
+    protected = protected_paths(warehouse, db)
+    read = [p for p in inputs or [] if p is not None]
+    return [check_output(p, inputs=read, protected=protected) for p in paths]
+
+
 def _written(paths: list[Path]) -> None:
     for path in paths:
         out.print(f"wrote {path}", markup=False)
@@ -70,7 +82,7 @@ def annual_cmd(
     )
     from iprisk.warehouse import Warehouse
 
-    targets = check_formats(outputs)
+    targets = check_formats(_safe(outputs, warehouse, db, [strategies, profile_metrics]))
     effectiveness = None
     if strategies is not None or profile_metrics is not None:
         effectiveness = read_effectiveness(strategies, profile_metrics, period=evaluated)
@@ -112,7 +124,9 @@ def newsletter_cmd(
         raise typer.BadParameter(
             "give --out FILE (.pdf or .html) and/or --email FILE.eml", param_hint="--out"
         )
-    targets = check_formats(outputs)
+    targets = check_formats(_safe(outputs, warehouse, db))
+    if email is not None:
+        _safe([email], warehouse, db)
     with err.status(f"analysing {quarter}"), Warehouse.open(warehouse, create=False) as wh:
         inputs = newsletter_inputs(wh, quarter, engine=engine.value)
     doc = newsletter(inputs, lang.value)
@@ -136,7 +150,7 @@ def state_of_play_cmd(
     from iprisk.reports import check_formats, record_run, state_of_play, state_of_play_inputs, write_report
     from iprisk.warehouse import Warehouse
 
-    targets = check_formats(outputs)
+    targets = check_formats(_safe(outputs, warehouse, db))
     with Warehouse.open(warehouse, create=False) as wh:
         inputs = state_of_play_inputs(wh, db, quarter)
     written = write_report(state_of_play(inputs, lang.value), targets)
@@ -162,6 +176,7 @@ def map_cmd(
     from iprisk.reports import map_period, period_lanes, write_lanes_map
     from iprisk.warehouse import Warehouse
 
+    _safe([out_file], warehouse, None)
     start, end, arrivals = map_period(year, quarter, eu_only=eu_only)
     with Warehouse.open(warehouse, create=False) as wh:
         lanes = period_lanes(wh, start=start, end=end)

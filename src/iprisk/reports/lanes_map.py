@@ -122,7 +122,9 @@ def lanes_map(
     )
     layers: list[alt.Chart] = [countries]
     if not frame.empty:
-        layers += _lane_layers(frame, text, projection, centre)
+        layers += _lane_layers(
+            frame, text, projection, centre, scale=_px_per_degree(frame, centre, width, height)
+        )
     return alt.LayerChart(layer=layers, width=width, height=height)
 
 
@@ -140,9 +142,9 @@ def _unwrap(lons: Any, centre: float) -> np.ndarray:
     return centre + (np.asarray(lons, dtype=float) - centre + 180.0) % 360.0 - 180.0
 
 
-def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
-    """The area the map shows: every drawn port with a margin (Europe to East Asia when empty), in
-    longitudes unwrapped around ``centre``."""
+def _bounds(frame: pd.DataFrame, centre: float) -> tuple[float, float, float, float]:
+    """West, east, south, north of the area shown: every drawn port with a margin (Europe to East Asia when
+    empty), in longitudes unwrapped around ``centre``."""
     if frame.empty:
         lons, lats = [-12.0, 125.0], [20.0, 62.0]
     else:
@@ -150,6 +152,18 @@ def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
         lats = [*frame["dep_lat"], *frame["arr_lat"]]
     west, east = min(lons) - _MARGIN, max(lons) + _MARGIN
     south, north = max(min(lats) - _MARGIN, -85.0), min(max(lats) + _MARGIN, 85.0)
+    return west, east, south, north
+
+
+def _px_per_degree(frame: pd.DataFrame, centre: float, width: int, height: int) -> float:
+    """About how many pixels a degree takes on the map (the projection fits the area into the chart)."""
+    west, east, south, north = _bounds(frame, centre)
+    return min(width / (east - west), height / (north - south))
+
+
+def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
+    """The area the map shows (:func:`_bounds`) as a GeoJSON feature the projection is fitted to."""
+    west, east, south, north = _bounds(frame, centre)
     # the edges as dense lines: a four-corner ring would be read as great circles, bulging north
     steps = np.linspace(0.0, 1.0, 19)
     ring = (
@@ -162,7 +176,7 @@ def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
 
 
 def _lane_layers(
-    frame: pd.DataFrame, text: Text, projection: alt.Projection, centre: float
+    frame: pd.DataFrame, text: Text, projection: alt.Projection, centre: float, *, scale: float
 ) -> list[alt.Chart]:
     arcs = [
         {
@@ -185,7 +199,7 @@ def _lane_layers(
         "properties.cases:Q",
         title=cases_title,
         scale=alt.Scale(range=[0.6, 7], zero=False),
-        legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#888888"),
+        legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#888888", **_LEGEND),
     )
     lane_layer = (
         alt.Chart(alt.Data(values=arcs))
@@ -197,9 +211,12 @@ def _lane_layers(
                 alt.Color(
                     "properties.incidence:Q",
                     title=incidence_title,
-                    scale=alt.Scale(scheme="orangered"),
+                    # the palest orange would vanish on the basemap
+                    scale=alt.Scale(scheme=alt.SchemeParams("orangered", extent=[0.3, 1.0])),
                     # a symbol legend: WeasyPrint draws no SVG gradient on a path, so the PDF would show none
-                    legend=alt.Legend(type="symbol", symbolType="stroke", symbolStrokeWidth=4, format=",.2f"),
+                    legend=alt.Legend(
+                        type="symbol", symbolType="stroke", symbolStrokeWidth=4, format=",.2f", **_LEGEND
+                    ),
                 ),
                 alt.value(_NO_TRAFFIC),
             ),
@@ -211,7 +228,7 @@ def _lane_layers(
         )
         .project(**projection.to_dict())
     )
-    ports = _ports(frame)
+    ports = _ports(frame, centre, scale)
     dots = (
         alt.Chart(ports)
         .mark_circle(color="#333333", opacity=0.9)
@@ -219,23 +236,32 @@ def _lane_layers(
         .project(**projection.to_dict())
     )
     layers: list[alt.Chart] = [lane_layer, dots]
-    # labels point inwards: right of the western ports, left of the eastern ones (off the map's edge)
-    east = _unwrap(ports["lon"], centre) > centre
-    sides: tuple[tuple[Any, Literal["left", "right"], int], ...] = ((~east, "left", 4), (east, "right", -4))
+    east = ports["align"] == "right"
+    sides: tuple[tuple[Any, Literal["left", "right"], int], ...] = (
+        (~east, "left", _LABEL_DX),
+        (east, "right", -_LABEL_DX),
+    )
     for side, align, dx in sides:
         named = alt.Chart(ports[ports["labelled"] & side]).encode(
             longitude="lon:Q", latitude="lat:Q", text="name:N"
         )
         halo = named.mark_text(
-            align=align, dx=dx, dy=-4, fontSize=8, stroke="white", strokeWidth=2.5, strokeJoin="round"
+            align=align,
+            dx=dx,
+            dy=-_LABEL_DY,
+            fontSize=_LABEL_SIZE,
+            stroke="white",
+            strokeWidth=2.5,
+            strokeJoin="round",
         )
-        label = named.mark_text(align=align, dx=dx, dy=-4, fontSize=8, color="#222222")
+        label = named.mark_text(align=align, dx=dx, dy=-_LABEL_DY, fontSize=_LABEL_SIZE, color="#222222")
         layers += [halo.project(**projection.to_dict()), label.project(**projection.to_dict())]
     return layers
 
 
-def _ports(frame: pd.DataFrame, labelled: int = 7) -> pd.DataFrame:
-    """One row per drawn port with its cases over the drawn lanes; the busiest are labelled."""
+def _ports(frame: pd.DataFrame, centre: float, scale: float, labelled: int = 8) -> pd.DataFrame:
+    """One row per drawn port with its cases over the drawn lanes; the busiest are labelled where their
+    label has room. Labels point inwards: right of the western ports, left of the eastern ones (``align``)."""
     ends = pd.concat(
         [
             frame[["departure_port", "departure", "dep_lon", "dep_lat", "cases"]].set_axis(
@@ -248,21 +274,46 @@ def _ports(frame: pd.DataFrame, labelled: int = 7) -> pd.DataFrame:
     )
     summed = ends.groupby(["port", "name", "lon", "lat"])["cases"].sum().reset_index()
     ports = summed.sort_values(["cases", "port"], ascending=[False, True]).reset_index(drop=True)
-    ports["labelled"] = _spread(ports, labelled)
+    x = (_unwrap(ports["lon"], centre) - centre) * scale
+    ports["align"] = np.where(x > 0, "right", "left")
+    ports["labelled"] = _spread(ports["name"], x, -ports["lat"].to_numpy() * scale, ports["align"], labelled)
     return ports
 
 
-def _spread(ports: pd.DataFrame, labelled: int, apart: float = 10.0) -> list[bool]:
-    """The busiest ports to label, skipping one within ``apart`` degrees of a port already labelled (the
-    airports of one city, or of a small country, would write over each other)."""
-    chosen: list[tuple[float, float]] = []
+#: Port labels: font size, offset from the dot (pixels).
+_LABEL_SIZE = 8
+_LABEL_DX = 4
+_LABEL_DY = 4
+#: Legends under the map, side by side, so that the map keeps the width and titles are not cut.
+_LEGEND: dict[str, Any] = {"orient": "bottom", "direction": "horizontal", "titleLimit": 400}
+
+
+def _label_width(name: str) -> float:
+    """Approximate width of a label in pixels: a Chinese character is square, a Latin one about half."""
+    return sum(_LABEL_SIZE if ord(c) > 0x2E80 else 0.58 * _LABEL_SIZE for c in name)
+
+
+def _spread(names: Any, xs: Any, ys: Any, aligns: Any, labelled: int) -> list[bool]:
+    """The busiest ports to label (in the order given), skipping one whose label (a box estimated from its
+    length, in pixels) would touch a label already placed or the dot of another port nearby."""
+    dots = [(x - 3, y - 3, x + 3, y + 3) for x, y in zip(xs, ys, strict=True)]
+    placed: list[tuple[float, float, float, float]] = []
     out = []
-    for lon, lat in zip(ports["lon"], ports["lat"], strict=True):
-        free = len(chosen) < labelled and all(abs(lon - x) + abs(lat - y) >= apart for x, y in chosen)
+    for i, (name, x, y, align) in enumerate(zip(names, xs, ys, aligns, strict=True)):
+        w, h = _label_width(str(name)), _LABEL_SIZE + 2
+        left = x + _LABEL_DX if align == "left" else x - _LABEL_DX - w
+        box = (left - 2, y - _LABEL_DY - h / 2, left + w + 2, y - _LABEL_DY + h / 2)  # baseline: middle
+        # the dots of other ports, but those on top of this one (its label names the cluster)
+        others = [d for j, d in enumerate(dots) if j != i and not _overlap(d, dots[i])]
+        free = len(placed) < labelled and not any(_overlap(box, b) for b in placed + others)
         if free:
-            chosen.append((lon, lat))
+            placed.append(box)
         out.append(free)
     return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def lanes_map_svg(lanes: pd.DataFrame | MapLanes, text: Text | None = None, **options: Any) -> str:
