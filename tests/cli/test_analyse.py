@@ -72,8 +72,19 @@ def test_the_command_writes_what_the_library_returns(warehouse: Path, tmp_path: 
     written = write_analysis(result, tmp_path / "lib", charts=False)
     assert written
     for path in written:
-        assert (by_cli / path.name).read_bytes() == path.read_bytes(), path.name
+        if path.suffix in (".csv", ".parquet"):
+            # DuckDB sums money in parallel threads, so its last binary digit may differ from run to run
+            _same_table(by_cli / path.name, path)
+        else:
+            assert (by_cli / path.name).read_bytes() == path.read_bytes(), path.name
     assert sorted(p.name for p in by_cli.iterdir()) == sorted(p.name for p in written)
+
+
+def _same_table(left: Path, right: Path) -> None:
+    def read(path: Path) -> pd.DataFrame:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+    pd.testing.assert_frame_equal(read(left), read(right), check_exact=False, rtol=1e-12, obj=left.name)
 
 
 def main_ok(argv: list[str]) -> None:
