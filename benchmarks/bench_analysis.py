@@ -10,12 +10,11 @@ Side by side in one run:
 
 The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings) so that the benchmark does not
 depend on the simulator: 10 M lines in ~7 M cases over ~20,000 segment cells with seasonality and
-negative-binomial noise. Set ``IPRISK_BENCH_LINES`` to run a smaller size.
+negative-binomial noise. Set ``IPRISK_BENCH_LINES`` (the ``bench_lines`` setting) to run a smaller size.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from itertools import combinations
@@ -28,7 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from iprisk.analysis.run import Engine
 from iprisk.formats import TRADE_SCHEMA
+from iprisk.settings import get_settings
 
 #: Trade of offices only: no port columns (lanes get no traffic).
 _OFFICE_TRADE_COLUMNS = [n for n in TRADE_SCHEMA.names if n not in ("departure_port", "arrival_port")]
@@ -190,9 +191,10 @@ def _pandas_trends_and_signals(path: Path) -> float:
     """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared)."""
     from iprisk.analysis._common import SIGNAL_DIMENSIONS
     from iprisk.analysis._segments import _shape
-    from iprisk.analysis.report import TREND_CUTS
+    from iprisk.analysis.run import TREND_CUTS
     from iprisk.analysis.signals import report, segment_tests
     from iprisk.analysis.trends import _trend_table
+    from iprisk.lanes import lane_keys
 
     t0 = time.perf_counter()
     # Categoricals: the memory-sane way to hold 10 M rows of codes in pandas; the case key as a group number.
@@ -219,7 +221,7 @@ def _pandas_trends_and_signals(path: Path) -> float:
         g["combo"] = i
         parts.append(g)
     # The finest cells (every dimension and the route), in lines: what the dispersion model reads.
-    route = df["departure_port"].astype(str) + ">" + df["arrival_port"].astype(str)
+    route = lane_keys(df["departure_port"], df["arrival_port"])
     fine = df.groupby([*dims, route.rename("route"), "quarter"], observed=True).size().reset_index(name="n")
     fine["combo"] = len(cs) + 1
     parts.append(fine)
@@ -229,7 +231,7 @@ def _pandas_trends_and_signals(path: Path) -> float:
 
 
 def _engine_trends_and_signals(con: Any, path: Path) -> float:
-    from iprisk.analysis.report import TREND_CUTS, TREND_METRICS
+    from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
     from iprisk.analysis.signals import signals
     from iprisk.analysis.trends import trends_for
 
@@ -241,14 +243,27 @@ def _engine_trends_and_signals(con: Any, path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _full(con: Any, path: Path, out: Path) -> tuple[float, int]:
-    from iprisk.analysis.report import analyse
+class _ParquetTables:
+    """The benchmark's Parquet files read by an engine, in the place of a warehouse (``iprisk.analysis.run``
+    reads its ``seizures()`` and ``trade()``): Spark reads them itself instead of copying 10 M rows over."""
+
+    def __init__(self, con: Any, path: Path) -> None:
+        self.con, self.path = con, path
+
+    def seizures(self) -> Any:
+        return self.con.read_parquet(str(self.path))
+
+    def trade(self) -> Any:
+        return self.con.read_parquet(str(self.path.with_name("trade.parquet")))
+
+
+def _full(con: Any, path: Path, out: Path, engine: Engine) -> tuple[float, int]:
+    """What ``iprisk analyse`` does: the library's one entry (``iprisk.analysis.run``), then the folder."""
+    from iprisk.analysis import run
     from iprisk.reports import write_analysis
 
     t0 = time.perf_counter()
-    seizures = con.read_parquet(str(path))
-    trade = con.read_parquet(str(path.with_name("trade.parquet")))
-    result = analyse(seizures, trade)
+    result = run(_ParquetTables(con, path), engine=engine)
     out.mkdir(parents=True, exist_ok=True)
     write_analysis(result, out)
     return time.perf_counter() - t0, len(result.signals)
@@ -257,13 +272,13 @@ def _full(con: Any, path: Path, out: Path) -> tuple[float, int]:
 def run(out: Path) -> list[dict[str, Any]]:
     import ibis
 
-    n_lines = int(os.environ.get("IPRISK_BENCH_LINES", "10000000"))
+    n_lines = get_settings().bench_lines
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "seizures.parquet"
         sizes = make_data(path, n_lines)
         duck = ibis.duckdb.connect(threads=2)
-        full_s, n_signals = _full(duck, path, out / "analysis-duckdb")
+        full_s, n_signals = _full(duck, path, out / "analysis-duckdb", "duckdb")
         rows.append(
             _row(
                 f"iprisk analyse, DuckDB, {sizes['lines']:,} lines x 16 quarters",
@@ -305,7 +320,7 @@ def run(out: Path) -> list[dict[str, Any]]:
                 }
             )
         else:
-            spark_s, spark_signals = _full(spark, path, out / "analysis-spark")
+            spark_s, spark_signals = _full(spark, path, out / "analysis-spark", "spark")
             rows.append(
                 _row(
                     "iprisk analyse, Spark local[2], same data",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +20,16 @@ from iprisk.settings import get_settings
 POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
 
 
+def require_spark() -> None:
+    """Skip the calling test (or fixture) unless pyspark and Java are installed."""
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def ops_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ops.sqlite'}"

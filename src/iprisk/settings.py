@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Peer(BaseModel):
+    """Another node this node exchanges with: where it answers and the fingerprint its operator gave."""
+
+    url: str
+    fingerprint: str
 
 
 class Settings(BaseSettings):
@@ -26,6 +36,10 @@ class Settings(BaseSettings):
         default=Path("../shared/data/kcs-customs-declarations"),
         description="Folder with the public Korea Customs Service declaration files (benchmarks only).",
     )
+    merkle_vectors: Path = Field(
+        default=Path("../shared/data/merkle-proof-vectors"),
+        description="Folder with the public RFC 6962/9162 Merkle proof test vectors (tests only).",
+    )
     lock_timeout_s: float = Field(
         default=10.0,
         description="Seconds to wait for another process to release the warehouse, then fail with 'busy'.",
@@ -38,9 +52,125 @@ class Settings(BaseSettings):
         default=10_000,
         description="Validation stops collecting problem details past this many (all are still counted).",
     )
+    # Limits on inputs (docs/security.md): a file past one is refused with an error naming the limit and
+    # the setting, before it can take minutes or gigabytes.
+    max_input_mb: float = Field(
+        default=2048, gt=0, description="Largest input file read (data, mapping, profiles, scenario), in MB."
+    )
+    max_rows: int = Field(
+        default=20_000_000, gt=0, description="Most data rows in one input file (blank XLSX rows count)."
+    )
+    max_columns: int = Field(default=1_000, gt=0, description="Most columns in one input file.")
+    max_cell_chars: int = Field(
+        default=32_767, gt=0, description="Longest text in one cell, in characters (Excel's own limit)."
+    )
+    max_line_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Longest CSV line (record), in bytes."
+    )
+    max_decompressed_mb: float = Field(
+        default=4096, gt=0, description="Largest total uncompressed size of an XLSX workbook, in MB."
+    )
+    max_compression_ratio: float = Field(
+        default=200, gt=1, description="Highest uncompressed / compressed size ratio of an XLSX workbook."
+    )
+    max_yaml_aliases: int = Field(
+        default=100, ge=0, description="Most YAML aliases (*name) in one mapping, profiles or scenario file."
+    )
+    max_document_nodes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most values in one YAML or JSON document once aliases are expanded.",
+    )
+    spark_driver_memory: str = Field(
+        default="2g",
+        description="Memory of the local Spark driver of the analysis engine (Spark syntax: 2g, 512m).",
+    )
+    # -- the node (iprisk serve, docs/service.md and docs/operations.md) ---------------------------------
+    node: Literal["EU", "CN"] | None = Field(
+        default=None,
+        description="This node's administration, EU or CN; required by iprisk serve and iprisk node.",
+    )
+    key_folder: Path = Field(
+        default=Path("iprisk-keys"),
+        description="Folder of the node's private keys (channel identity and audit log keys), mode 0700.",
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase that encrypts the private keys in the key folder (optional)."
+    )
+    peers: dict[str, Peer] = Field(
+        default_factory=dict,
+        description='The other nodes, as JSON: {"CN": {"url": "https://...", "fingerprint": "..."}}.',
+    )
+    host: str = Field(default="127.0.0.1", description="Address iprisk serve binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port iprisk serve listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of iprisk serve.")
+    shutdown_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds iprisk serve lets requests in flight finish on shutdown."
+    )
+    token_days: float = Field(default=90.0, gt=0, description="Default lifetime of a new API token, in days.")
+    idempotency_hours: float = Field(
+        default=24.0, gt=0, description="How long the response to an Idempotency-Key is kept for replays."
+    )
+    idempotency_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A request still in progress this many seconds later is taken as crashed (key freed).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100, ge=1, description="The node signs an audit checkpoint every this many entries."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Level of the service's JSON logs."
+    )
+    bench_lines: int = Field(
+        default=10_000_000,
+        description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
+    )
+    bench_allocation_seeds: int = Field(
+        default=5,
+        ge=2,
+        description="Simulated worlds the allocation benchmark proves the gain on (benchmarks only).",
+    )
+    bench_allocation_draws: int = Field(
+        default=60,
+        ge=1,
+        description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
+        "(benchmarks only).",
+    )
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read on first use."""
     return Settings()
+
+
+def acting_user(user: str | None = None) -> str:
+    """Who acts, as recorded in the submission log and the profile events: ``user`` when given, else the
+    ``user`` setting (``IPRISK_USER``), else the operating-system user."""
+    if user:
+        return user
+    configured = get_settings().user
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name or passwd entry (containers): still record something
+        return "unknown"
+
+
+def origin(name: str) -> str:
+    """Where setting ``name`` comes from: ``"environment"``, ``".env file PATH"`` or ``"default"``.
+
+    The command line shows a location (warehouse, database) that a ``.env`` file in the working directory
+    set, so that such a file cannot silently redirect where data goes.
+    """
+    from dotenv import dotenv_values
+
+    env = f"IPRISK_{name.upper()}"
+    if any(key.upper() == env for key in os.environ):
+        return "environment"
+    dotenv = Path(".env")
+    if dotenv.is_file() and any((key or "").upper() == env for key in dotenv_values(dotenv)):
+        return f".env file {dotenv.resolve()}"
+    return "default"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from iprisk.formats import read_seizures
@@ -212,3 +213,28 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr and "spaceships" in proc.stderr
+
+
+def test_submit_stores_what_the_library_stores(tmp_path: Path, run) -> None:
+    files = [
+        write_seizures_csv(tmp_path / "DE_2016Q3.csv", n=5),
+        write_seizures_csv(tmp_path / "NL_2016Q4.csv", "NL", "2016Q4", n=4, variant=2),
+    ]
+    assert run("submit", *files, "--warehouse", tmp_path / "cli.duckdb")[0] == 0
+    with Warehouse.open(tmp_path / "lib.duckdb") as wh:
+        results = [wh.submit(f) for f in files]
+    assert [r.status for r in results] == ["stored", "stored"]
+    tables = []
+    for name in ("cli.duckdb", "lib.duckdb"):
+        with Warehouse.open(tmp_path / name) as wh:
+            log = wh.submissions().drop(columns=["submitted_at"])
+            lines = (
+                wh.seizures()
+                .to_pandas()
+                .sort_values(["submission_id", "case_id", "line_no"], ignore_index=True)
+            )
+        tables.append((log, lines))
+    (cli_log, cli_lines), (lib_log, lib_lines) = tables
+    assert len(cli_lines) == 9
+    pd.testing.assert_frame_equal(cli_log, lib_log)
+    pd.testing.assert_frame_equal(cli_lines, lib_lines)

@@ -38,3 +38,31 @@ def test_a_declaration_without_a_score_and_no_labels_at_all_are_errors() -> None
         join_scores(_scores(), _declarations().assign(infringement=None), label="infringement")
     with pytest.raises(InvalidInput, match="label column not found"):
         join_scores(_scores(), _declarations(), label="seized")
+
+
+def test_evaluate_scores_measures_the_ranking_of_the_rank_column() -> None:
+    from iprisk.evaluation import evaluate_scores
+
+    scores = pd.DataFrame(
+        {
+            "declaration_id": list("abcdef"),
+            "score": [0.9, 0.8, 0.7, 0.2, 0.1, 0.05],
+            "rank": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    declarations = pd.DataFrame(
+        {
+            "declaration_id": list("abcdef"),
+            "infringement": [1, 0, 1, 0, 0, None],
+            "office": ["X", "X", "Y", "Y", "Y", "Y"],
+        }
+    )
+    result = evaluate_scores(scores, declarations, at=[20, 60], by="office")
+    assert (result.rows, result.hits, result.unlabelled) == (5, 2, 1)
+    assert result.metrics["selected"].tolist() == [1, 3]
+    assert result.metrics["hits_selected"].tolist() == [1, 2]
+    assert result.auc == pytest.approx(5 / 6)  # b (no hit) outranks c (a hit)
+    assert result.hit_rate == pytest.approx(0.4)
+    assert result.by_group is not None and result.by_group["group"].tolist() == ["X", "Y"]
+    with pytest.raises(InvalidInput, match="--by column not found"):
+        evaluate_scores(scores, declarations, by="port")

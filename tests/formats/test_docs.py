@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from iprisk.formats import DECLARATIONS, RULES, SEIZURES, load_mapping
+from iprisk.formats import DECLARATIONS, RULES, SCORES, SEIZURES, load_mapping
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 
@@ -18,7 +18,9 @@ def test_every_rule_is_documented() -> None:
 
 def test_every_column_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
-    missing = [c for c in [*SEIZURES, *DECLARATIONS] if not re.search(rf"\|[^|\n]*\b{c}\b[^|\n]*\|", text)]
+    missing = [
+        c for c in [*SEIZURES, *DECLARATIONS, *SCORES] if not re.search(rf"\|[^|\n]*\b{c}\b[^|\n]*\|", text)
+    ]
     assert not missing, f"columns missing from docs/formats.md: {missing}"
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from iprisk.selection.ipw import ipw_hit_rate, naive_hit_rate
-from iprisk.simulate import default_scenario, simulate
+from iprisk.simulate import default_scenario, labelled_declarations, simulate
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +23,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     out: Path = tmp_path_factory.mktemp("world")
     summary = simulate(start="2014Q1", end="2017Q4", scale=0.02, seed=7, out_dir=out)
     assert summary.declarations_path and summary.declarations_truth_path
-    decl = pd.read_parquet(summary.declarations_path)
-    truth = pd.read_parquet(
-        summary.declarations_truth_path, columns=["declaration_id", "item_no", "true_infringement"]
-    )
-    return decl.merge(truth, on=["declaration_id", "item_no"], validate="one_to_one")
+    return labelled_declarations(summary.declarations_path, summary.declarations_truth_path)
 
 
 POLICIES = {
@@ -46,6 +42,9 @@ def test_ipw_interval_covers_the_true_hit_rate_where_the_naive_rate_is_biased(
     estimate = ipw_hit_rate(selected, world.controlled, labels, world.selection_propensity)
     truth = world.true_infringement.to_numpy()[selected].mean() * default_scenario().detection_probability
     assert estimate.ci_low <= truth <= estimate.ci_high, (policy, estimate, truth)
+    # the total: hits the policy's inspections would find (true infringements x detection probability)
+    true_hits = world.true_infringement.to_numpy()[selected].sum() * default_scenario().detection_probability
+    assert estimate.hits_ci_low <= true_hits <= estimate.hits_ci_high, (policy, estimate, true_hits)
     naive = naive_hit_rate(selected, world.controlled, labels)
     # the logging policy targets risk, so the labelled rows are richer in hits than the population
     assert naive > 1.5 * truth

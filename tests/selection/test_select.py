@@ -105,8 +105,8 @@ def test_with_the_rule_engine_output(tmp_path) -> None:
     """Store -> active profiles -> engine -> selection: a mandatory profile's hits are all controlled."""
     import pyarrow as pa
 
-    from iprisk.ops import ProfileStore
     from iprisk.profiles import evaluate
+    from iprisk.store import ProfileStore
     from tests.profiles.samples import declarations, profile
 
     frame = declarations(4000, seed=8)

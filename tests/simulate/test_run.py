@@ -128,15 +128,6 @@ def test_trade_statistics_columns(small_world: SimulationSummary) -> None:
     )
 
 
-def test_cli_simulate_writes_a_world(tmp_path: Path) -> None:
-    from iprisk.cli import main
-
-    args = ["simulate", "--start", "2016Q1", "--end", "2016Q1", "--scale", "0.002", "--seed", "1", "--out"]
-    main([*args, str(tmp_path)])  # returns normally on success
-    assert list((tmp_path / "seizures").glob("*_2016Q1.csv"))
-    assert (tmp_path / "truth.json").exists()
-
-
 def test_bad_period_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="before start"):
         simulate(start="2016Q2", end="2016Q1", out_dir=tmp_path)
@@ -167,15 +158,6 @@ def test_declarations_carry_networks_sharing_declarants(small_world: SimulationS
     top_share = net.groupby("network")["declarant_id"].agg(lambda s: s.value_counts(normalize=True).iloc[0])
     counts = net.groupby("network").size()
     assert top_share[counts >= 5].median() > 0.6
-
-
-def test_cli_refuses_a_malformed_quarter(tmp_path: Path) -> None:
-    from iprisk.cli import main
-
-    with pytest.raises(SystemExit) as info:
-        main(["simulate", "--start", "2016Q5", "--out", str(tmp_path / "w")])
-    assert info.value.code == 2
-    assert not (tmp_path / "w").exists()
 
 
 def test_a_rerun_in_the_same_folder_leaves_no_stale_seizure_files(tmp_path: Path) -> None:

@@ -60,11 +60,8 @@ def test_score_batches_streams_scores_and_profiles(scorer: LightGBMScorer, new: 
     expected = [";".join(x) for x in evaluate(new, profiles).column("matched_profiles").to_pylist()]
     assert out.column("matched_profiles").to_pylist() == expected
     assert "DRAFT" not in ";".join(expected) and any("SHOES" in m for m in expected)
-    scorer.value_aware = True
-    try:
-        valued = pa.Table.from_batches(list(score_batches(scorer, [new])))
-    finally:
-        scorer.value_aware = False
+    valued = pa.Table.from_batches(list(score_batches(scorer, [new], value_aware=True)))
+    assert scorer.value_aware is False  # an option of the call, not a change to the model
     value = new.column("value").to_numpy()
     np.testing.assert_array_equal(valued.column("priority").to_numpy(), scorer.score(new) * value)
     assert set(valued.column("matched_profiles").to_pylist()) == {""}

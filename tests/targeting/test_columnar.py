@@ -120,7 +120,7 @@ def test_lane_features_match_reference_bit_for_bit() -> None:
     ref = fb.transform_reference(new)
     # the check can fail: port lanes, country lanes and unseen lanes all occur
     lanes = fb.stats_["lane"]["codes"]
-    assert any(c.startswith("CN>") for c in lanes) and any(c.startswith("CNSHA>") for c in lanes)
+    assert any(c.startswith("CN -> ") for c in lanes) and any(c.startswith("CNSHA -> ") for c in lanes)
     assert (ref["lane_count"] == 0).any() and (ref["lane__hs2_count"] > 0).any()
     for data in (new, pa.Table.from_pandas(new, preserve_index=False), pa.Table.from_pandas(new[:0])):
         got = fb.transform(data)

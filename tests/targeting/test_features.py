@@ -126,9 +126,9 @@ def test_lane_keys_and_their_rates_are_out_of_fold(train: pd.DataFrame) -> None:
     frame.loc[:9, ["departure_port", "arrival_port"]] = ["CNSHA", "DEHAM"]
     frame.loc[10:19, "departure_port"] = "CNSHA"  # one port only: the country lane
     keys = key_columns(frame, ["lane", ("lane", "hs2")])
-    assert (keys["lane"][:10] == "CNSHA>DEHAM").all()
-    assert keys["lane"].iloc[15] == f"{frame['departure_country'].iloc[15]}>{frame['office'].iloc[15]}"
-    assert keys["lane__hs2"].iloc[0] == f"CNSHA>DEHAM|{frame['hs_code'].iloc[0][:2]}"
+    assert (keys["lane"][:10] == "CNSHA -> DEHAM").all()
+    assert keys["lane"].iloc[15] == f"{frame['departure_country'].iloc[15]} -> {frame['office'].iloc[15]}"
+    assert keys["lane__hs2"].iloc[0] == f"CNSHA -> DEHAM|{frame['hs_code'].iloc[0][:2]}"
     # out-of-fold like the other rates: a row's own label moves none of its lane features
     y = _labels(train)
     cols = ["lane_target_rate", "lane_count", "lane__hs2_target_rate", "lane__hs2_count"]

@@ -82,6 +82,9 @@ def test_explain_names_the_largest_contributions(fitted: LightGBMScorer, test: p
 def test_value_aware_priority(train: pd.DataFrame, test: pd.DataFrame) -> None:
     scorer = LightGBMScorer(**FAST, value_aware=True).fit(train)
     np.testing.assert_allclose(scorer.priority(test), scorer.score(test) * test["value"].to_numpy())
+    # the call may choose otherwise without changing the model
+    np.testing.assert_array_equal(scorer.priority(test, value_aware=False), scorer.score(test))
+    assert scorer.value_aware is True
 
 
 def test_fit_tuned_refits_with_the_chosen_trees(train: pd.DataFrame, test: pd.DataFrame) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from iprisk.profiles import Profile
 from iprisk.targeting.batch import score_batches
 from iprisk.targeting.scorer import LightGBMScorer
+from tests.conftest import require_spark
 from tests.targeting.synthetic import declarations
 
 pytestmark = [
@@ -26,10 +25,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed")
-    if shutil.which("java") is None:
-        pytest.skip("Java is not installed")
+    require_spark()
     from iprisk.spark import local_session
 
     session = local_session(

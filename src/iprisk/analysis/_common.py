@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from iprisk.lanes import lane_column
 from iprisk.periods import Quarter
 
 #: Dimensions a trend can be cut by. ``lane`` is derived: ``departure_port -> arrival_port``.
@@ -39,8 +39,6 @@ SIGNAL_DIMENSIONS: tuple[str, ...] = (
 #: Metric name -> how it is computed. A case is a distinct (reporting_admin, case_id).
 METRICS: tuple[str, ...] = ("cases", "lines", "articles", "retail_value")
 
-LANE_UNKNOWN = "?"
-
 
 def check_metric(metric: str, allowed: Sequence[str] = METRICS) -> str:
     if metric not in allowed:
@@ -58,12 +56,8 @@ def check_dimensions(dims: Sequence[str], allowed: Sequence[str]) -> list[str]:
 
 
 def with_lane(t: ir.Table) -> ir.Table:
-    """Add ``lane`` = ``departure_port -> arrival_port`` (``?`` for an unknown end)."""
-    dep = t.departure_port.fill_null(LANE_UNKNOWN)
-    arr = t.arrival_port.fill_null(LANE_UNKNOWN)
-    dep = ibis.ifelse(dep == "", LANE_UNKNOWN, dep)
-    arr = ibis.ifelse(arr == "", LANE_UNKNOWN, arr)
-    return t.mutate(lane=dep.concat(" -> ", arr))
+    """Add ``lane`` (:mod:`iprisk.lanes`: ``departure_port -> arrival_port``, ``?`` for an unknown end)."""
+    return t.mutate(lane=lane_column(t.departure_port, t.arrival_port))
 
 
 def filter_quarters(t: ir.Table, start: str | Quarter | None, end: str | Quarter | None) -> ir.Table:

@@ -30,7 +30,6 @@ import pandas as pd
 
 from iprisk.analysis._baseline import nb_lower, nb_upper
 from iprisk.analysis._segments import compatible, preference
-from iprisk.codes.lists import PRODUCT_CATEGORIES
 
 #: Nominal level of the residual tests of the explanation rule.
 EXPLAIN_LEVEL = 0.05
@@ -105,55 +104,3 @@ def merge_equivalent(sig: pd.DataFrame) -> pd.DataFrame:
             else:
                 kept.append(k)
     return sig[keep]
-
-
-_DIM_PHRASE = {
-    "reporting_admin": "reported by {}",
-    "office": "at {}",
-    "transport_mode": "by {}",
-    "provenance_country": "from {}",
-    "ipr_type": "infringing {}",
-}
-
-
-def describe_segment(key: tuple[tuple[str, str], ...]) -> str:
-    """``toys from CN by post at NLRTM`` for a segment key; ``all seizures`` for the total."""
-    d = dict(key)
-    head = ""
-    if "product_category" in d:
-        code = d["product_category"]
-        head = PRODUCT_CATEGORIES[code].en.lower() if code in PRODUCT_CATEGORIES else code
-    parts = [_DIM_PHRASE[k].format(d[k].replace("_", " ")) for k in _DIM_PHRASE if k in d]
-    text = " ".join([head, *parts]).strip()
-    return text or "all seizures"
-
-
-def explain_sentence(
-    key: tuple[tuple[str, str], ...],
-    direction: str,
-    metric: str,
-    observed: float,
-    previous: float,
-    expected: float,
-    q_value: float,
-    span: int,
-) -> str:
-    """One plain sentence for a signal; ``span`` is the quarters of history it was judged against (for a new
-    segment: the quarters before the previous one, which had none)."""
-    what = describe_segment(key)
-    unit = "cases" if metric == "cases" else "lines"
-    obs = int(observed)
-    if direction == "new":
-        of = "of " if "product_category" in dict(key) or not key else ""
-        before = f" after {int(previous)} in the previous quarter" if previous > 0 else ""
-        return (
-            f"New: {obs} {unit} {of}{what}{before}, where the {span} quarters before had none "
-            f"(q = {q_value:.2g})."
-        )
-    verb = "rose" if direction == "up" else "fell"
-    ratio = observed / expected if expected > 0 else float("inf")
-    of = "of " if "product_category" in dict(key) or not key else ""
-    return (
-        f"{unit.capitalize()} {of}{what} {verb} to {obs} against {expected:.1f} expected "
-        f"(x{ratio:.2f}, q = {q_value:.2g})."
-    )

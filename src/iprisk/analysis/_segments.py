@@ -13,6 +13,7 @@ import pandas as pd
 
 from iprisk.analysis._baseline import concentration
 from iprisk.analysis._common import SIGNAL_DIMENSIONS, all_quarters, case_key
+from iprisk.lanes import lane_column, lane_key
 
 #: A segment: ``((dimension, value), ...)`` in :data:`SIGNAL_DIMENSIONS` order; ``()`` is the total.
 SegmentKey = tuple[tuple[str, str], ...]
@@ -121,14 +122,14 @@ def count_segments(
 
 
 def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
-    """Lines per quarter at the finest grain of the data: every dimension and the route (departure ->
-    arrival port, where the table has them). Their sizes tell how concentrated each segment is, hence how
-    erratic (see :func:`iprisk.analysis._baseline.composition_dispersion`); lines are a cheap, close proxy
-    for cases there."""
+    """Lines per quarter at the finest grain of the data: every dimension and the route (the lane,
+    :mod:`iprisk.lanes`, where the table has the ports). Their sizes tell how concentrated each segment is,
+    hence how erratic (see :func:`iprisk.analysis._baseline.composition_dispersion`); lines are a cheap,
+    close proxy for cases there."""
     if {"departure_port", "arrival_port"} <= set(t.columns):
-        route = t.departure_port.fill_null("").concat(">", t.arrival_port.fill_null(""))
+        route = lane_column(t.departure_port, t.arrival_port)
     else:
-        route = ibis.literal("", type="string")
+        route = ibis.literal(lane_key(None, None), type="string")
     fine = t.mutate(route=route)
     agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=fine.count())
     agg = agg.mutate(combo=ibis.literal(combo_id, type="int32"))

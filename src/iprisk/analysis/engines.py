@@ -6,7 +6,6 @@ missing, so callers can say so in one line.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import ibis
@@ -14,6 +13,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from iprisk.errors import Unsupported
+from iprisk.settings import get_settings
 
 
 def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
@@ -22,7 +22,7 @@ def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
 
     conf = {
         "spark.sql.shuffle.partitions": str(max(2, cores)),
-        "spark.driver.memory": os.environ.get("IPRISK_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.driver.memory": get_settings().spark_driver_memory,
     }
     try:
         session = local_session(cores, app_name, **conf)
@@ -36,8 +36,11 @@ def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
 def to_backend(con: Any, name: str, table: ir.Table | pa.Table) -> ir.Table:
     """Copy a table into another backend, e.g. from the DuckDB warehouse into Spark (a temporary view there).
 
-    Columns of the null type (all empty, no type known) become strings: Spark cannot store them.
+    A table that already lives in ``con`` (or in the same Spark session) is returned as it is. Columns of the
+    null type (all empty, no type known) become strings: Spark cannot store them.
     """
+    if isinstance(table, ir.Table) and _same_backend(table, con):
+        return table
     data = table.to_pyarrow() if isinstance(table, ir.Table) else table
     fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in data.schema]
     data = data.cast(pa.schema(fields))
@@ -46,3 +49,12 @@ def to_backend(con: Any, name: str, table: ir.Table | pa.Table) -> ir.Table:
         return con.create_table(name, data, overwrite=True)
     session.createDataFrame(data).createOrReplaceTempView(name)
     return con.table(name)
+
+
+def _same_backend(table: ir.Table, con: Any) -> bool:
+    try:
+        backend = table._find_backend()
+    except Exception:  # an unbound expression (memtable): it lives nowhere yet
+        return False
+    session = getattr(con, "_session", None)
+    return backend is con or (session is not None and getattr(backend, "_session", None) is session)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -28,11 +27,13 @@ from iprisk.analysis._baseline import (
     seasonal_factors,
 )
 from iprisk.analysis._common import SIGNAL_DIMENSIONS, check_dimensions, quarter_of_year
-from iprisk.analysis._explain import explain_sentence, merge_equivalent, most_specific
+from iprisk.analysis._explain import merge_equivalent, most_specific
 from iprisk.analysis._segments import SegmentCounts, SegmentKey, canonical_names, count_segments
 from iprisk.periods import Quarter
 
-#: Columns of the table :func:`signals` returns (also the columns of ``signals.csv``).
+#: Columns of the table :func:`signals` returns: facts (keys and numbers), no sentences; ``previous`` is the
+#: count of the quarter before, ``span`` the quarters of history the test looked at (for ``new``: the quarters
+#: before the previous one, all empty). :mod:`iprisk.reports` writes them in words.
 SIGNAL_COLUMNS: tuple[str, ...] = (
     "quarter",
     "direction",
@@ -44,7 +45,8 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
     "q_value",
     "score",
     "rank",
-    "explanation",
+    "previous",
+    "span",
 )
 
 
@@ -346,7 +348,7 @@ def report(
     most_specific_only: bool = True,
     alias: dict[SegmentKey, SegmentKey] | None = None,
 ) -> pd.DataFrame:
-    """BH per quarter, keep the significant, reduce to the most specific explanations, rank and describe.
+    """BH per quarter, keep the significant, reduce to the most specific explanations and rank.
 
     ``alias`` maps segment names to the name their cases were tested under (see ``canonical_names``).
     """
@@ -369,14 +371,7 @@ def report(
     for d in SIGNAL_DIMENSIONS:
         sig[d] = [dict(k).get(d, "") for k in sig["key"]]
     sig["metric"] = metric
-    cols: list[list[Any]] = [
-        sig[c].tolist() for c in ("key", "direction", "observed", "previous", "expected", "q_value", "span")
-    ]
-    sig["explanation"] = [
-        explain_sentence(k, d, metric, float(o), float(pr), float(e), float(q), int(sp))
-        for k, d, o, pr, e, q, sp in zip(*cols, strict=True)
-    ]
     out = sig[list(SIGNAL_COLUMNS)].reset_index(drop=True)
-    out["observed"] = out["observed"].astype("int64")
-    out["rank"] = out["rank"].astype("int64")
+    for col in ("observed", "rank", "previous", "span"):
+        out[col] = out[col].astype("int64")
     return out

@@ -42,22 +42,15 @@ def analyse_command(
     Writes signals.csv, trends.parquet, concentration.csv, lanes.csv, mirror.csv, propensity.csv,
     displacement.csv, the charts (PNG) and summary.md to --out.
     """
-    from iprisk.analysis.report import analyse
+    from iprisk.analysis import run
+    from iprisk.reports import write_analysis
+    from iprisk.security import check_output, protected_paths
     from iprisk.warehouse import Warehouse
 
+    check_output(out_dir, protected=protected_paths(warehouse), directory=True)
     t0 = time.perf_counter()
     with Warehouse.open(warehouse) as wh:
-        seizures, trade = wh.seizures(), wh.trade()
-        if engine is Engine.spark:
-            from iprisk.analysis.engines import spark_backend, to_backend
-
-            con = spark_backend()
-            seizures = to_backend(con, "seizures", seizures)
-            trade = to_backend(con, "trade", trade)
-        if int(trade.count().to_pyarrow().as_py()) == 0:
-            trade = None
-        result = analyse(seizures, trade, start=start, end=end, fdr=fdr)
-    from iprisk.reports import write_analysis
+        result = run(wh, engine=engine.value, start=start, end=end, fdr=fdr)
 
     written = write_analysis(
         result, out_dir, charts=charts, warn=lambda m: err.print(f"warning: {m}", markup=False)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from iprisk.errors import InvalidInput, Problem
+from iprisk.targeting.ranking import ranking, selected_count
 
 METRIC_COLUMNS = (
     "k_pct",
@@ -64,26 +65,6 @@ def _arrays(labels: Any, scores: Any, values: Any = None) -> tuple[np.ndarray, n
     if problems:
         raise InvalidInput(problems, source="evaluation")
     return y, s, v
-
-
-def selected_count(n_rows: int, k_pct: float) -> int:
-    """Rows inspected when selecting the top ``k_pct`` % of ``n_rows`` (rounded up, at least 1)."""
-    if not 0 < k_pct <= 100:
-        raise ValueError(f"k must be a percentage in (0, 100], got {k_pct}")
-    return min(n_rows, max(1, math.ceil(n_rows * k_pct / 100 - 1e-9)))
-
-
-def ranking(scores: Any) -> np.ndarray:
-    """Row indices from most to least suspicious; ties keep row order."""
-    return np.argsort(-np.asarray(scores, dtype="float64"), kind="stable")
-
-
-def ranks(scores: Any) -> np.ndarray:
-    """1-based rank of every row (1 = highest score), consistent with :func:`ranking`."""
-    order = ranking(scores)
-    out = np.empty(len(order), dtype="int64")
-    out[order] = np.arange(1, len(order) + 1)
-    return out
 
 
 def auc(labels: Any, scores: Any) -> float:

@@ -11,6 +11,7 @@ from iprisk.formats.mapping import ColumnMapping, load_mapping, mapping_from_dic
 from iprisk.formats.readers import EXTENSIONS, RawTable, read_raw
 from iprisk.formats.rules import RULES, Rule
 from iprisk.formats.schema import DECLARATIONS, FORMATS, SEIZURES, UNKNOWN_COUNTRY, Column, Schema
+from iprisk.formats.scores import SCORES, read_scores, write_scores
 from iprisk.formats.seizures import SeizureBatch, content_hash, read_seizures, validate_seizures
 from iprisk.formats.trade import TRADE_SCHEMA
 from iprisk.formats.writers import problems_to_csv, write_table
@@ -20,6 +21,7 @@ __all__ = [
     "EXTENSIONS",
     "FORMATS",
     "RULES",
+    "SCORES",
     "SEIZURES",
     "TRADE_SCHEMA",
     "UNKNOWN_COUNTRY",
@@ -35,9 +37,11 @@ __all__ = [
     "problems_to_csv",
     "read_declarations",
     "read_raw",
+    "read_scores",
     "read_seizures",
     "shipped_mappings",
     "validate_declarations",
     "validate_seizures",
+    "write_scores",
     "write_table",
 ]

@@ -1,6 +1,6 @@
 """Risk profiles: the model, YAML/JSON exchange, the lifecycle, the vectorised rule engine and mining.
 
-The store that keeps versions and lifecycle events is :class:`iprisk.ops.ProfileStore`.
+The store that keeps versions and lifecycle events is :class:`iprisk.store.ProfileStore`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
 A joint profile needs the approval of both sides: the EU side (``EU`` or any EU member's code) and ``CN``;
 any other profile the approval of its owner's side. Changing a profile's content makes a new version, in
 draft, whatever the state of the previous one (:func:`revise`); the previous version stays as it was, and
-activating the new version expires it (:class:`iprisk.ops.ProfileStore`). Functions here are pure: they
+activating the new version expires it (:class:`iprisk.store.ProfileStore`). Functions here are pure: they
 return the new profile and the event; the store persists both.
 """
 

@@ -1,7 +1,25 @@
-"""Reports: what the analyses produce, written for people (files, charts, summaries)."""
+"""Reports: what the analyses produce, written for people in their language (files, charts, summaries).
+
+The analysis returns facts (keys and numbers); this package words them in English or Simplified Chinese with
+the catalogs of :mod:`iprisk.i18n`.
+"""
 
 from __future__ import annotations
 
-from iprisk.reports.analysis_folder import write_analysis
+from iprisk.reports.analysis_folder import summary_file, write_analysis
+from iprisk.reports.charts import CHART_FILES, chart_file, charts
+from iprisk.reports.signals import SIGNAL_FILE_COLUMNS, describe_segment, explain_signal, explanations
+from iprisk.reports.summary import summary_markdown
 
-__all__ = ["write_analysis"]
+__all__ = [
+    "CHART_FILES",
+    "SIGNAL_FILE_COLUMNS",
+    "chart_file",
+    "charts",
+    "describe_segment",
+    "explain_signal",
+    "explanations",
+    "summary_file",
+    "summary_markdown",
+    "write_analysis",
+]

@@ -10,15 +10,18 @@ from __future__ import annotations
 from iprisk.simulate.calibration import PUBLISHED, calibration_table
 from iprisk.simulate.run import SimulationSummary, simulate
 from iprisk.simulate.scenario import PlantedEvent, RuleProfile, Scenario, default_scenario, load_scenario
+from iprisk.simulate.truth import TRUE_LABEL, labelled_declarations
 
 __all__ = [
     "PUBLISHED",
+    "TRUE_LABEL",
     "PlantedEvent",
     "RuleProfile",
     "Scenario",
     "SimulationSummary",
     "calibration_table",
     "default_scenario",
+    "labelled_declarations",
     "load_scenario",
     "simulate",
 ]

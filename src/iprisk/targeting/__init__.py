@@ -2,7 +2,8 @@
 
 ``LightGBMScorer(...).fit(declarations, "infringement")`` then ``.score(new)`` (probabilities),
 ``.priority(new)`` (optionally expected detained value), ``.explain(new, top=3)``, ``.save(dir)`` /
-``LightGBMScorer.load(dir)``. Large files: ``score_batches`` (Arrow record batches in, scores out) and
+``LightGBMScorer.load(dir)``. A whole declarations table: ``score_declarations`` (the scores table, what
+``iprisk targeting score`` writes). Large files: ``score_batches`` (Arrow record batches in, scores out) and
 ``score_parquet``; the same on PySpark: ``score_spark``. See ``docs/targeting.md``.
 """
 
@@ -21,7 +22,9 @@ from iprisk.targeting.features import (
     LANE_PAIRS,
     FeatureBuilder,
 )
+from iprisk.targeting.ranking import ranking, ranks, selected_count
 from iprisk.targeting.scorer import LightGBMScorer, fingerprint, fit_tuned, format_reasons
+from iprisk.targeting.scoring import score_declarations
 from iprisk.targeting.spark import score_spark
 
 __all__ = [
@@ -40,7 +43,11 @@ __all__ = [
     "fingerprint",
     "fit_tuned",
     "format_reasons",
+    "ranking",
+    "ranks",
     "score_batches",
+    "score_declarations",
     "score_parquet",
     "score_spark",
+    "selected_count",
 ]

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 
 from iprisk.errors import InvalidInput, Problem
+from iprisk.lanes import lane_keys
 
 #: Keys derived from a column: the HS code cut to 6, 4 or 2 digits.
 DERIVED = {"hs6": ("hs_code", 6), "hs4": ("hs_code", 4), "hs2": ("hs_code", 2)}
 
-#: The ``lane`` key: ``departure_port>arrival_port`` when both ports are filled, else
-#: ``departure_country>office``. The ports are optional (used when the columns exist); the other two are not.
+#: The ``lane`` key (:mod:`iprisk.lanes`): ``departure_port -> arrival_port`` when both ports are filled, else
+#: ``departure_country -> office``. The ports are optional (used when the columns exist); the other two are
+#: not.
 LANE = "lane"
 LANE_PORTS = ("departure_port", "arrival_port")
 LANE_REQUIRED = ("departure_country", "office")
@@ -35,11 +37,11 @@ def sources(name: str, columns: Any = None) -> list[str]:
 
 def lane_strings(frame: pd.DataFrame) -> pd.Series:
     """The lane of every row (see :data:`LANE`)."""
-    lane = code_strings(frame["departure_country"]) + ">" + code_strings(frame["office"])
+    lane = lane_keys(frame["departure_country"], frame["office"])
     if all(c in frame.columns for c in LANE_PORTS):
         dep, arr = code_strings(frame["departure_port"]), code_strings(frame["arrival_port"])
         both = dep.str.strip().ne("") & arr.str.strip().ne("")
-        lane = lane.where(~both, dep + ">" + arr)
+        lane = lane.where(~both, lane_keys(dep, arr))
     return lane
 
 

@@ -27,9 +27,9 @@ OUTPUT_DDL = "declaration_id string, item_no long, score double, priority double
 _WORKER_SCORERS: dict[str, LightGBMScorer] = {}
 
 
-def _payload(scorer: LightGBMScorer, profiles: Sequence[Any] | None) -> dict[str, Any]:
+def _payload(scorer: LightGBMScorer, profiles: Sequence[Any] | None, value_aware: bool) -> dict[str, Any]:
     meta, model, state = scorer.to_parts()
-    meta = {**meta, "params": {**meta["params"], "value_aware": scorer.value_aware}}
+    meta = {**meta, "params": {**meta["params"], "value_aware": value_aware}}
     token = hashlib.sha256(model.encode() + repr(meta).encode()).hexdigest()
     chosen = [p.model_dump(mode="json") for p in profiles or [] if p.status == "active"]
     return {"token": token, "meta": meta, "model": model, "state": state, "profiles": chosen}
@@ -45,16 +45,23 @@ def _scorer_of(payload: dict[str, Any]) -> LightGBMScorer:
 
 
 def score_spark(
-    scorer: LightGBMScorer, declarations: Any, profiles: Sequence[Any] | None = None, *, threads: int = 1
+    scorer: LightGBMScorer,
+    declarations: Any,
+    profiles: Sequence[Any] | None = None,
+    *,
+    threads: int = 1,
+    value_aware: bool | None = None,
 ) -> Any:
     """Score a Spark DataFrame of declarations; a Spark DataFrame of :data:`OUTPUT_DDL` rows.
 
     Lazy, like any Spark transformation: nothing runs before an action (``collect``, ``write``...).
-    ``threads`` is LightGBM's thread count inside each task (Spark already runs one task per core).
+    ``threads`` is LightGBM's thread count inside each task (Spark already runs one task per core);
+    ``value_aware`` as in :func:`iprisk.targeting.batch.score_batches`.
     """
     scorer._check()
     spark = declarations.sparkSession
-    shipped = spark.sparkContext.broadcast(_payload(scorer, profiles))
+    by_value = scorer.value_aware if value_aware is None else value_aware
+    shipped = spark.sparkContext.broadcast(_payload(scorer, profiles, by_value))
 
     def score_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from iprisk.profiles import Profile

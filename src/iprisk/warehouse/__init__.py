@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from iprisk.warehouse._connect import Location, parse_location
 from iprisk.warehouse._schema import SCHEMA_VERSION
-from iprisk.warehouse._submit import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, SubmitResult, resolve_user
+from iprisk.warehouse._submit import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, SubmitResult
 from iprisk.warehouse.core import Warehouse, parse_timestamp
 from iprisk.warehouse.export import export_seizures, seizures_table
 from iprisk.warehouse.summary import stored_summary
@@ -28,7 +28,6 @@ __all__ = [
     "export_seizures",
     "parse_location",
     "parse_timestamp",
-    "resolve_user",
     "seizures_table",
     "stored_summary",
 ]

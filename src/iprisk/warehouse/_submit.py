@@ -16,7 +16,6 @@ back all three. The step functions are module-level so that tests can inject a f
 from __future__ import annotations
 
 import contextlib
-import getpass
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -25,7 +24,7 @@ import pyarrow as pa
 
 from iprisk.errors import InvalidSubmission, Problem
 from iprisk.periods import Quarter
-from iprisk.settings import get_settings
+from iprisk.settings import acting_user
 from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, seizures_schema
 
 STORED = "stored"
@@ -61,19 +60,6 @@ class SubmitResult:
     source: str
     submitted_at: datetime
     superseded_id: int | None = None
-
-
-def resolve_user(user: str | None) -> str:
-    """The ``user`` given, else the ``IPRISK_USER`` setting, else the operating-system user."""
-    if user:
-        return user
-    configured = get_settings().user
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some containers): still record something
-        return "unknown"
 
 
 def canonical_lines(batch: BatchLike) -> pa.Table:
@@ -156,7 +142,7 @@ def store_batch(duck: Any, batch: BatchLike, *, user: str | None = None) -> Subm
     """Store ``batch`` in one transaction on the DuckDB connection ``duck`` (see the module docstring)."""
     lines = canonical_lines(batch)
     admin, quarter, digest = batch.admin, str(Quarter.parse(str(batch.quarter))), batch.content_hash
-    who = resolve_user(user)
+    who = acting_user(user)
     duck.execute("BEGIN TRANSACTION")
     try:
         current = duck.execute(

@@ -1,0 +1,104 @@
+"""An in-memory channel store with real transactions: for tests, simulations and notebooks.
+
+Writes are staged in the transaction and applied on commit, so an exception (or a simulated crash) inside a
+unit of work loses exactly what was not committed. Effects run by the inbox may keep their own rows in the
+same transaction through :meth:`MemoryTransaction.put` / :meth:`get` / :meth:`rows`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from iprisk.exchange.errors import DuplicateMessage
+from iprisk.exchange.store import (
+    OPEN_STATUSES,
+    IncomingMessage,
+    OutgoingMessage,
+    Refusal,
+    Status,
+)
+
+_OUT, _IN, _REFUSED = "outgoing", "incoming", "refusals"
+
+
+class MemoryTransaction:
+    def __init__(self, committed: dict[str, dict[Any, Any]]):
+        self._committed = committed
+        self._staged: dict[str, dict[Any, Any]] = {}
+
+    # generic rows, also for the effects of the tests and the simulations
+    def get(self, table: str, key: Any) -> Any:
+        staged = self._staged.get(table, {})
+        return staged[key] if key in staged else self._committed.get(table, {}).get(key)
+
+    def put(self, table: str, key: Any, value: Any) -> None:
+        self._staged.setdefault(table, {})[key] = value
+
+    def rows(self, table: str) -> dict[Any, Any]:
+        return {**self._committed.get(table, {}), **self._staged.get(table, {})}
+
+    def _insert(self, table: str, key: Any, value: Any) -> None:
+        if self.get(table, key) is not None:
+            raise DuplicateMessage(str(key))
+        self.put(table, key, value)
+
+    def commit(self) -> None:
+        for table, rows in self._staged.items():
+            self._committed.setdefault(table, {}).update(rows)
+        self._staged = {}
+
+    # ChannelTransaction
+    def add_outgoing(self, message: OutgoingMessage) -> None:
+        self._insert(_OUT, message.id, message)
+
+    def get_outgoing(self, message_id: str) -> OutgoingMessage | None:
+        return self.get(_OUT, message_id)
+
+    def put_outgoing(self, message: OutgoingMessage) -> None:
+        self.put(_OUT, message.id, message)
+
+    def due_outgoing(self, now: datetime, limit: int) -> list[OutgoingMessage]:
+        due = [
+            m
+            for m in self.rows(_OUT).values()
+            if m.status in OPEN_STATUSES and (m.next_attempt is None or m.next_attempt <= now)
+        ]
+        return sorted(due, key=lambda m: (m.next_attempt or m.created, m.id))[:limit]
+
+    def outgoing(self, status: Status | None = None) -> list[OutgoingMessage]:
+        rows = self.rows(_OUT).values()
+        return sorted((m for m in rows if status is None or m.status == status), key=lambda m: m.id)
+
+    def get_incoming(self, message_id: str) -> IncomingMessage | None:
+        return self.get(_IN, message_id)
+
+    def add_incoming(self, message: IncomingMessage) -> None:
+        self._insert(_IN, message.id, message)
+
+    def incoming(self) -> list[IncomingMessage]:
+        return sorted(self.rows(_IN).values(), key=lambda m: m.id)
+
+    def add_refusal(self, refusal: Refusal) -> None:
+        self.put(_REFUSED, len(self.rows(_REFUSED)), refusal)
+
+    def refusals(self) -> list[Refusal]:
+        return [r for _, r in sorted(self.rows(_REFUSED).items())]
+
+
+class MemoryChannelStore:
+    """The committed state lives here; a crash of the node object that uses it loses nothing committed."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[Any, Any]] = {}
+        self._lock = threading.RLock()  # one unit of work at a time, like SQLite's writer lock
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        with self._lock:
+            tx = MemoryTransaction(self._tables)
+            yield tx
+            tx.commit()

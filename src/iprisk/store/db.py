@@ -1,0 +1,96 @@
+"""The operational database: SQLAlchemy 2 typed models and the Alembic migrations shipped in the package.
+
+Only portable column types (strings, integers, ``JSON``, timezone-aware ``DateTime``) so that the same schema
+runs on SQLite (default, one file) and PostgreSQL (production). The schema is created and upgraded by the
+migrations in ``iprisk/store/migrations``, never by ``create_all``, so that a deployed database can follow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every operational table."""
+
+
+class ProfileRow(Base):
+    """One version of a risk profile; ``content`` is the profile as JSON (without version and status)."""
+
+    __tablename__ = "profiles"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProfileEventRow(Base):
+    """One lifecycle step of a profile version (creation, transitions, approvals, revisions)."""
+
+    __tablename__ = "profile_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["profile_id", "version"], ["profiles.id", "profiles.version"]),
+        Index("ix_profile_events_profile", "profile_id", "version"),
+    )
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    admin: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes for what was stored as UTC: make them aware again."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config built in code: the package's script location, bound to ``engine``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database schema to ``revision`` (default: the newest) with the shipped migrations."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def connect(url: str, *, migrate: bool = True) -> Engine:
+    """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    engine = create_engine(url, future=True)
+    if migrate:
+        upgrade(engine)
+    return engine

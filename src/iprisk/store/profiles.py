@@ -1,0 +1,260 @@
+"""The profile store: every version of every risk profile and every lifecycle step, in the operational DB.
+
+The lifecycle rules live in :mod:`iprisk.profiles.lifecycle` (pure); this class loads the current state,
+applies a rule and writes the new state and its event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from iprisk.errors import InvalidTransition, NotFound
+from iprisk.profiles.lifecycle import Event, created, revise, transition
+from iprisk.profiles.model import STATUSES, Profile
+from iprisk.settings import acting_user, get_settings
+from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
+
+ImportStatus = Literal["created", "revised", "unchanged"]
+#: Statuses a profile keeps when imported; anything further along arrives as ``proposed`` (to approve here).
+_IMPORT_KEEPS = ("draft", "proposed")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    profile_id: str
+    version: int
+    status: ImportStatus
+
+
+def _profile(row: ProfileRow) -> Profile:
+    return Profile.model_validate({**row.content, "version": row.version, "status": row.status})
+
+
+def _event(row: ProfileEventRow) -> Event:
+    return Event(
+        row.profile_id, row.version, row.action, row.from_status, row.to_status, row.by, utc(row.at),
+        row.admin, row.note,
+    )  # fmt: skip
+
+
+class ProfileStore:
+    """Profiles in a SQL database (SQLite file by default, PostgreSQL by URL).
+
+    ``ProfileStore()`` opens ``settings.database``; the schema is migrated to the newest revision on opening.
+    """
+
+    def __init__(self, url: str | Engine | None = None):
+        self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> ProfileStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def _latest_row(self, session: Session, profile_id: str) -> ProfileRow:
+        row = session.scalars(
+            select(ProfileRow).where(ProfileRow.id == profile_id).order_by(ProfileRow.version.desc()).limit(1)
+        ).first()
+        if row is None:
+            raise NotFound("profile", profile_id)
+        return row
+
+    def get(self, profile_id: str, version: int | None = None) -> Profile:
+        """The newest version of a profile, or the given version; NotFound when absent."""
+        with Session(self.engine) as session:
+            if version is None:
+                return _profile(self._latest_row(session, profile_id))
+            row = session.get(ProfileRow, (profile_id, version))
+            if row is None:
+                raise NotFound("profile", f"{profile_id} v{version}")
+            return _profile(row)
+
+    def profiles(
+        self, status: str | Iterable[str] | None = None, *, all_versions: bool = False
+    ) -> list[Profile]:
+        """Profiles (the newest version of each unless ``all_versions``), optionally of some statuses.
+
+        With a status, a version counts when it has that status even if a newer version exists (the active
+        version of a profile whose revision is still in draft is active).
+        """
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        unknown = [s for s in statuses if s not in STATUSES]
+        if unknown:
+            raise ValueError(f"unknown status {unknown[0]!r} (one of {', '.join(STATUSES)})")
+        query = select(ProfileRow)
+        if statuses:
+            query = query.where(ProfileRow.status.in_(statuses))
+        if not all_versions:
+            newest = select(ProfileRow.id, func.max(ProfileRow.version).label("v"))
+            if statuses:
+                newest = newest.where(ProfileRow.status.in_(statuses))
+            sub = newest.group_by(ProfileRow.id).subquery()
+            query = query.join(sub, and_(ProfileRow.id == sub.c.id, ProfileRow.version == sub.c.v))
+        with Session(self.engine) as session:
+            rows = session.scalars(query.order_by(ProfileRow.id, ProfileRow.version)).all()
+            return [_profile(r) for r in rows]
+
+    def active(self, on: date | None = None) -> list[Profile]:
+        """The active profiles, optionally only those valid on day ``on``: what the rule engine runs."""
+        profiles = self.profiles("active")
+        return [p for p in profiles if on is None or p.is_valid_on(on)]
+
+    def history(self, profile_id: str) -> list[Event]:
+        """Every event of every version of a profile, oldest first; NotFound when the profile is unknown."""
+        with Session(self.engine) as session:
+            self._latest_row(session, profile_id)
+            rows = session.scalars(
+                select(ProfileEventRow)
+                .where(ProfileEventRow.profile_id == profile_id)
+                .order_by(ProfileEventRow.event_id)
+            ).all()
+            return [_event(r) for r in rows]
+
+    def approvals(self, profile_id: str, version: int) -> list[str]:
+        """Admin codes that approved this version of the profile."""
+        with Session(self.engine) as session:
+            return self._approvals(session, profile_id, version)
+
+    @staticmethod
+    def _approvals(session: Session, profile_id: str, version: int) -> list[str]:
+        rows = session.scalars(
+            select(ProfileEventRow.admin).where(
+                ProfileEventRow.profile_id == profile_id,
+                ProfileEventRow.version == version,
+                ProfileEventRow.action == "approve",
+            )
+        ).all()
+        return [a for a in rows if a]
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _write(session: Session, profile: Profile, event: Event, *, new_row: bool) -> None:
+        if new_row:
+            session.add(
+                ProfileRow(
+                    id=profile.id,
+                    version=profile.version,
+                    status=profile.status,
+                    content=profile.content(),
+                    created_by=event.by,
+                    created_at=event.at,
+                )
+            )
+            session.flush()
+        else:
+            row = session.get(ProfileRow, (profile.id, profile.version))
+            assert row is not None
+            row.status = profile.status
+        session.add(
+            ProfileEventRow(
+                profile_id=event.profile_id,
+                version=event.version,
+                action=event.action,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                admin=event.admin,
+                by=event.by,
+                at=event.at,
+                note=event.note,
+            )
+        )
+
+    def add(self, profile: Profile, *, by: str | None = None, note: str = "") -> ImportResult:
+        """Store a profile: a new id is created as given; new content for a known id becomes a new version
+        (in the status given, draft or proposed); identical content changes nothing."""
+        by = acting_user(by)
+        if profile.status not in _IMPORT_KEEPS:
+            note = (note + "; " if note else "") + f"arrived as {profile.status}, needs approval here"
+            profile = profile.model_copy(update={"status": "proposed"})
+        with Session(self.engine) as session, session.begin():
+            try:
+                current = _profile(self._latest_row(session, profile.id))
+            except NotFound:
+                stored = profile.model_copy(update={"version": 1})
+                self._write(session, stored, created(stored, by=by, note=note), new_row=True)
+                return ImportResult(stored.id, 1, "created")
+            if current.same_content(profile):
+                return ImportResult(current.id, current.version, "unchanged")
+            new, event = revise(current, profile, by=by, note=note)
+            self._write(session, new, event, new_row=True)
+            if profile.status != "draft":
+                new, event = transition(new, "propose", by=by, note=note)
+                self._write(session, new, event, new_row=False)
+            return ImportResult(new.id, new.version, "revised")
+
+    def import_profiles(self, profiles: Iterable[Profile], *, by: str | None = None) -> list[ImportResult]:
+        """:meth:`add` each profile (e.g. from :func:`iprisk.profiles.load_profiles`)."""
+        return [self.add(p, by=by, note="imported") for p in profiles]
+
+    def apply(
+        self, profile_id: str, action: str, *, by: str | None = None, admin: str | None = None, note: str = ""
+    ) -> Profile:
+        """Apply a lifecycle action (propose, approve, reject, activate, expire, withdraw) to the newest one.
+
+        Activating a version expires the previously active version of the same profile. Raises
+        InvalidTransition when not allowed, NotFound for an unknown profile.
+        """
+        by = acting_user(by)
+        try:
+            with Session(self.engine) as session, session.begin():
+                row = self._latest_row(session, profile_id)
+                current = _profile(row)
+                approvals = self._approvals(session, profile_id, current.version)
+                new, event = transition(current, action, by=by, admin=admin, approvals=approvals, note=note)
+                if action == "activate":
+                    for old in session.scalars(
+                        select(ProfileRow).where(
+                            ProfileRow.id == profile_id,
+                            ProfileRow.status == "active",
+                            ProfileRow.version != current.version,
+                        )
+                    ).all():
+                        before = _profile(old)
+                        expired, ev = transition(
+                            before, "expire", by=by, note=f"replaced by version {current.version}"
+                        )
+                        self._write(session, expired, ev, new_row=False)
+                self._write(session, new, event, new_row=False)
+                return new
+        except IntegrityError as exc:  # another writer changed the same profile at the same time
+            raise InvalidTransition(profile_id, "unknown", action, "changed concurrently, retry") from exc
+
+    def propose(self, profile_id: str, *, by: str | None = None) -> Profile:
+        return self.apply(profile_id, "propose", by=by)
+
+    def approve(self, profile_id: str, admin: str, *, by: str | None = None) -> Profile:
+        return self.apply(profile_id, "approve", by=by, admin=admin)
+
+    def activate(self, profile_id: str, *, by: str | None = None) -> Profile:
+        return self.apply(profile_id, "activate", by=by)
+
+    def withdraw(self, profile_id: str, *, by: str | None = None, note: str = "") -> Profile:
+        return self.apply(profile_id, "withdraw", by=by, note=note)
+
+    def expire_due(self, on: date | None = None, *, by: str | None = None) -> list[Profile]:
+        """Expire every active version whose validity ended before ``on`` (default today)."""
+        day = on or datetime.now(UTC).date()
+        due = [
+            p
+            for p in self.profiles("active", all_versions=True)
+            if p.valid_to is not None and p.valid_to < day
+        ]
+        out = []
+        for p in due:
+            with Session(self.engine) as session, session.begin():
+                new, event = transition(p, "expire", by=acting_user(by), note=f"validity ended {p.valid_to}")
+                self._write(session, new, event, new_row=False)
+                out.append(new)
+        return out

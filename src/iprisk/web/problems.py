@@ -1,0 +1,80 @@
+"""Every error answered as RFC 9457 problem details (``application/problem+json``).
+
+Errors iprisk raises map to a status through the one error map of :mod:`iprisk.errors`; the body carries the
+same problem rows (row, column, value, rule) as the command line. HTTP-level errors (unknown route, method,
+authentication) and request validation errors are answered in the same shape, the latter with one problem
+row per invalid field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+
+def problem(status: int, title: str, detail: str, *, slug: str, **extra: Any) -> ProblemResponse:
+    """A problem+json response (``type`` is ``urn:iprisk:error:<slug>``)."""
+    body = {"type": f"urn:iprisk:error:{slug}", "title": title, "status": status, "detail": detail, **extra}
+    return ProblemResponse(body, status_code=status)
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-request", "Invalid request"),
+}
+
+
+def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, HTTPException)
+    slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+    response = problem(exc.status_code, title, str(exc.detail), slug=slug, instance=request.url.path)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    """Request fields that do not validate: one problem row each (column = where, rule = pydantic's type)."""
+    assert isinstance(exc, RequestValidationError)
+    rows = [
+        {
+            "rule": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "")),
+            "row": None,
+            "column": ".".join(str(part) for part in error.get("loc", ())),
+            "value": None,
+            "file": None,
+        }
+        for error in exc.errors()
+    ]
+    return problem(
+        422,
+        "Invalid request",
+        f"{len(rows)} problem(s) in the request",
+        slug="invalid-request",
+        instance=request.url.path,
+        total=len(rows),
+        problems=rows,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

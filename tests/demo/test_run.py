@@ -1,0 +1,19 @@
+"""The demo chains the stages; its targeting stage is checked with the command (tests/cli/test_demo.py)."""
+
+from pathlib import Path
+
+from iprisk.demo import run_demo
+
+
+def test_demo_stores_every_simulated_submission(tmp_path: Path) -> None:
+    stages: set[str] = set()
+    result = run_demo(
+        tmp_path, start="2016Q1", end="2016Q4", scale=0.005, seed=3, progress=lambda s, d, t: stages.add(s)
+    )
+    assert {"seizures", "declarations", "submit"} <= stages
+    assert len(result.submissions) == len(result.world.seizure_files) > 0
+    assert {r.status for r in result.submissions} == {"stored"}
+    total = result.stored.set_index("reporting_admin").loc["all"]
+    assert total.cases == result.world.seizure_cases
+    assert total.articles == result.world.seizure_articles
+    assert total.quarters == 4

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from iprisk.errors import InvalidInput, Problem
+from iprisk.exchange import (
+    DecryptionFailed,
+    Message,
+    NodeKeys,
+    Opened,
+    RetiredKey,
+    UnknownKey,
+    seal,
+    verify_receipt,
+)
+from tests.exchange.nodes import TTL, Pair, record_effect
+
+
+def _send(pair: Pair, payload: bytes = b"x", kind: str = "stats", ttl: timedelta = TTL) -> str:
+    outbox = pair.outbox()
+    with pair.eu_store.transaction() as tx:
+        return outbox.enqueue(tx, kind, "CN", payload, ttl=ttl).wire
+
+
+def test_applied_once_and_a_duplicate_gets_the_same_receipt_byte_for_byte() -> None:
+    pair = Pair()
+    inbox, wire = pair.inbox(), _send(pair)
+    first = inbox.receive(wire)
+    assert [inbox.receive(wire) for _ in range(3)] == [first] * 3
+    assert pair.inbox().receive(wire) == first  # after a restart too
+    assert len(pair.applied_log()) == 1
+    receipt = verify_receipt(first, {"CN": pair.cn_ring}, pair.clock.now())
+    with pair.cn_store.transaction() as tx:
+        stored = tx.incoming()[0]
+    assert receipt.accepted and receipt.digest == stored.digest and stored.receipt == first
+
+
+def test_a_refusing_effect_is_rolled_back_and_receipted_as_refused() -> None:
+    pair = Pair()
+
+    def validate(tx: Any, opened: Opened) -> None:
+        tx.put("applied", opened.message.id, "half-written")
+        raise InvalidInput([Problem("required", "missing column", column="period")], source="stats.csv")
+
+    inbox = pair.inbox({"stats": validate})
+    token = inbox.receive(_send(pair))
+    receipt = verify_receipt(token, {"CN": pair.cn_ring}, pair.clock.now())
+    assert receipt.outcome == "refused" and "missing column" in (receipt.reason or "")
+    with pair.cn_store.transaction() as tx:
+        assert tx.rows("applied") == {} and tx.incoming()[0].outcome == "refused"
+
+
+def test_a_transient_failure_commits_nothing_so_the_retry_applies_it() -> None:
+    pair = Pair()
+    calls = []
+
+    def flaky(tx: Any, opened: Opened) -> None:
+        calls.append(opened.message.id)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        record_effect(tx, opened)
+
+    inbox, wire = pair.inbox({"stats": flaky}), _send(pair)
+    with pytest.raises(OSError):
+        inbox.receive(wire)
+    with pair.cn_store.transaction() as tx:
+        assert tx.incoming() == []
+    token = inbox.receive(wire)
+    assert verify_receipt(token, {"CN": pair.cn_ring}, pair.clock.now()).accepted
+    assert len(pair.applied_log()) == 1
+
+
+def test_unknown_kind_and_expired_messages_get_a_refused_receipt() -> None:
+    pair = Pair()
+    inbox = pair.inbox()
+    unknown = verify_receipt(
+        inbox.receive(_send(pair, kind="newsletter")), {"CN": pair.cn_ring}, pair.clock.now()
+    )
+    assert unknown.outcome == "refused" and "no handler" in (unknown.reason or "")
+    late = _send(pair, ttl=timedelta(minutes=1))
+    pair.clock.advance(timedelta(minutes=2))
+    expired = verify_receipt(inbox.receive(late), {"CN": pair.cn_ring}, pair.clock.now())
+    assert expired.outcome == "refused" and "MessageExpired" in (expired.reason or "")
+    assert pair.applied_log() == ()
+
+
+def test_unauthenticated_bytes_are_recorded_as_refusals_without_receipt() -> None:
+    pair = Pair()
+    inbox, wire = pair.inbox(), _send(pair)
+    head, key, iv, ciphertext, tag = wire.split(".")
+    with pytest.raises(DecryptionFailed):
+        inbox.receive(".".join([head, key, iv, ciphertext[::-1], tag]))
+    stranger = Pair()  # signed by a key CN never pinned, but encrypted to CN's real key
+    stranger.cn, stranger.cn_ring = pair.cn, pair.cn_ring
+    with pytest.raises(UnknownKey):
+        inbox.receive(_send(stranger))
+    with pair.cn_store.transaction() as tx:
+        refusals = tx.refusals()
+        assert tx.incoming() == []
+    assert [r.error for r in refusals] == ["DecryptionFailed", "UnknownKey"]
+    assert all(len(r.digest) == 43 for r in refusals)
+
+
+def test_key_rotation_end_to_end_with_overlap() -> None:
+    """EU rotates: what the old key signed still opens during the overlap, the new key works at once; CN
+    rotates: what was encrypted to its old key still opens (CN keeps the old generation)."""
+    pair = Pair()
+    in_flight = _send(pair)  # signed by EU's first key, encrypted to CN's first key
+    pair.eu, announcement = pair.eu.rotate(pair.clock.now())
+    pair.eu_ring.rotate(announcement, pair.clock.now(), timedelta(days=1))
+    pair.cn, cn_announcement = pair.cn.rotate(pair.clock.now())
+    pair.cn_ring.rotate(cn_announcement, pair.clock.now(), timedelta(days=1))
+    inbox = pair.inbox()
+    assert verify_receipt(inbox.receive(in_flight), {"CN": pair.cn_ring}, pair.clock.now()).accepted
+    fresh = _send(pair)  # new keys on both sides
+    assert verify_receipt(inbox.receive(fresh), {"CN": pair.cn_ring}, pair.clock.now()).accepted
+    old_signed = _send_with(pair, pair.eu.generations[0])
+    pair.clock.advance(timedelta(days=1, seconds=1))
+    with pytest.raises(RetiredKey):
+        inbox.receive(old_signed)
+    assert len(pair.applied_log()) == 2
+
+
+def _send_with(pair: Pair, keys: NodeKeys) -> str:
+    message = Message.new("stats", "EU", "CN", b"old key", now=pair.clock.now(), ttl=TTL)
+    return seal(message, keys, pair.cn_ring.current(pair.clock.now())).wire
