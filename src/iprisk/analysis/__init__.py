@@ -9,6 +9,7 @@ from __future__ import annotations
 from iprisk.analysis._common import SIGNAL_DIMENSIONS
 from iprisk.analysis.concentration import concentration, herfindahl
 from iprisk.analysis.displacement import DISPLACEMENT_COLUMNS, displacement
+from iprisk.analysis.events import EVENT_COLUMNS, event_table
 from iprisk.analysis.farrington import FARRINGTON_COLUMNS, FarringtonControl, farrington_flexible
 from iprisk.analysis.mirror import MIRROR_COLUMNS, mirror
 from iprisk.analysis.propensity import propensity
@@ -19,6 +20,7 @@ from iprisk.analysis.trends import TREND_COLUMNS, trends
 __all__ = [
     "DISPLACEMENT_COLUMNS",
     "ENGINES",
+    "EVENT_COLUMNS",
     "FARRINGTON_COLUMNS",
     "MIRROR_COLUMNS",
     "NO_TRADE",
@@ -31,6 +33,7 @@ __all__ = [
     "analyse",
     "concentration",
     "displacement",
+    "event_table",
     "farrington_flexible",
     "herfindahl",
     "mirror",

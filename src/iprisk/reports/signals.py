@@ -15,7 +15,8 @@ from iprisk.analysis import SIGNAL_DIMENSIONS
 from iprisk.codes.lists import IPR_TYPES, PRODUCT_CATEGORIES, TRANSPORT_MODES
 from iprisk.i18n import N_, Text
 
-#: The columns of ``signals.csv``: the facts a reader needs, then the explanation in English.
+#: The columns of ``signals.csv``: the facts a reader needs, the event each signal belongs to (its ``role`` in
+#: it and the ``share`` of its departure the event's headline explains), then the explanation in English.
 SIGNAL_FILE_COLUMNS: tuple[str, ...] = (
     "quarter",
     "direction",
@@ -27,6 +28,9 @@ SIGNAL_FILE_COLUMNS: tuple[str, ...] = (
     "q_value",
     "score",
     "rank",
+    "event_id",
+    "role",
+    "share",
     "explanation",
 )
 
