@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,12 @@ def require_spark() -> None:
         pytest.skip("Java is not installed")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ops.sqlite'}"
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database: a SQLite file in ``folder``, or a new database on the PostgreSQL
+    server (dropped afterwards). Skips the test when ``kind`` is postgresql and no server is configured."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'ops-{uuid.uuid4().hex[:8]}.sqlite'}"
         return
     if not POSTGRES_URL:
         pytest.skip("no PostgreSQL server: set IPRISK_TEST_POSTGRES_URL (CI does)")
@@ -49,6 +51,13 @@ def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         with admin.connect() as con:
             con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty operational database: a SQLite file, or a new database on the PostgreSQL server."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

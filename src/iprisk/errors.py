@@ -182,6 +182,30 @@ class InvalidValue(IpriskError, ValueError):
     """A single value given by the user (an option, an argument) is malformed; the message names it."""
 
 
+class Unauthenticated(IpriskError, PermissionError):
+    """No credentials, or credentials that do not check out (unknown, expired or revoked token, disabled
+    account, wrong password); the message says which without revealing whether an account exists."""
+
+
+class Forbidden(IpriskError, PermissionError):
+    """The authorisation table does not let this role do this action, or not on this thing."""
+
+    def __init__(self, action: str, role: str, reason: str):
+        self.action = action
+        self.role = role
+        self.reason = reason
+        super().__init__(f"{action}: refused to a {role}: {reason}")
+
+
+class AlreadyExists(IpriskError, ValueError):
+    """A named thing (an account) exists already."""
+
+    def __init__(self, kind: str, key: str):
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} already exists: {key}")
+
+
 class Infeasible(IpriskError, ValueError):
     """No plan satisfies every constraint; ``conflicts`` (a table) names the constraints that conflict."""
 
@@ -234,6 +258,12 @@ ERROR_MAP: tuple[ErrorKind, ...] = (
               "one value given by the user (an option, an argument) is malformed"),
     ErrorKind(Infeasible, EXIT_ERROR, 422, "infeasible", "No feasible plan",
               "no allocation plan meets every constraint; the conflicting constraints are named"),
+    ErrorKind(Unauthenticated, EXIT_ERROR, 401, "unauthenticated", "Authentication required",
+              "no credentials, or an unknown, expired or revoked token, a disabled account, wrong password"),
+    ErrorKind(Forbidden, EXIT_ERROR, 403, "forbidden", "Forbidden",
+              "the authorisation table does not let this role do this action, or not on this thing"),
+    ErrorKind(AlreadyExists, EXIT_ERROR, 409, "already-exists", "Already exists",
+              "a named thing (an account) exists already"),
     ErrorKind(InvalidTransition, EXIT_ERROR, 409, "invalid-transition", "Invalid lifecycle step",
               "a risk profile cannot take this lifecycle step in its state"),
     ErrorKind(UnknownCode, EXIT_ERROR, 404, "unknown-code", "Unknown code",

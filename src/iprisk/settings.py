@@ -101,6 +101,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='The other nodes, as JSON: {"CN": {"url": "https://...", "fingerprint": "..."}}.',
     )
+    analysis_folder: Path = Field(
+        default=Path("iprisk-analysis"),
+        description="Folder of the latest iprisk analyse --out results, which the node serves at /analysis.",
+    )
     host: str = Field(default="127.0.0.1", description="Address iprisk serve binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port iprisk serve listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of iprisk serve.")

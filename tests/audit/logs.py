@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from iprisk.audit import COSIGNATURE_V1, AuditLog, MemoryLogStore, MemoryWitnessState, NoteSigner, Witness
+from iprisk.audit import (
+    COSIGNATURE_V1,
+    AuditLog,
+    LogStore,
+    MemoryLogStore,
+    MemoryWitnessState,
+    NoteSigner,
+    Witness,
+)
 from iprisk.exchange import ManualClock
 
 EU_LOG = "iprisk.eu/audit"
 CN_WITNESS = "iprisk.cn/witness"
 
 
-def new_log(clock: ManualClock | None = None) -> AuditLog:
+def new_log(clock: ManualClock | None = None, store: LogStore | None = None) -> AuditLog:
+    """A log with a fresh key, on ``store`` (default: in memory)."""
     return AuditLog(
-        MemoryLogStore(), NoteSigner(EU_LOG, Ed25519PrivateKey.generate()), clock or ManualClock()
+        store or MemoryLogStore(), NoteSigner(EU_LOG, Ed25519PrivateKey.generate()), clock or ManualClock()
     )
 
 

@@ -1,3 +1,5 @@
+"""Conformance suite of the audit log: every test runs on each LogStore (see tests/audit/conftest.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,6 +12,7 @@ from iprisk.audit import (
     Checkpoint,
     ForkDetected,
     InvalidProof,
+    LogStore,
     MalformedEntry,
     open_checkpoint,
     root_of,
@@ -20,8 +23,8 @@ from iprisk.audit.merkle import leaf_hash
 from tests.audit.logs import filled, new_log, witness_of
 
 
-def test_append_checkpoint_and_prove() -> None:
-    log = new_log()
+def test_append_checkpoint_and_prove(log_store: LogStore) -> None:
+    log = new_log(store=log_store)
     filled(log, 13)
     entries = log.store.entries()
     assert log.size == 13 and log.root() == root_of(leaf_hash(e) for e in entries)
@@ -37,8 +40,8 @@ def test_append_checkpoint_and_prove() -> None:
         log.root(14)
 
 
-def test_entries_chain_to_their_predecessor() -> None:
-    log = new_log()
+def test_entries_chain_to_their_predecessor(log_store: LogStore) -> None:
+    log = new_log(store=log_store)
     filled(log, 3)
     first, second = (AuditEntry.decode(e) for e in log.store.entries()[:2])
     assert (first.index, second.index) == (0, 1)
@@ -50,8 +53,8 @@ def test_entries_chain_to_their_predecessor() -> None:
         log.append("x", "EU", "s", {"bad": float("nan")})
 
 
-def test_the_peer_cosigns_growth_and_refuses_a_fork() -> None:
-    log = new_log()
+def test_the_peer_cosigns_growth_and_refuses_a_fork(log_store: LogStore) -> None:
+    log = new_log(store=log_store)
     witness = witness_of(log)
     now = log.clock.now()
     filled(log, 5)
@@ -75,8 +78,8 @@ def test_the_peer_cosigns_growth_and_refuses_a_fork() -> None:
         witness.cosign(log.checkpoint() if log.size < 9 else first, [], now)
 
 
-def test_a_cosignature_must_verify_before_it_is_kept() -> None:
-    log = new_log()
+def test_a_cosignature_must_verify_before_it_is_kept(log_store: LogStore) -> None:
+    log = new_log(store=log_store)
     filled(log, 2)
     witness = witness_of(log)
     line = witness.cosign(log.checkpoint(), [], log.clock.now())

@@ -16,7 +16,7 @@ def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None
     assert {"profiles", "profile_events", "alembic_version"} <= tables
     assert {"allocation_plans", "allocation_plan_strata", "operations"} <= tables
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002_allocation"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003_node_service"
     engine.dispose()
 
 

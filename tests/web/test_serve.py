@@ -30,7 +30,7 @@ def start_node(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes],
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
@@ -40,7 +40,7 @@ def start_node(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes],
         except httpx2.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise AssertionError("iprisk serve did not answer within 60 s")
+    raise AssertionError("iprisk serve did not answer within 180 s")
 
 
 def stop_node(process: subprocess.Popen[bytes]) -> tuple[int, str]:
@@ -50,8 +50,21 @@ def stop_node(process: subprocess.Popen[bytes]) -> tuple[int, str]:
     return process.returncode, output.decode("utf-8", "replace")
 
 
+def test_serve_refuses_to_start_with_a_setting_at_fault(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "iprisk", "serve"], env={**os.environ, "IPRISK_NODE": "CN"}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "setting key_folder (IPRISK_KEY_FOLDER)" in done.stderr and "iprisk node init" in done.stderr
+
+
 def test_serve_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process, url = start_node({"IPRISK_NODE": "CN"}, tmp_path)
+    env = {"IPRISK_NODE": "CN"}
+    subprocess.run(
+        [sys.executable, "-m", "iprisk", "node", "init"], env={**os.environ, **env}, cwd=tmp_path, check=True
+    )
+    process, url = start_node(env, tmp_path)
     try:
         assert httpx2.get(f"{url}/health").json()["node"] == "CN"
     finally:

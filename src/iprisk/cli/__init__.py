@@ -109,6 +109,9 @@ def _register() -> None:
     from iprisk.cli import ports  # noqa: F401
     from iprisk.cli import operation  # noqa: F401
     from iprisk.cli import serve  # noqa: F401
+    from iprisk.cli import node  # noqa: F401
+    from iprisk.cli import accounts  # noqa: F401
+    from iprisk.cli import audit  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

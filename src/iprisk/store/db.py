@@ -3,6 +3,11 @@
 Only portable column types (strings, integers, ``JSON``, timezone-aware ``DateTime``) so that the same schema
 runs on SQLite (default, one file) and PostgreSQL (production). The schema is created and upgraded by the
 migrations in ``iprisk/store/migrations``, never by ``create_all``, so that a deployed database can follow.
+
+Several processes may share one database (uvicorn workers, the CLI beside a running node). On PostgreSQL
+writers lock the rows they change (``SELECT ... FOR UPDATE``, ``SKIP LOCKED`` for work queues). On SQLite
+every transaction starts with ``BEGIN IMMEDIATE`` and waits up to 30 s for the write lock: transactions run
+one after the other instead of failing with "database is locked" when a reader turns writer.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -86,11 +92,35 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+#: How long a SQLite transaction waits for another process's write lock before failing (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _serialise_sqlite(engine: Engine) -> None:
+    """SQLite: take the write lock at BEGIN (``BEGIN IMMEDIATE``) and wait for it, instead of pysqlite's
+    deferred transactions, which fail at once when two of them read and then both want to write."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver stops opening transactions by itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # Write-ahead log: readers do not wait for the writer, and a commit costs one fsync, not several.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def connect(url: str, *, migrate: bool = True) -> Engine:
     """An engine on ``url`` (a SQLAlchemy URL, or a bare path taken as a SQLite file), upgraded by default."""
     if "://" not in url:
         url = f"sqlite:///{url}"
     engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        _serialise_sqlite(engine)
     if migrate:
         upgrade(engine)
     return engine

@@ -19,6 +19,7 @@ from iprisk.errors import InvalidTransition, NotFound
 from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
 from iprisk.settings import acting_user, get_settings
+from iprisk.store.audit import AuditTrail
 from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
@@ -48,10 +49,13 @@ class ProfileStore:
     """Profiles in a SQL database (SQLite file by default, PostgreSQL by URL).
 
     ``ProfileStore()`` opens ``settings.database``; the schema is migrated to the newest revision on opening.
+    With ``audit`` (a node's trail), every lifecycle step is also recorded in the audit log, in the same
+    transaction.
     """
 
-    def __init__(self, url: str | Engine | None = None):
+    def __init__(self, url: str | Engine | None = None, *, audit: AuditTrail | None = None):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
+        self.audit = audit
 
     def close(self) -> None:
         self.engine.dispose()
@@ -139,8 +143,7 @@ class ProfileStore:
         return [a for a in rows if a]
 
     # -- writing ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def _write(session: Session, profile: Profile, event: Event, *, new_row: bool) -> None:
+    def _write(self, session: Session, profile: Profile, event: Event, *, new_row: bool) -> None:
         if new_row:
             session.add(
                 ProfileRow(
@@ -170,6 +173,11 @@ class ProfileStore:
                 note=event.note,
             )
         )
+        if self.audit is not None:
+            # The note is free text: it stays in the profile's history, not in the audit log.
+            details = {"from": event.from_status, "to": event.to_status, "admin": event.admin}
+            subject = f"{event.profile_id} v{event.version}"
+            self.audit.record(session, f"profile.{event.action}", event.by, subject, details)
 
     def add(self, profile: Profile, *, by: str | None = None, note: str = "") -> ImportResult:
         """Store a profile: a new id is created as given; new content for a known id becomes a new version

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from iprisk.node import Node
 from iprisk.settings import Settings, get_settings
+from iprisk.web.idempotency import IdempotencyMiddleware
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import ROUTERS
+from iprisk.web.telemetry import TelemetryMiddleware
 
 #: Where Swagger UI's script and style are served from (shipped by fastapi-offline: no CDN at run time).
 DOCS_ASSETS = "/docs/assets"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The node's app for ``settings`` (default: the process settings). Routes come from ``ROUTERS``."""
+def create_app(settings: Settings | None = None, *, node: Node | None = None) -> FastAPI:
+    """The node's app for ``settings`` (default: the process settings). Routes come from ``ROUTERS``.
+
+    The node is opened here, so that a setting at fault stops the service at start with an error naming it
+    (``node`` may be given instead, e.g. with a test clock); it is closed when the app shuts down.
+    """
     settings = settings or get_settings()
+    opened = node or Node.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        opened.close()
+
     app = FastAPIOffline(
         title="iprisk node",
         version=version("iprisk"),
@@ -26,9 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         static_url=DOCS_ASSETS,
         favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.node = opened
     install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(TelemetryMiddleware)  # outermost: it also sees replays and refusals
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,7 +1,9 @@
 """Every error answered as RFC 9457 problem details (``application/problem+json``).
 
-Errors iprisk raises map to a status through the one error map of :mod:`iprisk.errors`; the body carries the
-same problem rows (row, column, value, rule) as the command line. HTTP-level errors (unknown route, method,
+Errors iprisk raises map to a status through the one error map of :mod:`iprisk.errors`
+(:func:`~iprisk.errors.http_status`, :func:`~iprisk.errors.problem_details`), the one the command line takes
+its exit codes from; the body carries the same problem rows (row, column, value, rule) as the command line.
+Anything else is a bug: 500 with no internals. HTTP-level errors (unknown route, method,
 authentication) and request validation errors are answered in the same shape, the latter with one problem
 row per invalid field.
 """
@@ -14,6 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+
+from iprisk import errors
+from iprisk.errors import IpriskError, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -75,6 +80,19 @@ def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+def _mapped_error(request: Request, exc: Exception) -> ProblemResponse:
+    """An error iprisk raised, or a bug: the status and body from the one error map (the CLI's exit codes
+    come from the same rows), problem rows included, an unexpected error's internals never shown."""
+    body = errors.problem_details(exc, instance=request.url.path)
+    response = ProblemResponse(body, status_code=errors.http_status(exc))
+    if isinstance(exc, Unauthenticated):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="iprisk"'
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IpriskError, _mapped_error)
+    # Starlette still re-raises it after answering, so that the server logs the bug.
+    app.add_exception_handler(Exception, _mapped_error)

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from iprisk.web.routes import health
+from iprisk.web import telemetry
+from iprisk.web.routes import accounts, allocation, analysis, audit, health, profiles, submissions
 
-ROUTERS: tuple[APIRouter, ...] = (health.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    telemetry.router,
+    accounts.router,
+    submissions.router,
+    profiles.router,
+    analysis.router,
+    allocation.router,
+    audit.router,
+)
