@@ -16,7 +16,7 @@ import pytest
 
 from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, make_world, trade_table
-from tests.conftest import require_spark
+from tests.conftest import require_spark, spark_missing
 
 #: Public third-party data next to the repository (``../shared/data``), never copied into it.
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -64,7 +64,8 @@ def spark_con() -> Iterator[Any]:
     try:
         con = spark_backend(app_name="iprisk-tests")
     except Unsupported as exc:
-        pytest.skip(str(exc))
+        spark_missing(str(exc))
+        raise
     yield con
     con._session.stop()
 

@@ -56,6 +56,13 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("profiles.withdraw", "withdraw a profile of one's side", {_C: ADMIN}),
     Permission("analysis.read", "read trends, signals and lanes", {_C: ALL, _A: ALL, _P: PORTS}),
     Permission("allocation.read", "read plans and operations, choose KA2 ports", {_C: ALL, _A: ALL}),
+    Permission("referrals.read", "see the referrals of one's ports (an officer) or side",
+               {_C: ADMIN, _A: ADMIN, _P: PORTS, _U: ADMIN}),
+    Permission("referrals.draft", "draft a referral from one's side", {_C: ADMIN, _A: ADMIN, _P: PORTS}),
+    Permission("referrals.act", "send, acknowledge, give feedback on, close a referral of one's ports",
+               {_C: ADMIN, _P: PORTS}),
+    Permission("referrals.kpis", "read the referral KPIs (the coordinator: both sides)",
+               {_C: ALL, _A: ADMIN, _U: ADMIN}),
     Permission("audit.read", "read audit entries, proofs and checkpoints", {_O: ALL, _U: ALL}),
     Permission("audit.checkpoint", "sign a checkpoint of the audit log now", {_O: ALL, _U: ALL}),
 )  # fmt: skip

@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from iprisk.web import telemetry
-from iprisk.web.routes import accounts, allocation, analysis, audit, health, profiles, submissions
+from iprisk.web.routes import (
+    accounts,
+    allocation,
+    analysis,
+    audit,
+    channel,
+    health,
+    profiles,
+    referrals,
+    submissions,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -16,5 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     profiles.router,
     analysis.router,
     allocation.router,
+    referrals.router,
     audit.router,
+    channel.router,
 )

@@ -17,6 +17,7 @@ from iprisk.accounts import Grant
 from iprisk.node import Node
 from iprisk.node.allocation import operation_list, plan_list, plan_strata, select_key_ports
 from iprisk.web.auth import get_node, require
+from iprisk.web.params import MAX_ID, MAX_INDEX
 
 router = APIRouter(prefix="/allocation", tags=["allocation"])
 NodeDep = Annotated[Node, Depends(get_node)]
@@ -64,10 +65,10 @@ def plans(grant: ReadGrant, node: NodeDep) -> Table:
 
 @router.get("/plans/{plan_id}", response_model=StrataPage, summary="One page of a plan's strata")
 def plan(
-    plan_id: Annotated[int, PathParam(ge=0)],
+    plan_id: Annotated[int, PathParam(ge=0, le=MAX_ID)],
     grant: ReadGrant,
     node: NodeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> StrataPage:
     page, total = plan_strata(node, plan_id, offset=offset, limit=limit)
