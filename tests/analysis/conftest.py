@@ -6,7 +6,9 @@ always, on PySpark (``local[2]``) where pyspark and Java are present (marked ``s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -15,6 +17,21 @@ import pytest
 from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, make_world, trade_table
 from tests.conftest import require_spark, spark_missing
+
+#: Public third-party data next to the repository (``../shared/data``), never copied into it.
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def shared_data(name: str) -> Path:
+    """The folder ``../shared/data/<name>``. Missing, the test is skipped on a workstation and FAILS in CI
+    (``CI`` set): CI has the data, so a missing folder there is a broken setup, not a reason to pass."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        message = f"shared data {path} is missing"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI must provide ../shared/data)")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="module")

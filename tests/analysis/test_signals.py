@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iprisk.analysis import SIGNAL_COLUMNS, signals
+from iprisk.analysis import SIGNAL_COLUMNS, SIGNAL_DIMENSIONS, segment_tests, signals
 from iprisk.analysis._baseline import benjamini_hochberg, nb_lower, nb_upper
+from iprisk.analysis._segments import count_segments
 from tests.analysis.worlds import World, evaluate
 
 
@@ -38,7 +39,7 @@ def test_columns_and_a_planted_surge_at_its_segment(world: World, lines: ibis.Ta
     assert (s.loc[s["direction"] != "new", "span"] == 8).all()
 
 
-def test_most_specific_reports_the_child_not_its_parents() -> None:
+def test_one_event_headed_by_the_child_with_its_parents_under_it() -> None:
     rng = np.random.default_rng(7)
     rows = []
     quarters = [f"{y}Q{q}" for y in (2019, 2020, 2021) for q in (1, 2, 3, 4)]
@@ -62,16 +63,19 @@ def test_most_specific_reports_the_child_not_its_parents() -> None:
     ]
     s = signals(ibis.memtable(pd.DataFrame(rows, columns=cols)), start="2021Q3", end="2021Q3")
     up = s[s["direction"] == "up"]
-    assert len(up) == 1, up
-    assert up.iloc[0]["product_category"] == "toys"
-    assert up.iloc[0]["office"] == "DEHAM" or up.iloc[0]["reporting_admin"] == "DE"
-    everything = signals(
-        ibis.memtable(pd.DataFrame(rows, columns=cols)),
-        start="2021Q3",
-        end="2021Q3",
-        most_specific_only=False,
-    )
-    assert len(everything) > len(up)  # parents like "toys" and "DEHAM" were significant too
+    # one event: the planted child is its headline, the parents it explains are listed under it
+    assert up["event_id"].nunique() == 1, up
+    head = up[up["role"] == "headline"]
+    assert len(head) == 1 and head.iloc[0]["product_category"] == "toys"
+    assert head.iloc[0]["office"] == "DEHAM" or head.iloc[0]["reporting_admin"] == "DE"
+    broader = up[up["role"] == "broader"]
+    assert len(broader) >= 1 and set(broader["office"]) | set(broader["product_category"]) <= {
+        "",
+        "DEHAM",
+        "toys",
+    }
+    # the child's 51 extra cases carry most of each parent's rise
+    assert (broader["share"] > 0.8).all()
 
 
 def test_drops_and_new_segments() -> None:
@@ -92,6 +96,40 @@ def test_drops_and_new_segments() -> None:
     s = signals(t, start="2021Q4")
     down = s[s["direction"] == "down"]
     new = s[s["direction"] == "new"]
-    assert len(down) == 1 and down.iloc[0]["office"] == "NLRTM"
+    # one drop, told once: NLRTM heads its event, the totals it pulls down sit under it
+    assert down["event_id"].nunique() == 1
+    head = down[down["role"] == "headline"]
+    assert len(head) == 1 and head.iloc[0]["office"] == "NLRTM"
+    assert set(down.loc[down["role"] != "headline", "role"]) <= {"broader"}
     assert len(new) == 1 and new.iloc[0]["observed"] == 12
     assert new.iloc[0]["previous"] == 0 and new.iloc[0]["span"] > 0  # nothing before, for that long
+
+
+def _offices_by_category(quarters: list[str], surge_from: int) -> pd.DataFrame:
+    """Three offices x three categories, 25 cases a quarter each; DEHAM toys tripled from ``surge_from``."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for i, qu in enumerate(quarters):
+        for office in ("NLRTM", "DEHAM", "BEANR"):
+            for cat in ("toys", "shoes", "clothing"):
+                lam = 25.0 * (3.0 if (office == "DEHAM" and cat == "toys" and i >= surge_from) else 1.0)
+                rows += [
+                    (qu, office[:2], f"{qu}{office}{cat}{j}", office, "sea", "CN", cat, "trademark")
+                    for j in range(rng.poisson(lam))
+                ]
+    cols = ["quarter", "reporting_admin", "case_id", "office", "transport_mode", "provenance_country"]
+    return pd.DataFrame(rows, columns=[*cols, "product_category", "ipr_type"])
+
+
+def test_signals_from_the_fifth_quarter_with_a_short_history() -> None:
+    quarters = [f"{y}Q{q}" for y in (2020, 2021) for q in (1, 2, 3, 4)][:6]
+    lines = ibis.memtable(_offices_by_category(quarters, surge_from=5))
+    tests = segment_tests(count_segments(lines, "cases", list(SIGNAL_DIMENSIONS)))
+    assert sorted(set(tests["quarter"])) == quarters[4:]  # the fifth quarter is the first tested
+    assert (tests.loc[tests["direction"] != "new", "span"] == tests["quarter"].map(quarters.index)).all()
+    s = signals(lines)
+    up = s[(s["direction"] == "up") & (s["role"] == "headline")]
+    assert list(up["quarter"]) == [quarters[5]], s
+    assert (up.iloc[0]["office"], up.iloc[0]["product_category"]) == ("DEHAM", "toys")
+    with pytest.raises(ValueError, match="min_history"):
+        signals(lines, min_history=3)

@@ -2,17 +2,23 @@
 
 A world is a few hundred *cells* (one value for each of the six signal dimensions) whose quarterly case
 counts are negative binomial around a level with a shared seasonal pattern, a mild per-cell trend and
-office-wide shocks. A *planted surge* multiplies every cell of a segment (one to three dimensions fixed) by a
-factor from its start quarter for ``duration`` quarters. ``planted=0`` gives the null world.
+office-wide shocks. A *planted surge* multiplies every cell of a segment by a factor from its start quarter
+for ``duration`` quarters: a *broad* one fixes one to three dimensions, a *narrow* one is one office x mode
+x provenance x product of about ten cases a quarter, tripled (some of them inside a broad surge of the same
+quarters, so that a broader segment moves too). ``planted=0`` (and ``narrow=0``) gives the null world.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
+from iprisk.analysis._segments import SegmentCounts, count_segments
 from iprisk.formats import TRADE_SCHEMA
 
 #: Trade of offices only: no port columns (lanes get no traffic).
@@ -48,6 +54,10 @@ SEASON = np.array([0.9, 0.95, 1.0, 1.15])
 CN_PORTS = ["CNSHA", "CNSZX", "CNNGB"]
 
 
+#: The grain of a narrow surge: one office x mode x provenance x product.
+NARROW_DIMS = ("office", "transport_mode", "provenance_country", "product_category")
+
+
 @dataclass
 class Planted:
     key: tuple[tuple[str, str], ...]
@@ -55,6 +65,7 @@ class Planted:
     multiplier: float
     duration: int
     expected: float  # cases per quarter in the segment before the surge (level x season, mean)
+    kind: str = "broad"  # or "narrow"
 
 
 @dataclass
@@ -89,8 +100,16 @@ def make_world(
     history: int = 8,
     dispersion: float = 0.05,
     office_shock: float = 0.01,
+    earliest: int | None = None,
+    narrow: int = 0,
+    narrow_inside: int = 0,
+    narrow_multiplier: tuple[float, float] = (2.5, 3.5),
+    narrow_cases: tuple[float, float] = (8.0, 14.0),
 ) -> World:
-    """Draw a world. Surges start after ``history`` quarters, in segments of ``min_segment_cases`` or more."""
+    """Draw a world. Broad surges start from quarter ``earliest`` (default ``history``: after the history),
+    in segments of ``min_segment_cases`` or more. Then ``narrow`` narrow surges (``narrow_cases`` a quarter
+    before, times ``narrow_multiplier``), of which ``narrow_inside`` sit inside a broad surge and start with
+    it; the others start anywhere from ``earliest``."""
     rng = np.random.default_rng(seed)
     quarters = _quarters(2018, n_quarters)
     admins = list(ADMINS)
@@ -133,13 +152,75 @@ def make_world(
             continue
         if any(_overlaps(key, p.key) for p in plants):
             continue
-        start = int(rng.integers(history, n_quarters - 1))
+        start = int(rng.integers(history if earliest is None else earliest, n_quarters - 1))
         m = float(rng.uniform(*multiplier))
         mean[mask, start : start + duration] *= m
         plants.append(Planted(key, quarters[start], m, duration, seg_mean))
+    if narrow:
+        plants += _plant_narrow(
+            rng,
+            cells,
+            mean,
+            plants,
+            quarters,
+            count=narrow,
+            inside=narrow_inside,
+            earliest=history if earliest is None else earliest,
+            multiplier=narrow_multiplier,
+            cases=narrow_cases,
+            duration=duration,
+        )
 
     counts = rng.negative_binomial(1 / dispersion, 1 / (1 + dispersion * mean))
     return World(_lines(rng, cells, counts, quarters), quarters, plants, cells)
+
+
+def _plant_narrow(
+    rng: np.random.Generator,
+    cells: pd.DataFrame,
+    mean: np.ndarray,
+    broad: list[Planted],
+    quarters: list[str],
+    *,
+    count: int,
+    inside: int,
+    earliest: int,
+    multiplier: tuple[float, float],
+    cases: tuple[float, float],
+    duration: int,
+) -> list[Planted]:
+    """Narrow surges at the office x mode x provenance x product grain (``mean`` is multiplied in place)."""
+    groups = cells.groupby(list(NARROW_DIMS), sort=True).indices
+    segments = [(tuple(zip(NARROW_DIMS, k, strict=True)), np.asarray(ix)) for k, ix in groups.items()]
+    out: list[Planted] = []
+    for i in range(count):
+        hosts = [p for p in broad if p.kind == "broad"] if i < inside else []
+        host = hosts[int(rng.integers(len(hosts)))] if hosts else None
+        start = quarters.index(host.start) if host else int(rng.integers(earliest, len(quarters) - 1))
+        within = _selects(cells, host.key) if host else np.ones(len(cells), dtype=bool)
+        fits = []
+        for key, ix in segments:
+            if not within[ix].all():
+                continue
+            if any(_overlaps(key, p.key) for p in out):
+                continue
+            level = float(mean[ix, :start].sum(axis=0).mean())
+            if cases[0] <= level <= cases[1]:
+                fits.append((key, ix, level))
+        if not fits:
+            continue
+        key, ix, level = fits[int(rng.integers(len(fits)))]
+        m = float(rng.uniform(*multiplier))
+        mean[ix, start : start + duration] *= m
+        out.append(Planted(key, quarters[start], m, duration, level, kind="narrow"))
+    return out
+
+
+def _selects(cells: pd.DataFrame, key: tuple[tuple[str, str], ...]) -> np.ndarray:
+    mask = np.ones(len(cells), dtype=bool)
+    for d, v in key:
+        mask &= (cells[d] == v).to_numpy()
+    return mask
 
 
 def _overlaps(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> bool:
@@ -176,44 +257,75 @@ def _lines(
 
 
 @dataclass
+class Found:
+    """One planted surge and how it was found."""
+
+    planted: Planted
+    found: bool  # in its first or second quarter, at the right segment
+    delay: int | None  # quarters from its start to the first right signal while it lasts (None: never)
+    early: bool  # it started before the ``history`` quarters a full baseline needs
+
+
+@dataclass
 class Quality:
     detected: int
     planted: int
     reported: int
     false: int
     fdp_per_quarter: list[float]
+    surges: list[Found] = field(default_factory=list)
+    false_events_per_quarter: list[int] = field(default_factory=list)
+    quarters: list[str] = field(default_factory=list)  # the evaluated quarters (fdp and false events)
 
     @property
     def recall(self) -> float:
         return self.detected / self.planted if self.planted else float("nan")
 
 
-def evaluate(signals: pd.DataFrame, world: World, *, history: int = 8) -> Quality:
+def _keys(signals: pd.DataFrame) -> list[tuple[tuple[str, str], ...]]:
+    return [
+        tuple((d, v) for d in DIMS if (v := getattr(r, d)) not in ("", None)) for r in signals.itertuples()
+    ]
+
+
+def targets(world: World, p: Planted) -> set[frozenset[int]]:
+    """The cell sets a right signal may select: a narrow surge at its own segment; a broad one at its own or
+    one dimension coarser (never only a broader parent, never a finer child)."""
+    out = {world.cell_set(p.key)}
+    if p.kind == "broad" and len(p.key) > 1:
+        out |= {world.cell_set(tuple(kv for kv in p.key if kv != drop)) for drop in p.key}
+    return out
+
+
+def evaluate(signals: pd.DataFrame, world: World, *, history: int = 8, first: int | None = None) -> Quality:
     """Score reported signals against the planted truth.
 
     A surge counts as detected when an ``up`` or ``new`` signal in its first or second quarter selects the
-    same cases as the planted segment or as a parent one dimension coarser (segments are compared by the
-    cells they select, so ``FR / express`` and ``FRLEH / express`` are the same when FR has one office). A
-    signal is false when it shares no cell with a planted segment active (or winding down) in that quarter;
-    the false-discovery proportion is computed per tested quarter (0 when nothing is reported) so that its
-    mean is the FDR.
+    cells of one of its :func:`targets` (segments are compared by the cells they select, so ``FR / express``
+    and ``FRLEH / express`` are the same when FR has one office). A signal is false when it shares no cell
+    with a planted segment active (or winding down: ``history`` quarters after its end) in that quarter;
+    the false-discovery proportion is computed per evaluated quarter (from ``first``, default ``history``;
+    0 when nothing is reported) so that its mean is the FDR. False *events* count the groups of false
+    signals of a quarter that share cells (one chance burst seen at several levels is one false event), the
+    same yardstick for every detector. With a ``role`` column only the events' headlines count: the story
+    told, not every level it shows at.
     """
+    first = history if first is None else first
+    if "role" in signals:  # the stories told: one headline per event
+        signals = signals[signals["role"] == "headline"]
     qpos = {q: i for i, q in enumerate(world.quarters)}
-    keys = [
-        tuple((d, v) for d in DIMS if (v := getattr(r, d)) not in ("", None)) for r in signals.itertuples()
-    ]
-    sets = [world.cell_set(k) for k in keys]
-    detected = 0
+    sets = [world.cell_set(k) for k in _keys(signals)]
+    surges = []
     for p in world.planted:
         s = qpos[p.start]
-        first_two = {world.quarters[i] for i in (s, s + 1) if i < len(world.quarters)}
-        targets = {world.cell_set(p.key)} | {
-            world.cell_set(tuple(kv for kv in p.key if kv != drop)) for drop in p.key if len(p.key) > 1
-        }
-        for cs, r in zip(sets, signals.itertuples(), strict=True):
-            if r.quarter in first_two and r.direction in ("up", "new") and cs in targets:
-                detected += 1
-                break
+        right = targets(world, p)
+        hits = sorted(
+            qpos[r.quarter] - s
+            for cs, r in zip(sets, signals.itertuples(), strict=True)
+            if r.direction in ("up", "new") and cs in right and 0 <= qpos[r.quarter] - s < p.duration
+        )
+        delay = hits[0] if hits else None
+        surges.append(Found(p, delay is not None and delay <= 1, delay, s < history))
     false_flags = []
     planted_sets = [world.cell_set(p.key) for p in world.planted]
     for cs, r in zip(sets, signals.itertuples(), strict=True):
@@ -223,43 +335,151 @@ def evaluate(signals: pd.DataFrame, world: World, *, history: int = 8) -> Qualit
             for p, ps in zip(world.planted, planted_sets, strict=True)
         )
         false_flags.append(not related)
-    sig = signals.assign(false=false_flags)
-    fdp = []
-    for q in world.quarters[history:]:
+    sig = signals.reset_index(drop=True).assign(false=false_flags)
+    fdp, false_events = [], []
+    quarters = world.quarters[first:]
+    for q in quarters:
         part = sig[sig["quarter"] == q]
         fdp.append(float(part["false"].mean()) if len(part) else 0.0)
-    return Quality(detected, len(world.planted), len(signals), int(sum(false_flags)), fdp)
+        false_events.append(_overlap_groups([sets[i] for i in part.index[part["false"]]]))
+    return Quality(
+        detected=sum(f.found for f in surges),
+        planted=len(world.planted),
+        reported=len(signals),
+        false=int(sum(false_flags)),
+        fdp_per_quarter=fdp,
+        surges=surges,
+        false_events_per_quarter=false_events,
+        quarters=list(quarters),
+    )
 
 
-def measure(seeds: range, *, fdr: float, history: int = 8, **world_kw: object) -> dict[str, float]:
-    """Recall of planted surges and false-discovery share, on planted and on null worlds, over ``seeds``."""
-    import ibis
+def _overlap_groups(sets: list[frozenset[int]]) -> int:
+    """How many groups the cell sets make when sets sharing a cell are joined (connected components)."""
+    parent = list(range(len(sets)))
 
-    from iprisk.analysis import signals
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
 
-    detected = planted = 0
-    fdp_planted: list[float] = []
-    fdp_null: list[float] = []
-    null_quarters_with_signal = 0
+    for i in range(len(sets)):
+        for j in range(i):
+            if sets[i] & sets[j]:
+                parent[root(i)] = root(j)
+    return len({root(i) for i in range(len(sets))})
+
+
+#: A detector: (segment counts of a world, history) -> reported signals (the columns of ``signals``).
+Detector = Callable[[SegmentCounts, int], pd.DataFrame]
+
+
+def iprisk_detector(fdr: float = 0.05, **options: Any) -> Detector:
+    from iprisk.analysis.signals import signals_from_counts
+
+    return lambda counts, history: signals_from_counts(counts, fdr=fdr, history=history, **options)
+
+
+def world_counts(world: World) -> SegmentCounts:
+    """The segment counts the detectors read (one engine query per world, shared by every detector)."""
+    return count_segments(ibis.memtable(world.lines), "cases", DIMS)
+
+
+def measure(
+    seeds: Iterable[int],
+    *,
+    fdr: float = 0.05,
+    history: int = 8,
+    first: int | None = None,
+    detector: Detector | None = None,
+    null: bool = True,
+    **world_kw: Any,
+) -> dict[str, float]:
+    """:func:`measure_many` with one detector (iprisk's signals at ``fdr`` by default)."""
+    detectors = {"iprisk": detector or iprisk_detector(fdr)}
+    return measure_many(seeds, detectors, history=history, first=first, null=null, **world_kw)["iprisk"]
+
+
+def measure_many(
+    seeds: Iterable[int],
+    detectors: dict[str, Detector],
+    *,
+    history: int = 8,
+    first: int | None = None,
+    null: bool = True,
+    progress: Callable[[int], None] | None = None,
+    **world_kw: Any,
+) -> dict[str, dict[str, float]]:
+    """For each detector, on the same worlds: recall of planted surges (all, broad, narrow, early: started
+    before ``history`` quarters) and their detection delay; the false-discovery share on planted worlds; on
+    null worlds (seed + 10,000, nothing planted) the share of quarters with any signal and the false events
+    per quarter, from quarter ``first`` (default ``history``) and for the quarters before ``history``."""
+    first = history if first is None else first
+    found: dict[str, list[Found]] = {name: [] for name in detectors}
+    fdp_planted: dict[str, list[float]] = {name: [] for name in detectors}
+    null_quality: dict[str, list[Quality]] = {name: [] for name in detectors}
+    n = 0
     for seed in seeds:
-        w = make_world(seed, history=history, **world_kw)  # type: ignore[arg-type]
-        q = evaluate(signals(ibis.memtable(w.lines), fdr=fdr, history=history), w, history=history)
-        detected += q.detected
-        planted += q.planted
-        fdp_planted += q.fdp_per_quarter
-        w0 = make_world(10_000 + seed, planted=0, history=history, **world_kw)  # type: ignore[arg-type]
-        q0 = evaluate(signals(ibis.memtable(w0.lines), fdr=fdr, history=history), w0, history=history)
-        fdp_null += q0.fdp_per_quarter
-        null_quarters_with_signal += sum(1 for f in q0.fdp_per_quarter if f > 0)
+        n += 1
+        w = make_world(seed, history=history, **world_kw)
+        counts = world_counts(w)
+        w0 = (
+            make_world(10_000 + seed, history=history, **{**world_kw, "planted": 0, "narrow": 0})
+            if null
+            else None
+        )
+        counts0 = world_counts(w0) if w0 is not None else None
+        for name, detect in detectors.items():
+            q = evaluate(detect(counts, history), w, history=history, first=first)
+            found[name] += q.surges
+            fdp_planted[name] += q.fdp_per_quarter
+            if w0 is not None and counts0 is not None:
+                null_quality[name].append(
+                    evaluate(detect(counts0, history), w0, history=history, first=first)
+                )
+        if progress:
+            progress(n)
     return {
-        "worlds": len(seeds),
-        "planted": planted,
-        "detected": detected,
-        "recall": detected / planted if planted else float("nan"),
-        "fdr_planted_worlds": float(np.mean(fdp_planted)),
-        "fdr_null_worlds": float(np.mean(fdp_null)),
-        "null_quarters": len(fdp_null),
-        "null_quarters_with_signal": null_quarters_with_signal,
+        name: _summary(n, found[name], fdp_planted[name], null_quality[name], history - first)
+        for name in detectors
+    }
+
+
+def _summary(
+    n: int, found: list[Found], fdp_planted: list[float], null_quality: list[Quality], early_quarters: int
+) -> dict[str, float]:
+    out: dict[str, float] = {"worlds": n, **_recall(found, "")}
+    for label, part in (
+        ("broad", [f for f in found if f.planted.kind == "broad"]),
+        ("narrow", [f for f in found if f.planted.kind == "narrow"]),
+        ("early", [f for f in found if f.early]),
+    ):
+        out.update(_recall(part, label + "_"))
+    out["fdr_planted_worlds"] = float(np.mean(fdp_planted)) if fdp_planted else float("nan")
+    if null_quality:
+        fdp = [f for q in null_quality for f in q.fdp_per_quarter]
+        events = [e for q in null_quality for e in q.false_events_per_quarter]
+        # the quarters before ``history``: tested with a short history only
+        early = [e for q in null_quality for e in q.false_events_per_quarter[: max(early_quarters, 0)]]
+        out.update(
+            fdr_null_worlds=float(np.mean(fdp)),
+            null_quarters=len(fdp),
+            null_quarters_with_signal=sum(1 for f in fdp if f > 0),
+            false_events_per_null_quarter=float(np.mean(events)),
+            null_early_quarters=len(early),
+            null_early_quarters_with_signal=sum(1 for e in early if e > 0),
+        )
+    return out
+
+
+def _recall(found: list[Found], prefix: str) -> dict[str, float]:
+    delays = [f.delay for f in found if f.delay is not None]
+    return {
+        f"{prefix}planted": len(found),
+        f"{prefix}detected": sum(f.found for f in found),
+        f"{prefix}recall": sum(f.found for f in found) / len(found) if found else float("nan"),
+        f"{prefix}mean_delay": float(np.mean(delays)) if delays else float("nan"),
     }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from iprisk.analysis._common import SIGNAL_DIMENSIONS
 from iprisk.analysis.concentration import concentration, herfindahl
 from iprisk.analysis.displacement import DISPLACEMENT_COLUMNS, displacement
+from iprisk.analysis.events import EVENT_COLUMNS, event_table
+from iprisk.analysis.farrington import FARRINGTON_COLUMNS, FarringtonControl, farrington_flexible
 from iprisk.analysis.mirror import MIRROR_COLUMNS, mirror
 from iprisk.analysis.propensity import propensity
 from iprisk.analysis.run import ENGINES, NO_TRADE, Analysis, Source, analyse, run
@@ -18,16 +20,21 @@ from iprisk.analysis.trends import TREND_COLUMNS, trends
 __all__ = [
     "DISPLACEMENT_COLUMNS",
     "ENGINES",
+    "EVENT_COLUMNS",
+    "FARRINGTON_COLUMNS",
     "MIRROR_COLUMNS",
     "NO_TRADE",
     "SIGNAL_COLUMNS",
     "SIGNAL_DIMENSIONS",
     "TREND_COLUMNS",
     "Analysis",
+    "FarringtonControl",
     "Source",
     "analyse",
     "concentration",
     "displacement",
+    "event_table",
+    "farrington_flexible",
     "herfindahl",
     "mirror",
     "propensity",

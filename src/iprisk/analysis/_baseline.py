@@ -33,6 +33,10 @@ from scipy import optimize, stats
 #: Residuals beyond this many standard deviations are clipped when dispersions are estimated.
 CLIP_SD = 3.0
 
+#: Windows shorter than this (two quarters of each kind) are a short history: no segment gets a season or a
+#: trend of its own there.
+SHORT_HISTORY = 8
+
 #: A combination needs this many informative segments to estimate its own season / trend spread.
 MIN_POOL = 5
 
@@ -97,7 +101,11 @@ def _fit_mean(
     dev, dev_var = _shrunk_season(history, _level(history, season), alpha, qoy, group)
     season = season + dev[:, qoy - 1]
     t = np.arange(history.shape[1], dtype=float)
-    slope, slope_var, centre = _shrunk_trend(history, _level(history, season), alpha, t, group)
+    if history.shape[1] >= SHORT_HISTORY:
+        slope, slope_var, centre = _shrunk_trend(history, _level(history, season), alpha, t, group)
+    else:  # a trend read from a few quarters is mostly their noise, extrapolated
+        slope = slope_var = np.zeros(history.shape[0])
+        centre = np.full(history.shape[0], (t[0] + t[-1]) / 2)
     shape = season + slope[:, None] * (t[None, :] - centre[:, None])
     level = history.sum(axis=1) / np.exp(shape).sum(axis=1)
     return _MeanFit(level[:, None] * np.exp(shape), f_total, dev, dev_var, slope, slope_var, centre, level)
@@ -111,14 +119,24 @@ def forecast(
     herfindahl: np.ndarray,
     group: np.ndarray,
     window: int,
+    total_herfindahl: np.ndarray,
 ) -> Forecast:
     """Forecast the quarter after ``history`` (segments x quarters counts) for every segment.
 
     The expectation comes from the last ``window`` quarters; the dispersion from all of ``history`` (at
     least ``window`` quarters), because eight quarters say little about how erratic one segment is.
     ``herfindahl`` holds each segment's cell concentrations (see :func:`concentration`), ``group`` its
-    combination of dimensions (the pool of the season and trend spreads).
+    combination of dimensions (the pool of the season and trend spreads), ``total_herfindahl`` those of the
+    total. The predictive dispersion includes the uncertainty of the total's seasonal factor, read from one
+    quarter of each kind in a short history, two in eight quarters. In a short history (``window`` below
+    :data:`SHORT_HISTORY` quarters) no segment gets a season or a trend of its own, and the segment's
+    dispersion is widened by ``SHORT_HISTORY / window``.
     """
+    # The total rides along as one more segment (its own group): its dispersion says how far the total's
+    # seasonal factors, read from one or two quarters each, can be off.
+    history = np.vstack([history, total[None, :]])
+    herfindahl = np.vstack([herfindahl, total_herfindahl[None, :]])
+    group = np.append(group, group.max(initial=0) + 1)
     first = _fit_mean(history, qoy, total, group, np.zeros(history.shape[0]))
     alpha = composition_dispersion(history, first.mu, herfindahl)
     long = _fit_mean(history, qoy, total, group, alpha)
@@ -127,8 +145,33 @@ def forecast(
     fit = _fit_mean(history[:, recent], qoy[recent], total[recent], group, alpha)
     ahead = window - fit.centre
     log_next = np.log(fit.f_total[qoy_next - 1]) + fit.dev[:, qoy_next - 1] + fit.slope * ahead
-    extra = fit.dev_var[:, qoy_next - 1] + fit.slope_var * ahead**2
-    return Forecast(fit.level * np.exp(log_next), alpha, extra, window)
+    extra = (
+        fit.dev_var[:, qoy_next - 1]
+        + fit.slope_var * ahead**2
+        + _season_var(max(alpha[-1], _year_on_year_alpha(total)), total[recent], qoy[recent], qoy_next)
+    )
+    # In a short history the dispersion rests on fewer quarters than the season needs: widen it in proportion.
+    widen = max(SHORT_HISTORY / window, 1.0)
+    return Forecast((fit.level * np.exp(log_next))[:-1], widen * alpha[:-1], extra[:-1], window)
+
+
+def _year_on_year_alpha(total: np.ndarray) -> float:
+    """The total's over-dispersion read from its changes on the same quarter a year before (every pair in the
+    history): ``Var log(T_t / T_t-4) = 2 (alpha + 1 / T)``; 0 with less than five quarters. It catches what
+    moves the total as a whole (a trend, shocks shared by many cells), which a sum of cells cannot show."""
+    if total.size < 5 or (total <= 0).any():
+        return 0.0
+    change = np.log(total[4:] / total[:-4])
+    return float(max(np.mean(change**2) / 2.0 - 1.0 / total.mean(), 0.0))
+
+
+def _season_var(alpha_total: float, total: np.ndarray, qoy: np.ndarray, qoy_next: int) -> float:
+    """Variance (log scale) of the total's seasonal factor for ``qoy_next``: the mean of its ``k`` quarters of
+    that quarter of year, each off by the total's own noise (``alpha + 1 / total``), divided by ``k``."""
+    same = total[qoy == qoy_next]
+    if same.size == 0:
+        return 0.0
+    return float((alpha_total + 1.0 / max(same.mean(), 1.0)) / same.size)
 
 
 def _level(history: np.ndarray, log_shape: np.ndarray) -> np.ndarray:
@@ -168,14 +211,15 @@ def _shrunk_season(
     history: np.ndarray, mu: np.ndarray, alpha: np.ndarray, qoy: np.ndarray, group: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each segment's log deviation from the pooled season per quarter of year, shrunk; and its posterior
-    variance. Both (segments x 4); zero for quarters of the year absent from the window."""
+    variance. Both (segments x 4); zero for quarters of the year seen less than twice in the window (in a
+    short history one quarter cannot tell a segment's season from its noise: it takes the total's)."""
     n = history.shape[0]
     dev = np.zeros((n, 4))
     post = np.zeros((n, 4))
     for q in range(1, 5):
         cols = qoy == q
         k = int(cols.sum())
-        if k == 0 or k == len(qoy):
+        if k < 2 or k == len(qoy):
             continue
         obs = history[:, cols].sum(axis=1)
         exp = mu[:, cols].sum(axis=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import ibis
@@ -19,11 +19,19 @@ from iprisk.lanes import lane_column, lane_key
 SegmentKey = tuple[tuple[str, str], ...]
 
 
+#: The grain of a narrow surge, tested beside the combinations of up to three dimensions: one office x mode x
+#: provenance x product (the administration follows from the office; the IPR type is left open).
+NARROW_GRAIN: tuple[str, ...] = ("office", "transport_mode", "provenance_country", "product_category")
+
+
 def combos(dims: Sequence[str] = SIGNAL_DIMENSIONS, max_depth: int = 3) -> list[tuple[str, ...]]:
-    """Every combination of 1..``max_depth`` dimensions (41 for six dimensions and depth three)."""
+    """Every combination of 1..``max_depth`` dimensions, plus :data:`NARROW_GRAIN` when its dimensions are
+    there and deeper than ``max_depth`` (42 for six dimensions and depth three)."""
     out: list[tuple[str, ...]] = []
     for k in range(1, max_depth + 1):
         out.extend(combinations(dims, k))
+    if set(NARROW_GRAIN) <= set(dims) and len(NARROW_GRAIN) > max_depth:
+        out.append(tuple(d for d in dims if d in NARROW_GRAIN))
     return out
 
 
@@ -46,25 +54,37 @@ class SegmentCounts:
         np.ndarray
     )  # cells x quarters: the finest grain (every dimension and route; what segments are made of)
     cell_coarse: np.ndarray  # per cell, its coarse cell (every dimension, any route)
+    coarse: ComboCounts | None = None  # the count (cases or lines) of every value of all dimensions at once
+    # per cell, its office (0 for every cell when offices are not a dimension)
+    cell_office: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def total_concentration(self, window: slice) -> np.ndarray:
+        """The total's three Herfindahl indices (see :meth:`concentrations`)."""
+        one = np.zeros(len(self.cell_coarse), dtype=np.int64)
+        return self._herfindahl(window, one, 1)[0]
 
     def concentrations(self, window: slice) -> list[np.ndarray]:
-        """Per combination, each segment's Herfindahl index over its fine cells and over its coarse cells
-        (segments x 2), from the cells' sizes in ``window``."""
+        """Per combination, each segment's Herfindahl index over its fine cells, over its coarse cells and
+        over its offices (segments x 3), from the cells' sizes in ``window``: how many independent parts it
+        is made of, at the grain of the cells and at that of an office, whose cases share its shocks."""
+        return [self._herfindahl(window, cc.cell_segment, len(cc.keys)) for cc in self.combos]
+
+    def _herfindahl(self, window: slice, cell_segment: np.ndarray, n: int) -> np.ndarray:
         fine = self.cells[:, window].mean(axis=1)
-        n_coarse = int(self.cell_coarse.max()) + 1 if self.cell_coarse.size else 0
-        coarse = np.bincount(self.cell_coarse, fine, n_coarse)
-        out = []
-        for cc in self.combos:
-            coarse_segment = np.full(n_coarse, -1, dtype=np.int64)
-            coarse_segment[self.cell_coarse] = cc.cell_segment
-            out.append(
-                np.column_stack(
-                    [
-                        concentration(fine, cc.cell_segment, len(cc.keys)),
-                        concentration(coarse, coarse_segment, len(cc.keys)),
-                    ]
-                )
-            )
+        out = np.ones((n, 3))
+        if not fine.size:
+            return out
+        out[:, 0] = concentration(fine, cell_segment, n)
+        for j, part in ((1, self.cell_coarse), (2, self.cell_office)):
+            if part.size != fine.size:
+                continue
+            k = int(part.max()) + 1
+            inside = cell_segment >= 0
+            # the segment's size in each part (coarse cell, office): one pseudo-cell per (segment, part)
+            pair = np.where(inside, cell_segment * k + part, -1)
+            sizes = np.bincount(pair[inside], fine[inside], n * k)
+            owner = np.repeat(np.arange(n), k)
+            out[:, j] = concentration(sizes, owner, n)
         return out
 
 
@@ -98,7 +118,10 @@ def count_segments(
         multi = multi.cache()
         cached.append(multi)
     parts = []
-    for i, combo in enumerate([(), *cs]):
+    # 0 is the total, 1..len(cs) the combinations; len(cs) + 1 the fine cells (below), len(cs) + 2 every
+    # dimension at once (the coarse cells events are measured on).
+    groupings = [(0, ()), *((i, c) for i, c in enumerate(cs, start=1)), (len(cs) + 2, tuple(dims))]
+    for i, combo in groupings:
         sources = [(cells, "sum")] + ([(multi, "distinct")] if multi is not None else [])
         for src, how in sources:
             sub = src
@@ -138,7 +161,7 @@ def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
 
 def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> SegmentCounts:
     """Matrices from the long counts: ``combo`` 0 is the total, 1..len(cs) the combinations, the next one
-    the finest cells (every dimension and the route)."""
+    the finest cells (every dimension and the route), the last one every dimension."""
     quarters = all_quarters(df["quarter"].astype(str))
     qpos = {q: i for i, q in enumerate(quarters)}
     total = np.zeros(len(quarters))
@@ -157,7 +180,13 @@ def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> Segm
     cell_coarse = np.zeros(0, dtype=np.int64)
     if len(cell_values):
         cell_coarse = pd.factorize(pd.MultiIndex.from_frame(cell_values[dims]), sort=True)[0].astype(np.int64)
-    return SegmentCounts(quarters, total, out, cells, cell_coarse)
+    values, mat = _matrix(df[df["combo"] == len(cs) + 2], dims, qpos)
+    keys = [tuple(zip(dims, v, strict=True)) for v in values.itertuples(index=False)]
+    coarse = ComboCounts(tuple(dims), keys, mat, np.zeros(0, dtype=np.int64))
+    cell_office = np.zeros(len(cell_values), dtype=np.int64)
+    if "office" in dims and len(cell_values):
+        cell_office = pd.factorize(cell_values["office"], sort=True)[0].astype(np.int64)
+    return SegmentCounts(quarters, total, out, cells, cell_coarse, coarse, cell_office)
 
 
 def _matrix(part: pd.DataFrame, cols: list[str], qpos: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray]:

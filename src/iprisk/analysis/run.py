@@ -17,6 +17,7 @@ from iprisk.analysis._common import aggregate, cells, filter_quarters, prepare
 from iprisk.analysis.concentration import concentration
 from iprisk.analysis.displacement import displacement
 from iprisk.analysis.engines import spark_backend, to_backend
+from iprisk.analysis.events import EVENT_COLUMNS, event_table
 from iprisk.analysis.mirror import mirror
 from iprisk.analysis.propensity import propensity
 from iprisk.analysis.signals import signals
@@ -60,6 +61,8 @@ class Analysis:
     mirror: pd.DataFrame
     propensity: pd.DataFrame
     displacement: pd.DataFrame
+    #: the signals grouped into events: one row per event, its headline segment (see :mod:`.events`)
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
     #: what the analysis could not do, as keys (:data:`NO_TRADE`); reports say it in words
     notes: list[str] = field(default_factory=list)
 
@@ -111,7 +114,8 @@ def analyse(
     end: str | Quarter | None = None,
     fdr: float = 0.05,
 ) -> Analysis:
-    """Run trends, signals, concentration (offices and lanes), mirror, propensity and displacement.
+    """Run trends, signals and their events, concentration (offices and lanes), mirror, propensity and
+    displacement.
 
     Signals read up to eight quarters before ``start`` as history, displacement up to sixteen quarters before
     ``end`` as its base; everything else covers ``start..end``.
@@ -186,6 +190,7 @@ def _tables(
         propensity=prop,
         # like the signals, displacement reads the quarters before start as its base (``history`` of them)
         displacement=displacement(filter_quarters(seizures, None, hi), end=hi, fdr=fdr),
+        events=event_table(sig),
         notes=notes,
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import ibis.expr.types as ir
 import numpy as np
@@ -27,8 +26,9 @@ from iprisk.analysis._baseline import (
     seasonal_factors,
 )
 from iprisk.analysis._common import SIGNAL_DIMENSIONS, check_dimensions, quarter_of_year
-from iprisk.analysis._explain import merge_equivalent, most_specific
+from iprisk.analysis._explain import merge_equivalent
 from iprisk.analysis._segments import SegmentCounts, SegmentKey, canonical_names, count_segments
+from iprisk.analysis.events import CellCounts, assign_events
 from iprisk.periods import Quarter
 
 #: Columns of the table :func:`signals` returns: facts (keys and numbers), no sentences; ``previous`` is the
@@ -47,12 +47,18 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
     "rank",
     "previous",
     "span",
+    "event_id",
+    "role",
+    "share",
 )
 
 
 #: Quarters of history (at most) from which a segment's dispersion is estimated; its expectation uses
 #: the ``history`` quarters before the tested one.
 DISPERSION_HISTORY = 20
+
+#: The fewest quarters of history a tested quarter needs: signals start in the fifth quarter of data.
+MIN_HISTORY = 4
 
 #: Columns of :func:`segment_tests`.
 _TEST_COLUMNS = (
@@ -64,6 +70,7 @@ _TEST_COLUMNS = (
     "previous",
     "expected",
     "dispersion",
+    "alpha_eff",
     "p_value",
     "span",
 )
@@ -76,6 +83,7 @@ def signals(
     start: str | Quarter | None = None,
     end: str | Quarter | None = None,
     history: int = 8,
+    min_history: int = MIN_HISTORY,
     fdr: float = 0.05,
     dimensions: Sequence[str] = SIGNAL_DIMENSIONS,
     max_depth: int = 3,
@@ -96,9 +104,13 @@ def signals(
         Quarters to report (inclusive). Up to :data:`DISPERSION_HISTORY` quarters before ``start`` are read
         as history.
     history : int
-        Quarters of history the expectation uses (at least 4; 8 or more recommended). A quarter is tested
-        only once that much history exists in the data. The dispersion, and "nothing before" for ``new``,
-        use all quarters before the tested one, up to :data:`DISPERSION_HISTORY`.
+        Quarters of history the expectation uses (at least 4; 8 or more recommended). The dispersion, and
+        "nothing before" for ``new``, use all quarters before the tested one, up to
+        :data:`DISPERSION_HISTORY`.
+    min_history : int
+        A quarter is tested once this many quarters of history exist (at least 4: from the fifth quarter of
+        data). With fewer than ``history`` quarters the expectation uses all there are, with the extra
+        uncertainty of a short history (see :mod:`iprisk.analysis._baseline`).
     fdr : float
         False-discovery rate controlled per quarter across all tests (Benjamini-Hochberg).
     dimensions, max_depth
@@ -136,19 +148,57 @@ def signals(
     [{'quarter': '2022Q4', 'direction': 'up', 'office': 'NLRTM', 'rank': 1}]
     """
     dims = check_dimensions(list(dimensions), SIGNAL_DIMENSIONS)
-    if history < 4:
-        raise ValueError(f"history must be at least 4 quarters, not {history}")
-    if not 0 < fdr < 1:
-        raise ValueError(f"fdr must be in (0, 1), not {fdr}")
     t = seizures
     if end is not None:
         t = t.filter(t.quarter <= str(Quarter.parse(str(end))))
     if start is not None:
         t = t.filter(t.quarter >= str(Quarter.parse(str(start)) - max(history, DISPERSION_HISTORY)))
+    _check(history, min_history, fdr)
     counts = count_segments(t, metric, dims, max_depth)
-    tests, alias = _tests_and_names(
+    return signals_from_counts(
+        counts,
+        metric=metric,
+        start=start,
+        history=history,
+        min_history=min_history,
+        fdr=fdr,
+        min_expected=min_expected,
+        min_expected_down=min_expected_down,
+        min_new=min_new,
+        most_specific_only=most_specific_only,
+    )
+
+
+def _check(history: int, min_history: int, fdr: float) -> None:
+    if history < MIN_HISTORY:
+        raise ValueError(f"history must be at least {MIN_HISTORY} quarters, not {history}")
+    if not MIN_HISTORY <= min_history <= history:
+        raise ValueError(
+            f"min_history must be between {MIN_HISTORY} and history ({history}), not {min_history}"
+        )
+    if not 0 < fdr < 1:
+        raise ValueError(f"fdr must be in (0, 1), not {fdr}")
+
+
+def signals_from_counts(
+    counts: SegmentCounts,
+    *,
+    metric: str = "cases",
+    start: str | Quarter | None = None,
+    history: int = 8,
+    min_history: int = MIN_HISTORY,
+    fdr: float = 0.05,
+    min_expected: float = 2.0,
+    min_expected_down: float = 5.0,
+    min_new: int = 3,
+    most_specific_only: bool = True,
+) -> pd.DataFrame:
+    """:func:`signals` on segment counts already made (``count_segments``): the statistics alone."""
+    _check(history, min_history, fdr)
+    tests = _tests_and_names(
         counts,
         history=history,
+        min_history=min_history,
         min_expected=min_expected,
         min_expected_down=min_expected_down,
         min_new=min_new,
@@ -156,7 +206,7 @@ def signals(
     if start is not None:
         tests = tests[tests["quarter"] >= str(Quarter.parse(str(start)))]
     return report(
-        tests, metric=metric, fdr=fdr, history=history, most_specific_only=most_specific_only, alias=alias
+        tests, counts, metric=metric, fdr=fdr, history=history, most_specific_only=most_specific_only
     )
 
 
@@ -164,6 +214,7 @@ def segment_tests(
     counts: SegmentCounts,
     *,
     history: int = 8,
+    min_history: int = MIN_HISTORY,
     min_expected: float = 2.0,
     min_expected_down: float = 5.0,
     min_new: int = 3,
@@ -171,25 +222,33 @@ def segment_tests(
     """Every test the detector makes: one row per (quarter, segment, direction) with its p-value.
 
     Columns: quarter, direction, key (tuple of (dimension, value)), depth, observed, previous (the count of
-    the quarter before), expected, dispersion (the segment's ``alpha``; 0 for ``new``), p_value, span (the
-    quarters of history the test looked at; for ``new``, the quarters before the previous one, all empty).
+    the quarter before), expected, dispersion (the segment's ``alpha``; 0 for ``new``), alpha_eff (the
+    predictive over-dispersion the test used), p_value, span (the quarters of history the test looked at; for
+    ``new``, the quarters before the previous one, all empty).
     """
     return _tests_and_names(
         counts,
         history=history,
+        min_history=min_history,
         min_expected=min_expected,
         min_expected_down=min_expected_down,
         min_new=min_new,
-    )[0]
+    )
 
 
 def _tests_and_names(
-    counts: SegmentCounts, *, history: int, min_expected: float, min_expected_down: float, min_new: int
-) -> tuple[pd.DataFrame, dict[SegmentKey, SegmentKey]]:
+    counts: SegmentCounts,
+    *,
+    history: int,
+    min_history: int,
+    min_expected: float,
+    min_expected_down: float,
+    min_new: int,
+) -> pd.DataFrame:
     alias = canonical_names(counts)
     live = [cc for cc in counts.combos if cc.keys]
     if not live:
-        return pd.DataFrame(columns=list(_TEST_COLUMNS)), alias
+        return pd.DataFrame(columns=list(_TEST_COLUMNS))
     segs = _Segments(
         counts=np.concatenate([cc.counts for cc in live]),
         group=np.concatenate([np.full(len(cc.keys), i) for i, cc in enumerate(live)]),
@@ -197,7 +256,7 @@ def _tests_and_names(
     )
     frames = [
         frame
-        for j in range(history, len(counts.quarters))
+        for j in range(min_history, len(counts.quarters))
         for frame in _quarter_tests(
             counts,
             segs,
@@ -209,11 +268,11 @@ def _tests_and_names(
         )
     ]
     if not frames:
-        return pd.DataFrame(columns=list(_TEST_COLUMNS)), alias
+        return pd.DataFrame(columns=list(_TEST_COLUMNS))
     tests = pd.concat(frames, ignore_index=True)
     # Segments renamed to their shortest equivalent name are one test, not several.
     tests = tests.drop_duplicates(subset=["quarter", "direction", "key"], ignore_index=True)
-    return tests, alias
+    return tests
 
 
 @dataclass(frozen=True)
@@ -236,7 +295,8 @@ def _quarter_tests(
     min_expected_down: float,
     min_new: int,
 ) -> list[pd.DataFrame]:
-    """The up, down and new tests of quarter ``j``."""
+    """The up, down and new tests of quarter ``j`` (its expectation from up to ``history`` quarters)."""
+    history = min(history, j)
     qoy = np.asarray(quarter_of_year(counts.quarters))
     past = slice(max(0, j - max(history, DISPERSION_HISTORY)), j)
     herfindahl = np.concatenate(
@@ -247,16 +307,36 @@ def _quarter_tests(
         ]
     )
     fc = forecast(
-        segs.counts[:, past], qoy[past], int(qoy[j]), counts.total[past], herfindahl, segs.group, history
+        segs.counts[:, past],
+        qoy[past],
+        int(qoy[j]),
+        counts.total[past],
+        herfindahl,
+        segs.group,
+        history,
+        counts.total_concentration(slice(j - history, j)),
     )
     y, prev = segs.counts[:, j], segs.counts[:, j - 1]
     out = []
     for direction, sel in (("up", fc.mu >= min_expected), ("down", fc.mu >= min_expected_down)):
         idx = np.flatnonzero(sel)
         tail = nb_upper if direction == "up" else nb_lower
-        p = tail(y[idx], fc.mu[idx], fc.alpha_eff[idx])
+        a_eff = fc.alpha_eff[idx]
+        p = tail(y[idx], fc.mu[idx], a_eff)
         out.append(
-            _frame(counts.quarters[j], direction, segs, idx, y, prev, fc.mu[idx], fc.alpha[idx], p, history)
+            _frame(
+                counts.quarters[j],
+                direction,
+                segs,
+                idx,
+                y,
+                prev,
+                fc.mu[idx],
+                fc.alpha[idx],
+                a_eff,
+                p,
+                history,
+            )
         )
     # "new": nothing in the whole history before the previous quarter (up to DISPERSION_HISTORY quarters:
     # nothing in five years says more than nothing in two), and the two quarters together reach `min_new`.
@@ -273,9 +353,8 @@ def _quarter_tests(
         k = y[idx] + prev[idx]
         p = new_segment_p(k, weights[-2:].sum() / weights.sum())
         expected = k * weights[-1] / weights.sum()
-        out.append(
-            _frame(counts.quarters[j], "new", segs, idx, y, prev, expected, np.zeros(idx.size), p, quiet)
-        )
+        zero = np.zeros(idx.size)
+        out.append(_frame(counts.quarters[j], "new", segs, idx, y, prev, expected, zero, zero, p, quiet))
     return [f for f in out if not f.empty]
 
 
@@ -288,6 +367,7 @@ def _frame(
     prev: np.ndarray,
     expected: np.ndarray,
     dispersion: np.ndarray,
+    alpha_eff: np.ndarray,
     p: np.ndarray,
     span: int,
 ) -> pd.DataFrame:
@@ -301,6 +381,7 @@ def _frame(
             "previous": prev[idx],
             "expected": expected,
             "dispersion": dispersion,
+            "alpha_eff": alpha_eff,
             "p_value": p,
             "span": span,
         },
@@ -321,51 +402,38 @@ def _first_time_new(sig: pd.DataFrame) -> pd.DataFrame:
     return sig[~np.asarray(again, dtype=bool)]
 
 
-def ancestors_of(keys: pd.Series, alias: dict[SegmentKey, SegmentKey]) -> list[frozenset[SegmentKey]]:
-    """Per segment, the (renamed) ancestors of every name of its cases: what the explanation rule nests."""
-    names: dict[SegmentKey, list[SegmentKey]] = {}
-    for k, head in alias.items():
-        names.setdefault(head, [head]).append(k)
-    out = []
-    for key in keys:
-        anc = {
-            alias.get(sub, sub)
-            for n in names.get(key, [key])
-            for r in range(1, len(n))
-            for sub in combinations(n, r)
-        }
-        anc.discard(key)
-        out.append(frozenset(anc))
-    return out
-
-
 def report(
     tests: pd.DataFrame,
+    counts: SegmentCounts,
     *,
     metric: str,
     fdr: float,
     history: int,
     most_specific_only: bool = True,
-    alias: dict[SegmentKey, SegmentKey] | None = None,
 ) -> pd.DataFrame:
-    """BH per quarter, keep the significant, reduce to the most specific explanations and rank.
+    """BH per quarter, keep the significant, group them into events, rank and describe.
 
-    ``alias`` maps segment names to the name their cases were tested under (see ``canonical_names``).
+    Every significant segment (one name per set of cases) joins an event (see :mod:`iprisk.analysis.events`);
+    with ``most_specific_only`` the narrower ones (shares of a surge spread over their event's headline)
+    are left out.
     """
     if tests.empty:
         return pd.DataFrame(columns=list(SIGNAL_COLUMNS))
     p = tests["p_value"].to_numpy(dtype=float)
     q = np.empty(len(tests))
-    for idx in tests.groupby("quarter").indices.values():
+    cutoff: dict[str, float] = {}
+    for quarter, idx in tests.groupby("quarter").indices.items():
         q[idx] = benjamini_hochberg(p[idx])
-    sig = _first_time_new(tests[q <= fdr].assign(q_value=q[q <= fdr]))
-    if not sig.empty:
-        sig["ancestors"] = pd.Series(ancestors_of(sig["key"], alias or {}), index=sig.index)
-    if most_specific_only and not sig.empty:
-        sig = merge_equivalent(most_specific(sig, history=history))
+        rejected = p[idx][q[idx] <= fdr]
+        cutoff[str(quarter)] = float(rejected.max()) if rejected.size else 0.0
+    sig = merge_equivalent(_first_time_new(tests[q <= fdr].assign(q_value=q[q <= fdr])))
     if sig.empty:
         return pd.DataFrame(columns=list(SIGNAL_COLUMNS))
+    sig = assign_events(sig.reset_index(drop=True), CellCounts.of(counts), p_cutoff=cutoff, history=history)
     sig["score"] = -np.log10(np.maximum(sig["p_value"].to_numpy(dtype=float), 1e-300))
+    sig["event_id"] = _event_ids(sig)
+    if most_specific_only:
+        sig = sig[sig["role"] != "narrower"]
     sig = sig.sort_values(["quarter", "score", "depth"], ascending=[True, False, False], kind="stable")
     sig["rank"] = sig.groupby("quarter").cumcount() + 1
     for d in SIGNAL_DIMENSIONS:
@@ -375,3 +443,13 @@ def report(
     for col in ("observed", "rank", "previous", "span"):
         out[col] = out[col].astype("int64")
     return out
+
+
+def _event_ids(sig: pd.DataFrame) -> list[str]:
+    """``2016Q3-1`` for the first event of 2016Q3: events numbered by their headline's score."""
+    heads = sig[sig["role"] == "headline"].sort_values(
+        ["quarter", "score"], ascending=[True, False], kind="stable"
+    )
+    number = heads.groupby("quarter").cumcount() + 1
+    ids = {label: f"{q}-{n}" for label, q, n in zip(heads.index, heads["quarter"], number, strict=True)}
+    return [ids[h] for h in sig["head"]]

@@ -73,7 +73,7 @@ def demo(
         )
     out.print(table)
     if result.analysis is not None:
-        _print_signals(result.analysis.signals, result.analysis_dir)
+        _print_signals(result.analysis.signals, result.analysis.events, result.analysis_dir)
     if result.targeting is not None:
         _print_targeting(result.targeting)
     if result.allocation is not None:
@@ -84,23 +84,25 @@ def demo(
             out.print(f"  {path}", markup=False)
 
 
-def _print_signals(signals: pd.DataFrame, folder: Path | None) -> None:
+def _print_signals(signals: pd.DataFrame, events: pd.DataFrame, folder: Path | None) -> None:
     out.print(
         f"\n[bold]Joint analysis[/]: {len(signals)} signals (emerging risks, drops, new segments) at a 5 % "
-        f"false-discovery rate; tables, charts and summary.md in {folder}"
+        f"false-discovery rate, grouped into {len(events)} events; tables (signals.csv, events.csv), charts "
+        f"and summary.md in {folder}"
     )
-    from iprisk.reports import explanations
+    from iprisk.reports import event_explanations
 
-    top = signals.sort_values(["quarter", "rank"], ascending=[False, True]).head(TOP_SIGNALS)
-    table = Table(title=f"Latest top signals (of {len(signals)})")
-    for col in ("quarter", "direction", "score", "q", "explanation"):
-        table.add_column(col, justify="right" if col in ("score", "q") else "left")
-    for r, sentence in zip(top.to_dict("records"), explanations(top), strict=True):
+    top = events.sort_values(["quarter", "rank"], ascending=[False, True]).head(TOP_SIGNALS)
+    table = Table(title=f"Latest top events (of {len(events)})")
+    for col in ("quarter", "direction", "score", "q", "signals", "explanation"):
+        table.add_column(col, justify="right" if col in ("score", "q", "signals") else "left")
+    for r, sentence in zip(top.to_dict("records"), event_explanations(top, signals), strict=True):
         table.add_row(
             str(r["quarter"]),
             str(r["direction"]),
             f"{r['score']:.1f}",
             f"{r['q_value']:.3g}",
+            str(1 + int(r["broader"]) + int(r["narrower"]) + int(r["overlapping"])),
             sentence,
         )
     out.print(table)

@@ -22,6 +22,7 @@ from iprisk.reports.build import (
     write_report,
 )
 from iprisk.reports.charts import CHART_FILES, chart_file, charts
+from iprisk.reports.events import EVENT_FILE_COLUMNS, event_explanations, explain_event
 from iprisk.reports.document import Document, Num
 from iprisk.reports.effectiveness import Effectiveness, read_effectiveness
 from iprisk.reports.fonts import MissingGlyphs, check_glyphs, report_fonts
@@ -53,6 +54,7 @@ from iprisk.reports.summary import summary_markdown
 
 __all__ = [
     "CHART_FILES",
+    "EVENT_FILE_COLUMNS",
     "FORMATS",
     "SIGNAL_FILE_COLUMNS",
     "DataSnapshot",
@@ -73,6 +75,8 @@ __all__ = [
     "collect",
     "data_snapshot",
     "describe_segment",
+    "event_explanations",
+    "explain_event",
     "explain_signal",
     "explanations",
     "file_snapshot",

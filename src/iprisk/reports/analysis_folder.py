@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from iprisk.analysis.run import Analysis
 from iprisk.i18n import LOCALES, check_locale
+from iprisk.reports.events import events_file_table
 from iprisk.reports.signals import signals_file_table
 from iprisk.reports.summary import summary_markdown
 from iprisk.security import atomic_write, neutralise_frame
 
-#: tables written as CSV, by file name (signals with their explanation in English)
-_TABLES = ("signals", "concentration", "lanes", "mirror", "propensity", "displacement")
+#: tables written as CSV, by file name (signals and events with their explanation in English)
+_TABLES = ("signals", "events", "concentration", "lanes", "mirror", "propensity", "displacement")
 
 
 def summary_file(locale: str) -> str:
@@ -29,8 +32,8 @@ def write_analysis(
     locales: Sequence[str] = LOCALES,
     warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Write ``signals.csv`` ... ``displacement.csv``, ``trends.parquet``, and per language of ``locales`` the
-    PNG charts and the summary.
+    """Write ``signals.csv``, ``events.csv`` ... ``displacement.csv``, ``trends.parquet``, and per language
+    of ``locales`` the PNG charts and the summary.
 
     A chart that fails to render is reported through ``warn`` and left out of the summary; the tables are
     always written. Returns the paths written.
@@ -40,7 +43,7 @@ def write_analysis(
     written = []
     for name in _TABLES:
         path = out / f"{name}.csv"
-        table = signals_file_table(result.signals) if name == "signals" else getattr(result, name)
+        table = _file_table(result, name)
         with atomic_write(path) as tmp:  # opened in spreadsheets: text cells inert (OWASP)
             neutralise_frame(table).to_csv(tmp, index=False)
         written.append(path)
@@ -53,6 +56,15 @@ def write_analysis(
         path.write_text(summary_markdown(result, chart_files, locale), encoding="utf-8")
         written.append(path)
     return written
+
+
+def _file_table(result: Analysis, name: str) -> pd.DataFrame:
+    if name == "signals":
+        return signals_file_table(result.signals)
+    if name == "events":
+        return events_file_table(result.events, result.signals)
+    table: pd.DataFrame = getattr(result, name)
+    return table
 
 
 def _write_charts(

@@ -17,7 +17,8 @@ from iprisk.i18n import N_, Text
 from iprisk.reports.document import Num, Para, Style, rich
 from iprisk.reports.facts import Facts
 
-#: The columns of ``signals.csv``: the facts a reader needs, then the explanation in English.
+#: The columns of ``signals.csv``: the facts a reader needs, the event each signal belongs to (its ``role`` in
+#: it and the ``share`` of its departure the event's headline explains), then the explanation in English.
 SIGNAL_FILE_COLUMNS: tuple[str, ...] = (
     "quarter",
     "direction",
@@ -29,6 +30,9 @@ SIGNAL_FILE_COLUMNS: tuple[str, ...] = (
     "q_value",
     "score",
     "rank",
+    "event_id",
+    "role",
+    "share",
     "explanation",
 )
 

@@ -15,7 +15,7 @@ import pandas as pd
 from iprisk.analysis.run import NO_TRADE, Analysis, only_cut
 from iprisk.codes.lists import PRODUCT_CATEGORIES, TRANSPORT_MODES
 from iprisk.i18n import N_, Text
-from iprisk.reports.signals import explanations
+from iprisk.reports.events import event_explanations
 
 #: Offices or lanes with fewer cases are left out of the "highest incidence" line (one case on a lane of ten
 #: consignments is not a finding).
@@ -141,19 +141,35 @@ def _signals(a: Analysis, text: Text, charts: Mapping[str, str]) -> list[str]:
                 **{d: int(counts.get(d, 0)) for d in ("up", "down", "new")},
             )
         )
-        if cur.empty:
-            cur = a.signals.sort_values("score", ascending=False)
-            lines += ["", text.gettext("The most surprising of the period:")]
-        else:
-            lines += ["", text.gettext("The most important in {end}:", end=text.quarter(a.end))]
-        lines.append("")
-        top = cur.head(8)
-        sentences = explanations(top, text)
-        lines += [
-            f"{i}. {text.quarter(q)}: {s}"
-            for i, (q, s) in enumerate(zip(top["quarter"], sentences, strict=True), 1)
-        ]
+        lines += _events(a, text)
     return lines + _image(text.gettext("Top signals"), charts, "signals")
+
+
+def _events(a: Analysis, text: Text) -> list[str]:
+    """How many events the signals make, and the main ones of the last quarter (of the period, if none)."""
+    cur = a.events[a.events["quarter"] == a.end]
+    lines = [
+        "",
+        text.ngettext(
+            "The signals tell {n} event: signals of the same cases are grouped under the most specific "
+            "segment that explains them.",
+            "The signals tell {n} events: signals of the same cases are grouped under the most specific "
+            "segment that explains them.",
+            len(a.events),
+        ),
+    ]
+    if cur.empty:
+        cur = a.events.sort_values("score", ascending=False, kind="stable")
+        lines += ["", text.gettext("The most surprising of the period:")]
+    else:
+        lines += ["", text.gettext("The most important in {end}:", end=text.quarter(a.end))]
+    lines.append("")
+    top = cur.head(8)
+    sentences = event_explanations(top, a.signals, text)
+    return lines + [
+        f"{i}. {text.quarter(q)}: {s}"
+        for i, (q, s) in enumerate(zip(top["quarter"], sentences, strict=True), 1)
+    ]
 
 
 def _highest_incidence(frame: pd.DataFrame, key: str, text: Text | None = None) -> list[str]:
