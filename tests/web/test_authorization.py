@@ -16,8 +16,9 @@ from iprisk.web.auth import action_of
 from tests.web.conftest import LiveNode
 
 #: Routes anyone may call: the probe, the metrics (no data, no names) and the API's description (/docs and
-#: /openapi.json are not among the routers: FastAPI adds them).
-PUBLIC = {"/health", "/metrics"}
+#: /openapi.json are not among the routers: FastAPI adds them), and the dashboard's login, logout (a form with
+#: its CSRF token) and style sheet.
+PUBLIC = {"/health", "/metrics", "/ui/login", "/ui/logout", "/ui/static/{name}"}
 
 
 def _routes(live: LiveNode) -> list[tuple[str, str, str | None]]:

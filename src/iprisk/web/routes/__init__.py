@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from iprisk.web import telemetry
+from iprisk.web import dashboard, telemetry
 from iprisk.web.routes import accounts, analysis, audit, health, profiles, submissions
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -16,4 +16,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     profiles.router,
     analysis.router,
     audit.router,
+    dashboard.router,
 )
