@@ -3,8 +3,9 @@
 Discovers ``benchmarks/bench_<topic>.py``, calls each module's ``run(out)`` with ``out = bench-out/``, prints
 one table of every row and writes ``bench-out/results.json`` and ``bench-out/results.md``. With topics given
 (``python -m benchmarks submit formats``), runs only those. A benchmark that fails is reported as a failed
-row; the others still run, and the exit code is 1. Running some topics replaces their rows in the result
-files and keeps the other topics' rows from the previous run.
+row; the others still run, and the exit code is 1; so is it when a row misses its target (``ok`` false).
+Running some topics replaces their rows in the result files and keeps the other topics' rows from the previous
+run.
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps(merged, indent=2, default=str) + "\n", encoding="utf-8")
     (args.out / "results.md").write_text(to_markdown(merged), encoding="utf-8")
     console.print(f"wrote {args.out / 'results.json'} and {args.out / 'results.md'}")
-    # A missed target shows as ok = NO in the table; only a benchmark that crashed fails the run.
-    return 1 if any(row.get("failed") for row in rows) else 0
+    # A benchmark that crashed or a missed target (ok = NO) fails the run.
+    return 1 if any(row.get("failed") or row.get("ok") is False for row in rows) else 0
 
 
 def _merge(previous: Path, rows: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:

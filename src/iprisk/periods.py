@@ -10,6 +10,11 @@ from iprisk.errors import InvalidValue
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 
+#: Years iprisk works in: a date outside them is a typo (9999-12-31, 0001-01-01), and quarter arithmetic
+#: (the next quarter, a year back) stays inside what Python's dates can represent.
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
+
 
 @dataclass(frozen=True, order=True, slots=True)
 class Quarter:
@@ -24,7 +29,10 @@ class Quarter:
         m = _QUARTER.match(str(text))
         if not m:
             raise InvalidValue(f"not a quarter (expected YYYYQn, e.g. 2016Q3): {text!r}")
-        return cls(int(m.group(1)), int(m.group(2)))
+        year = int(m.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise InvalidValue(f"quarter {text!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+        return cls(year, int(m.group(2)))
 
     @classmethod
     def of(cls, day: date) -> Quarter:
@@ -51,7 +59,7 @@ class Quarter:
         return self.year * 4 + self.q - 1
 
     def __str__(self) -> str:
-        return f"{self.year}Q{self.q}"
+        return f"{self.year:04d}Q{self.q}"
 
 
 def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -50,6 +51,35 @@ class Settings(BaseSettings):
     max_reported_problems: int = Field(
         default=10_000,
         description="Validation stops collecting problem details past this many (all are still counted).",
+    )
+    # Limits on inputs (docs/security.md): a file past one is refused with an error naming the limit and
+    # the setting, before it can take minutes or gigabytes.
+    max_input_mb: float = Field(
+        default=2048, gt=0, description="Largest input file read (data, mapping, profiles, scenario), in MB."
+    )
+    max_rows: int = Field(
+        default=20_000_000, gt=0, description="Most data rows in one input file (blank XLSX rows count)."
+    )
+    max_columns: int = Field(default=1_000, gt=0, description="Most columns in one input file.")
+    max_cell_chars: int = Field(
+        default=32_767, gt=0, description="Longest text in one cell, in characters (Excel's own limit)."
+    )
+    max_line_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Longest CSV line (record), in bytes."
+    )
+    max_decompressed_mb: float = Field(
+        default=4096, gt=0, description="Largest total uncompressed size of an XLSX workbook, in MB."
+    )
+    max_compression_ratio: float = Field(
+        default=200, gt=1, description="Highest uncompressed / compressed size ratio of an XLSX workbook."
+    )
+    max_yaml_aliases: int = Field(
+        default=100, ge=0, description="Most YAML aliases (*name) in one mapping, profiles or scenario file."
+    )
+    max_document_nodes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most values in one YAML or JSON document once aliases are expanded.",
     )
     spark_driver_memory: str = Field(
         default="2g",
@@ -100,6 +130,17 @@ class Settings(BaseSettings):
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
     )
+    bench_allocation_seeds: int = Field(
+        default=5,
+        ge=2,
+        description="Simulated worlds the allocation benchmark proves the gain on (benchmarks only).",
+    )
+    bench_allocation_draws: int = Field(
+        default=60,
+        ge=1,
+        description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
+        "(benchmarks only).",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -120,3 +161,20 @@ def acting_user(user: str | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name or passwd entry (containers): still record something
         return "unknown"
+
+
+def origin(name: str) -> str:
+    """Where setting ``name`` comes from: ``"environment"``, ``".env file PATH"`` or ``"default"``.
+
+    The command line shows a location (warehouse, database) that a ``.env`` file in the working directory
+    set, so that such a file cannot silently redirect where data goes.
+    """
+    from dotenv import dotenv_values
+
+    env = f"IPRISK_{name.upper()}"
+    if any(key.upper() == env for key in os.environ):
+        return "environment"
+    dotenv = Path(".env")
+    if dotenv.is_file() and any((key or "").upper() == env for key in dotenv_values(dotenv)):
+        return f".env file {dotenv.resolve()}"
+    return "default"

@@ -31,6 +31,10 @@ def test_the_command_prints_what_the_library_returns(
     assert re.search(rf"│ all +│ +{total.quarters} │ +{total.cases:,} │ +{total.lines:,} │", out)
     assert f"Joint analysis: {len(result.analysis.signals)} signals" in out
     assert f"{len(result.targeting.profiles)} profiles proposed" in out
+    plan = result.allocation.plan if result.allocation is not None else None
+    assert plan is not None and plan.quarter == "2017Q1"
+    assert f"expected {plan.expected:,.0f} cases against {plan.status_quo:,.0f} today" in out
+    assert "KA2 network" in out and result.allocation is not None and len(result.allocation.ports.curve) == 8
     for strategy in ("random", "profiles", "model", "model+profiles"):
         row = result.targeting.comparison.query("strategy == @strategy and k_pct == 5").iloc[0]
         cells = rf"│ {re.escape(strategy)} +│ +5 │ +{int(row.selected):,} │ +{int(row.hits_selected):,} │"

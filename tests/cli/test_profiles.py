@@ -67,10 +67,13 @@ def test_errors_name_what_and_where(run, tmp_path: Path) -> None:
     bad.write_text(
         yaml.safe_dump([{"id": "B1", "title": "t", "owner": "DE", "criteria": {"hs_prefixes": ["x"]}}])
     )
-    code, _, err = run("profiles", "import", bad)
-    assert code == 3 and "Traceback" not in err  # invalid data: every problem, one line each
-    assert "bad.yaml: invalid, 3 problem(s)" in err  # hs prefix, risk_level and valid_from
+    report = tmp_path / "errors.csv"
+    code, _, err = run("profiles", "import", bad, "--errors-out", report)
+    assert code == 3 and "Traceback" not in err  # invalid data: the problems table, as every command
+    assert "3 problem(s) in" in err and "bad.yaml" in err  # hs prefix, risk_level and valid_from
     assert "profile B1: criteria.hs_prefixes" in err and "profile B1: risk_level: Field required" in err
+    messages = [row["message"] for row in csv.DictReader(report.read_text(encoding="utf-8").splitlines())]
+    assert len(messages) == 3 and any("valid_from" in m for m in messages)
     code, _, err = run("profiles", "approve", "nope", "--admin", "DE")
     assert code == 1 and "profile not found: nope" in err
     code, _, err = run("profiles", "list", "--status", "sleeping")

@@ -106,12 +106,14 @@ def test_quoted_values_may_span_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["s.csv", "s.json"])
-def test_neither_utf8_nor_gb18030(name: str, tmp_path: Path) -> None:
+def test_no_candidate_encoding_decodes(name: str, tmp_path: Path) -> None:
+    # \xff is no GB18030 lead byte, \x81 and \x98 are undefined in the Windows code pages, \xaa in cp1253
+    junk = b"\xff\x98\xaa\x81"
     path = tmp_path / name
-    path.write_bytes(b"a,b\n1,\xff\xff\n" if name.endswith(".csv") else b'[{"a": "\xff\xff"}]')
-    with pytest.raises(InvalidInput, match="neither UTF-8 nor GB18030") as info:
+    path.write_bytes(b"a,b\n1," + junk + b"\n" if name.endswith(".csv") else b'[{"a": "' + junk + b'"}]')
+    with pytest.raises(InvalidInput, match="neither GB18030 nor a Windows code page") as info:
         read_raw(path)
-    assert info.value.problems[0].rule == "unreadable"
+    assert info.value.problems[0].rule == "encoding"
 
 
 def test_empty_csv_has_no_header(tmp_path: Path) -> None:

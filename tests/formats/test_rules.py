@@ -57,6 +57,32 @@ def _header_only(tmp_path: Path) -> Callable[[], Any]:
     return _seizures(tmp_path, [], admin="DE")
 
 
+def _bytes_file(tmp_path: Path, rows: list[dict[str, str]], encoding: str) -> Callable[[], Any]:
+    path = write_csv(rows, tmp_path / "s.csv", encoding=encoding)
+    return lambda: read_seizures(path)
+
+
+def _ambiguous(tmp_path: Path) -> Callable[[], Any]:
+    # "España" in Windows-1252 is "Espańa" in Windows-1250: both read as plausible text
+    rows = seizure_rows(3)
+    rows[1] = seizure_row(2, right_holder_ref="España")
+    return _bytes_file(tmp_path, rows, "cp1252")
+
+
+def _long_cell(tmp_path: Path) -> Callable[[], Any]:
+    from iprisk.settings import get_settings
+
+    rows = seizure_rows(2)
+    rows[1] = seizure_row(2, right_holder_ref="x" * (get_settings().max_cell_chars + 1))
+    return _seizures(tmp_path, rows)
+
+
+def _constant(tmp_path: Path) -> Callable[[], Any]:
+    path = write_csv(seizure_rows(3), tmp_path / "s.csv")
+    mapping = {"format": "seizures", "constants": {"reporting_admin": "NL"}}
+    return lambda: read_seizures(path, mapping=mapping)
+
+
 _DATE = "detention_date"
 
 BREAKERS: dict[str, Callable[[Path], Case]] = {
@@ -81,6 +107,19 @@ BREAKERS: dict[str, Callable[[Path], Case]] = {
     "unknown_column": lambda p: Case(
         _seizures(p, [dict(r, colour="red") for r in seizure_rows(2)]), None, "colour"
     ),
+    "ignored_column": lambda p: Case(
+        _seizures(p, [dict(r, colour="red") for r in seizure_rows(2)], ignore_unknown_columns=True),
+        None,
+        "colour",
+    ),
+    "encoding": lambda p: Case(_ambiguous(p), 2, None),
+    "detected_encoding": lambda p: Case(
+        _bytes_file(p, [seizure_row(1, right_holder_ref="Müller, Köln")], "cp1252"), None, None
+    ),
+    "limit": lambda p: Case(_long_cell(p), None, None),
+    "constant_conflict": lambda p: Case(_constant(p), 1, "reporting_admin"),
+    "control_character": lambda p: Case(_broken_seizure(p, 3, case_id="DE\x00-1"), 3, "case_id"),
+    "date_range": lambda p: Case(_broken_seizure(p, 2, detention_date="9999-12-31"), 2, "detention_date"),
     "required": lambda p: Case(_broken_seizure(p, 2, provenance_country=""), 2, "provenance_country"),
     "code": lambda p: Case(_broken_seizure(p, 3, transport_mode="ship"), 3, "transport_mode"),
     "date": lambda p: Case(_broken_seizure(p, 2, detention_date="2016-02-30"), 2, "detention_date"),

@@ -181,9 +181,11 @@ def test_admin_and_quarter_given(rows: list[dict[str, str]], tmp_path: Path) -> 
     assert rules.count("quarter") == 6 and rules.count("quarter_mismatch") == 1
 
 
-def test_empty_quarter_is_a_valid_submission_when_admin_and_quarter_are_given(tmp_path: Path) -> None:
+def test_empty_quarter_is_a_valid_submission_when_asked_for_with_admin_and_quarter(tmp_path: Path) -> None:
     path = write_csv([], tmp_path / "s.csv")
-    batch = read_seizures(path, admin="NL", quarter="2020Q1")
+    with pytest.raises(InvalidSubmission, match="allow_empty"):
+        read_seizures(path, admin="NL", quarter="2020Q1")
+    batch = read_seizures(path, admin="NL", quarter="2020Q1", allow_empty=True)
     assert batch.rows == 0 and batch.admin == "NL" and batch.table.schema == SEIZURES.arrow_schema
 
 

@@ -42,6 +42,9 @@ def test_ipw_interval_covers_the_true_hit_rate_where_the_naive_rate_is_biased(
     estimate = ipw_hit_rate(selected, world.controlled, labels, world.selection_propensity)
     truth = world.true_infringement.to_numpy()[selected].mean() * default_scenario().detection_probability
     assert estimate.ci_low <= truth <= estimate.ci_high, (policy, estimate, truth)
+    # the total: hits the policy's inspections would find (true infringements x detection probability)
+    true_hits = world.true_infringement.to_numpy()[selected].sum() * default_scenario().detection_probability
+    assert estimate.hits_ci_low <= true_hits <= estimate.hits_ci_high, (policy, estimate, true_hits)
     naive = naive_hit_rate(selected, world.controlled, labels)
     # the logging policy targets risk, so the labelled rows are richer in hits than the population
     assert naive > 1.5 * truth

@@ -14,8 +14,9 @@ def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None
     upgrade(engine)  # again: nothing to do
     tables = set(inspect(engine).get_table_names())
     assert {"profiles", "profile_events", "alembic_version"} <= tables
+    assert {"allocation_plans", "allocation_plan_strata", "operations"} <= tables
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002_node_service"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003_node_service"
     engine.dispose()
 
 

@@ -30,7 +30,7 @@ def start_node(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes],
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
@@ -40,7 +40,7 @@ def start_node(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes],
         except httpx2.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise AssertionError("iprisk serve did not answer within 60 s")
+    raise AssertionError("iprisk serve did not answer within 180 s")
 
 
 def stop_node(process: subprocess.Popen[bytes]) -> tuple[int, str]:

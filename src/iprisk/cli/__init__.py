@@ -7,14 +7,16 @@ the command with a one-line message and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from iprisk.errors import IpriskError, WarehouseBusy
+from iprisk.errors import EXIT_BUSY, EXIT_ERROR, EXIT_INVALID, InvalidInput, IpriskError, exit_code
 from iprisk.periods import Quarter
+from iprisk.security.redact import redact
 
 app = typer.Typer(
     name="iprisk",
@@ -29,9 +31,30 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 140)
 
-EXIT_ERROR = 1  # a user-caused failure other than invalid data (bad option, unreadable file, ...)
-EXIT_BUSY = 4  # the warehouse is locked by another process; retry
-EXIT_INVALID = 3  # input data failed validation
+# The exit codes come from the error map (iprisk.errors.ERROR_MAP), shared with the web layer.
+__all__ = ["EXIT_BUSY", "EXIT_ERROR", "EXIT_INVALID", "app", "err", "main", "out"]
+
+
+def admin_callback(value: str | None) -> str | None:
+    """Typer callback for ``--admin``: an ISO 3166-1 alpha-2 code, upper-cased (``de`` is ``DE``)."""
+    if value is None:
+        return None
+    from iprisk.codes import COUNTRY_CODES
+
+    code = value.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise typer.BadParameter(f"not an ISO 3166-1 alpha-2 administration code: {value!r}")
+    return code
+
+
+def note_origin(setting: str) -> None:
+    """Say so on stderr when a setting (where data goes) comes from a ``.env`` file, not the environment."""
+    from iprisk.settings import get_settings, origin
+
+    where = origin(setting)
+    if where.startswith(".env"):
+        value = redact(str(getattr(get_settings(), setting)))
+        err.print(f"note: {setting} is {value} (set by {where})", markup=False)
 
 
 def quarter_callback(value: str | None) -> str | None:
@@ -56,6 +79,24 @@ WarehouseOpt = Annotated[
 ]
 
 
+#: ``--encoding``, for every command that reads CSV or JSON files.
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of CSV/JSON inputs (e.g. cp1252, gb18030); default: UTF-8, else detected.",
+        show_default=False,
+    ),
+]
+#: ``--errors-out``, for every command that validates input.
+ErrorsOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors-out", help="Write every problem and warning (with its severity) to this CSV file."
+    ),
+]
+
+
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`; one line per command group.
     from iprisk.cli import simulate  # noqa: F401, I001
@@ -64,6 +105,9 @@ def _register() -> None:
     from iprisk.cli import targeting  # noqa: F401
     from iprisk.cli import profiles  # noqa: F401
     from iprisk.cli import demo  # noqa: F401
+    from iprisk.cli import allocate  # noqa: F401
+    from iprisk.cli import ports  # noqa: F401
+    from iprisk.cli import operation  # noqa: F401
     from iprisk.cli import serve  # noqa: F401
     from iprisk.cli import node  # noqa: F401
     from iprisk.cli import accounts  # noqa: F401
@@ -78,9 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:  # click returns the exit code of ctx.exit() in this mode
             sys.exit(code)
     except IpriskError as exc:
-        # Messages quote user data ("[required]", file names): never read them as Rich markup.
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
-        sys.exit(EXIT_BUSY if isinstance(exc, WarehouseBusy) else EXIT_ERROR)
+        _print_error(exc)
+        sys.exit(exit_code(exc))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -95,5 +138,22 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 err.print(f"error: {exc.format_message()}", markup=False)
             sys.exit(exc.exit_code)
-        err.print(f"error: {type(exc).__name__}: {exc}", markup=False)
+        err.print(f"error: {type(exc).__name__}: {redact(str(exc))}", markup=False)
         sys.exit(EXIT_ERROR)
+    finally:
+        from iprisk.cli._report import Report
+
+        Report.active = None
+
+
+def _print_error(exc: IpriskError) -> None:
+    """Invalid input: its problems as a table (the one renderer); any other error: one line."""
+    if isinstance(exc, InvalidInput) and exc.problems:
+        from iprisk.cli._report import Report, invalid_title, print_problems, with_file
+
+        report = Report.active
+        problems = with_file(exc.problems, exc.source or "")
+        print_problems(problems, exc.total, invalid_title(exc), report.path if report else None)
+        return
+    # Messages quote user data ("[required]", file names): never read them as Rich markup.
+    err.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", markup=True)

@@ -44,8 +44,10 @@ def analyse_command(
     """
     from iprisk.analysis import run
     from iprisk.reports import write_analysis
+    from iprisk.security import check_output, protected_paths
     from iprisk.warehouse import Warehouse
 
+    check_output(out_dir, protected=protected_paths(warehouse), directory=True)
     t0 = time.perf_counter()
     with Warehouse.open(warehouse) as wh:
         result = run(wh, engine=engine.value, start=start, end=end, fdr=fdr)

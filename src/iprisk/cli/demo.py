@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pa
     import pandas as pd
 
     from iprisk.demo import TargetingDemo
+    from iprisk.demo.allocation import AllocationDemo
 
 TOP_SIGNALS = 10
 
@@ -75,6 +76,8 @@ def demo(
         _print_signals(result.analysis.signals, result.analysis_dir)
     if result.targeting is not None:
         _print_targeting(result.targeting)
+    if result.allocation is not None:
+        _print_allocation(result.allocation)
 
 
 def _print_signals(signals: pd.DataFrame, folder: Path | None) -> None:
@@ -142,3 +145,31 @@ def _print_targeting(t: TargetingDemo) -> None:
             *(f"{r[c]:.1f}" for c in ("gain_over_random", "gain_over_profiles")),
         )
     out.print(table)
+
+
+def _print_allocation(a: AllocationDemo) -> None:
+    p = a.plan
+    out.print(
+        f"\n[bold]Allocation[/] of {p.quarter}: {p.strata.planned.sum():,.0f} controls (what the "
+        f"{len(p.offices)} offices make today) over {len(p.strata):,} strata (office x route x product), no "
+        f"stratum above {p.max_change:g} times its controls today: expected {p.expected:,.0f} cases against "
+        f"{p.status_quo:,.0f} today ({p.gain_vs_status_quo:+,.0f} [{p.gain_vs_status_quo_low:+,.0f}, "
+        f"{p.gain_vs_status_quo_high:+,.0f}]) and {p.proportional:,.0f} at one rate per office; in the "
+        f"simulator {a.true_plan:,.0f} against {a.true_status_quo:,.0f} "
+        f"({a.true_plan - a.true_status_quo:+,.0f})."
+    )
+    table = Table(title="Where the plan moves controls (offices by expected cases)")
+    for col in ("office", "controls", "expected", "today", "one more control"):
+        table.add_column(col, justify="left" if col == "office" else "right")
+    for r in p.offices.sort_values("expected", ascending=False).head(8).to_dict("records"):
+        table.add_row(str(r["office"]), f"{r['planned']:,.0f}", f"{r['expected']:,.1f}",
+                      f"{r['expected_status_quo']:,.1f}", f"{r['shadow_price']:.4f}")  # fmt: skip
+    out.print(table)
+    ports = a.ports
+    curve = Table(title=f"KA2 network: share of the EU-China lanes' cases covered ({ports.total:,.0f} cases)")
+    for col in ("ports per side", "EU ports added", "CN ports", "covered", "gain"):
+        curve.add_column(col, justify="right" if col in ("ports per side", "covered", "gain") else "left")
+    for r in ports.curve.to_dict("records"):
+        curve.add_row(str(r["size"]), str(r["added"]) + (f" (-{r['dropped']})" if r["dropped"] else ""),
+                      str(r["partners"]), f"{r['share']:.1%}", f"{r['gain']:+,.0f}")  # fmt: skip
+    out.print(curve)

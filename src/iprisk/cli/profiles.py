@@ -16,8 +16,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from iprisk.cli import EXIT_INVALID, app, err, out
-from iprisk.errors import InvalidInput
+from iprisk.cli import EncodingOpt, ErrorsOutOpt, app, err, note_origin, out
+from iprisk.cli._report import Report
+from iprisk.errors import Problem
 from iprisk.profiles import STATUSES, Profile, dump_profiles, load_profiles
 
 if TYPE_CHECKING:
@@ -28,7 +29,15 @@ def _store(db: str | None) -> ProfileStore:
     # Imported here: SQLAlchemy and Alembic take about a second to load, which no other command should pay.
     from iprisk.store import ProfileStore
 
+    if db is None:
+        note_origin("database")
     return ProfileStore(db)
+
+
+def _output(path: Path, db: str | None, inputs: list[Path] | None = None) -> Path:
+    from iprisk.security import check_output, protected_paths
+
+    return check_output(path, inputs=inputs or [], protected=protected_paths(database=db))
 
 
 profiles_app = typer.Typer(
@@ -74,16 +83,6 @@ StatusOpt = Annotated[
 AllVersionsOpt = Annotated[bool, typer.Option("--all-versions", help="Every version, not only the newest.")]
 
 
-def _invalid(exc: InvalidInput) -> typer.Exit:
-    """Print every problem of an invalid input (one line each) and exit with the 'invalid data' code."""
-    err.print(f"{exc.source or 'input'}: invalid, {exc.total} problem(s)", markup=False)
-    for problem in exc.problems[:50]:
-        err.print(f"  {problem}", markup=False)
-    if exc.total > 50:
-        err.print(f"  ... and {exc.total - 50} more", markup=False)
-    return typer.Exit(EXIT_INVALID)
-
-
 def _row(p: Profile) -> dict[str, Any]:
     ev = p.evidence
     return {
@@ -119,14 +118,13 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="Profiles file (.yaml, .yml or .json).")],
     db: DbOpt = None,
     user: UserOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Store the profiles of a file: new ids are created, changed ones get a new version (not active)."""
-    try:
+    with Report(errors_out, inputs=[file], database=db):
         profiles = load_profiles(file)
-    except InvalidInput as exc:
-        raise _invalid(exc) from None
-    with _store(db) as store:
-        results = store.import_profiles(profiles, by=user)
+        with _store(db) as store:
+            results = store.import_profiles(profiles, by=user)
     for r in results:
         out.print(f"{r.profile_id} v{r.version}: {r.status}", markup=False)
 
@@ -140,6 +138,7 @@ def export_cmd(
 ) -> None:
     """Write profiles (the newest version of each, optionally of some statuses) to a YAML or JSON file."""
     statuses = _statuses(status)
+    _output(out_file, db)
     with _store(db) as store:
         profiles = store.profiles(statuses, all_versions=all_versions)
     dump_profiles(profiles, out_file)
@@ -163,8 +162,10 @@ def list_cmd(
     if fmt is ListFormat.csv:
         import pandas as pd
 
+        from iprisk.security import neutralise_frame
+
         columns = list(rows[0]) if rows else list(_ROW_COLUMNS)
-        typer.echo(pd.DataFrame(rows, columns=columns).to_csv(index=False), nl=False)
+        typer.echo(neutralise_frame(pd.DataFrame(rows, columns=columns)).to_csv(index=False), nl=False)
         return
     table = Table(title=f"{len(rows)} profile(s)")
     for header in (
@@ -229,26 +230,48 @@ def propose_cmd(
     ] = None,
     db: DbOpt = None,
     user: UserOpt = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Mine profile proposals from labelled history and store them as proposed."""
-    from iprisk.formats import read_declarations
-    from iprisk.profiles import mine_profiles
-
     try:
         until = date.fromisoformat(train_until)
     except ValueError:
         raise typer.BadParameter(
             f"not a date (YYYY-MM-DD): {train_until!r}", param_hint="--train-until"
         ) from None
-    try:
-        with err.status(escape(f"reading {declarations}")):
-            table = read_declarations(declarations, mapping=mapping)
-    except InvalidInput as exc:
-        raise _invalid(exc) from None
-    if label not in table.column_names:
-        raise typer.BadParameter(f"no column {label!r} in {declarations}", param_hint="--label")
-    if propensity is not None and propensity not in table.column_names:
-        raise typer.BadParameter(f"no column {propensity!r} in {declarations}", param_hint="--propensity")
+    inputs = [declarations]
+    with Report(errors_out, inputs=inputs, database=db) as report:
+        if out_file is not None:
+            _output(out_file, db, inputs)
+        _propose(
+            declarations, until, mapping, label, out_file, max_profiles, min_support, owner, propensity, db,
+            user, encoding, report,
+        )  # fmt: skip
+
+
+def _propose(
+    declarations: Path,
+    until: date,
+    mapping: str | None,
+    label: str,
+    out_file: Path | None,
+    max_profiles: int,
+    min_support: int,
+    owner: str,
+    propensity: str | None,
+    db: str | None,
+    user: str | None,
+    encoding: str | None,
+    report: Report,
+) -> None:
+    from iprisk.formats import read_declarations
+    from iprisk.profiles import mine_profiles
+
+    warnings: list[Problem] = []
+    with err.status(escape(f"reading {declarations}")):
+        table = read_declarations(declarations, mapping=mapping, encoding=encoding, warnings=warnings)
+    report.warnings(warnings, len(warnings), str(declarations))
     with err.status("mining"):
         proposals = mine_profiles(
             table,

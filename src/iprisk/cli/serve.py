@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from iprisk.cli import app, err
+
+#: Seconds a uvicorn worker may take to start (and to answer the supervisor's health check).
+WORKER_STARTUP_S = 60
 
 
 @app.command("serve")
@@ -36,13 +42,20 @@ def serve(
     bind_host, bind_port = host or settings.host, settings.port if port is None else port
     where = f"http://{bind_host}:{bind_port}"
     err.print(f"iprisk node {settings.node or '?'} on {where} (docs at {where}/docs)", markup=False)
-    uvicorn.run(
-        "iprisk.web.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers or settings.workers,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
-        log_config=uvicorn_log_config(settings.log_level),
-        access_log=False,  # the node's own access log leaves out client addresses and query strings
-    )
+    with tempfile.TemporaryDirectory(prefix="iprisk-serve-") as folder:
+        # A file, not a dict: uvicorn reads it in each worker, and logging.config alters a dict it is given.
+        log_config = Path(folder) / "logging.json"
+        log_config.write_text(json.dumps(uvicorn_log_config(settings.log_level)), encoding="utf-8")
+        uvicorn.run(
+            "iprisk.web.app:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers or settings.workers,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+            log_config=str(log_config),
+            access_log=False,  # the node's own access log leaves out client addresses and query strings
+            # A worker imports pandas, SQLAlchemy, FastAPI...: on a busy machine that takes longer than
+            # uvicorn's default 5 s, and the supervisor would kill it as dead, again and again.
+            timeout_worker_healthcheck=WORKER_STARTUP_S,
+        )

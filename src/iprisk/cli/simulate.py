@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from iprisk.cli import app, err, out, quarter_callback
+from iprisk.cli import ErrorsOutOpt, app, err, out, quarter_callback
+from iprisk.cli._report import Report
 
 
 @app.command("simulate")
@@ -31,11 +32,16 @@ def simulate_cmd(
     no_declarations: Annotated[
         bool, typer.Option("--no-declarations", help="Write seizures, trade and truth only.")
     ] = False,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Simulate a synthetic customs world and write it to --out."""
+    from iprisk.security import check_output, protected_paths
     from iprisk.simulate import load_scenario, simulate  # numpy/pandas-heavy: loaded when used
 
-    world = load_scenario(scenario) if scenario else None
+    inputs = [scenario] if scenario else []
+    check_output(out_dir, inputs=inputs, protected=protected_paths(), directory=True)
+    with Report(errors_out, inputs=inputs):
+        world = load_scenario(scenario) if scenario else None
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description:<13}"),

@@ -8,8 +8,6 @@ is kept waiting for as short a time as possible.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,7 +17,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iprisk.cli import EXIT_INVALID, WarehouseOpt, app, err, out, quarter_callback
+from iprisk.cli import (
+    EncodingOpt,
+    ErrorsOutOpt,
+    WarehouseOpt,
+    admin_callback,
+    app,
+    err,
+    note_origin,
+    out,
+    quarter_callback,
+)
+from iprisk.cli._report import Report, with_file
 from iprisk.errors import InvalidSubmission, Problem
 
 if TYPE_CHECKING:
@@ -27,10 +36,6 @@ if TYPE_CHECKING:
 
 # pandas, iprisk.formats and iprisk.warehouse (pyarrow, duckdb, ibis) are imported inside the commands:
 # importing them here would cost every `iprisk` invocation, even `--help`, about a second.
-
-#: Problems printed on the terminal; ``--errors-out`` gets all of them.
-SHOWN_PROBLEMS = 20
-MESSAGE_CHARS = 60
 
 export_app = typer.Typer(
     name="export",
@@ -41,17 +46,12 @@ app.add_typer(export_app, name="export")
 
 
 AdminOpt = Annotated[
-    str | None, typer.Option("--admin", help="Reporting administration (ISO code, e.g. DE).")
+    str | None,
+    typer.Option("--admin", help="Reporting administration (ISO code, e.g. DE).", callback=admin_callback),
 ]
 QuarterOpt = Annotated[
     str | None, typer.Option("--quarter", help="Quarter, YYYYQn.", callback=quarter_callback)
 ]
-
-
-@dataclass
-class _Invalid:
-    file: Path
-    error: InvalidSubmission
 
 
 def _summary(file: Path, result: SubmitResult) -> str:
@@ -59,43 +59,6 @@ def _summary(file: Path, result: SubmitResult) -> str:
         f"{file}: {result.admin} {result.quarter}, {result.rows} rows, {result.status} "
         f"(version {result.version}, {result.content_hash[:12]})"
     )
-
-
-def _problem_rows(invalid: Sequence[_Invalid]) -> list[Problem]:
-    rows = []
-    for item in invalid:
-        for p in item.error.problems:
-            rows.append(p if p.file else Problem(p.rule, p.message, p.row, p.column, p.value, str(item.file)))
-    return rows
-
-
-def _shorten(text: str, limit: int = MESSAGE_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _print_problems(invalid: Sequence[_Invalid], errors_out: Path | None) -> None:
-    problems = _problem_rows(invalid)
-    total = sum(max(i.error.total, len(i.error.problems)) for i in invalid)
-    table = Table(title=f"{total} problem(s) in {len(invalid)} file(s); nothing of these files was stored")
-    for name in ("file", "row", "column", "value", "rule", "message"):
-        table.add_column(name, overflow="fold")
-    for p in problems[:SHOWN_PROBLEMS]:
-        table.add_row(
-            escape(Path(p.file).name if p.file else ""),
-            "" if p.row is None else str(p.row),
-            escape(p.column or ""),
-            escape("" if p.value is None else p.value),
-            escape(p.rule),
-            escape(_shorten(p.message)),  # the full messages go to --errors-out
-        )
-    err.print(table)
-    shown = min(len(problems), SHOWN_PROBLEMS)
-    if total > shown:
-        err.print(f"... and {total - shown} more", markup=False)
-    if not errors_out:
-        err.print("every problem, with its full message: add --errors-out FILE.csv", markup=False)
-    else:
-        err.print(f"every problem: {errors_out}", markup=False)
 
 
 @app.command("submit")
@@ -110,22 +73,38 @@ def submit(
         str | None, typer.Option("--mapping", help="Column-mapping YAML file, or a shipped mapping name.")
     ] = None,
     warehouse: WarehouseOpt = None,
-    errors_out: Annotated[
-        Path | None, typer.Option("--errors-out", help="Write every validation problem to this CSV file.")
-    ] = None,
+    errors_out: ErrorsOutOpt = None,
     user: Annotated[
         str | None, typer.Option("--user", help="Who submits (default: IPRISK_USER, else the OS user).")
     ] = None,
+    encoding: EncodingOpt = None,
+    ignore_unknown_columns: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown-columns",
+            help="Submit files holding columns the format does not know (a warning).",
+        ),
+    ] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="A file without rows (with --admin and --quarter) empties that quarter (replaces it).",
+        ),
+    ] = False,
 ) -> None:
     """Validate and store quarterly seizure statistics, one submission per file.
 
     Exit 0 when every file was stored or unchanged; 3 when a file failed validation (the others are still
     stored); 4 when the warehouse stayed busy; 1 on any other failure.
     """
-    from iprisk.formats import problems_to_csv, read_seizures
+    from iprisk.formats import read_seizures
     from iprisk.warehouse import Warehouse
 
-    invalid: list[_Invalid] = []
+    if warehouse is None:
+        note_origin("warehouse")
+    invalid: list[Problem] = []
+    invalid_total = invalid_files = 0
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -135,30 +114,38 @@ def submit(
         transient=True,
         disable=len(files) <= 1,
     )
-    try:
-        with progress:
-            task = progress.add_task("submitting", total=len(files))
-            for file in files:
-                progress.update(task, description=f"submitting {escape(file.name)}")
-                try:
-                    # Validate before opening the warehouse: the file lock is held only while storing.
-                    batch = read_seizures(file, mapping=mapping, admin=admin, quarter=quarter)
-                except InvalidSubmission as exc:
-                    invalid.append(_Invalid(file, exc))
-                    out.print(f"{file}: invalid, {exc.total} problem(s), not stored", markup=False)
-                else:
-                    with Warehouse.open(warehouse) as wh:
-                        result = wh.submit(batch, user=user)
-                    out.print(_summary(file, result), markup=False)
-                progress.advance(task)
-    finally:
-        # Also when a later file fails otherwise: what was found so far is reported.
+    with Report(errors_out, inputs=files, warehouse=warehouse) as report, progress:
+        task = progress.add_task("submitting", total=len(files))
+        for file in files:
+            progress.update(task, description=f"submitting {escape(file.name)}")
+            try:
+                # Validate before opening the warehouse: the file lock is held only while storing.
+                batch = read_seizures(
+                    file,
+                    mapping=mapping,
+                    admin=admin,
+                    quarter=quarter,
+                    encoding=encoding,
+                    ignore_unknown_columns=ignore_unknown_columns,
+                    allow_empty=allow_empty,
+                )
+            except InvalidSubmission as exc:
+                # kept in the report at once: a later failure (busy warehouse) must not lose them
+                report.rows.extend(with_file(exc.problems, str(file)))
+                invalid.extend(with_file(exc.problems, str(file)))
+                invalid_total += exc.total
+                invalid_files += 1
+                out.print(f"{file}: invalid, {exc.total} problem(s), not stored", markup=False)
+            else:
+                report.warnings(batch.warnings, batch.warnings_total, str(file))
+                with Warehouse.open(warehouse) as wh:
+                    result = wh.submit(batch, user=user)
+                out.print(_summary(file, result), markup=False)
+            progress.advance(task)
         if invalid:
-            _print_problems(invalid, errors_out)
-        if errors_out is not None:
-            problems_to_csv(_problem_rows(invalid), errors_out)
-    if invalid:
-        raise typer.Exit(EXIT_INVALID)
+            raise report.recorded(
+                InvalidSubmission(invalid, source=f"{invalid_files} file(s)", total=invalid_total)
+            )
 
 
 class OutputFormat(StrEnum):
@@ -183,7 +170,7 @@ def submissions(
 
     from iprisk.warehouse import Warehouse
 
-    with Warehouse.open(warehouse, create=False) as wh:
+    with Warehouse.open(warehouse, create=False, read_only=True) as wh:
         frame = wh.submissions()
     for col in ("submitted_at", "superseded_at"):
         frame[col] = frame[col].map(_iso).astype(object)
@@ -195,7 +182,9 @@ def submissions(
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=int))
         return
     if fmt is OutputFormat.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        from iprisk.security import neutralise_frame
+
+        typer.echo(neutralise_frame(frame).to_csv(index=False), nl=False)
         return
     table = Table(title=f"{len(frame)} submission version(s); times in UTC")
     for header, _col in _TABLE_COLUMNS:
@@ -247,13 +236,15 @@ def export_seizures_cmd(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Export the current version of every submission's seizure lines, in the seizures exchange format."""
+    from iprisk.security import check_output, protected_paths
     from iprisk.warehouse import Warehouse, export_seizures, parse_timestamp
 
+    check_output(out_file, protected=protected_paths(warehouse))
     if as_of is not None:
         try:
             parse_timestamp(as_of)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--as-of") from None
-    with Warehouse.open(warehouse, create=False) as wh:
+    with Warehouse.open(warehouse, create=False, read_only=True) as wh:
         rows = export_seizures(wh, out_file, admin=admin, quarter=quarter, as_of=as_of)
     out.print(f"{out_file}: {rows} seizure lines", markup=False)

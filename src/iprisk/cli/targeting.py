@@ -6,8 +6,7 @@ Parses options, calls :mod:`iprisk.targeting` and :mod:`iprisk.evaluation`, prin
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,8 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from iprisk.cli import EXIT_INVALID, app, err, out
-from iprisk.errors import InvalidInput
+from iprisk.cli import EncodingOpt, ErrorsOutOpt, app, err, out
+from iprisk.cli._report import Report
+from iprisk.errors import Problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,9 +32,6 @@ targeting_app = typer.Typer(
 )
 app.add_typer(targeting_app, name="targeting")
 
-#: Problems printed on the terminal when input data is invalid.
-SHOWN_PROBLEMS = 20
-
 MappingOpt = Annotated[
     str | None,
     typer.Option("--mapping", help="Column mapping: a YAML file or a shipped name (e.g. kcs)."),
@@ -45,44 +42,35 @@ LabelOpt = Annotated[
 
 
 @contextmanager
-def _invalid_exits() -> Iterator[None]:
-    """Invalid input data ends the command with exit code 3 and its problems on stderr (as ``submit``)."""
-    try:
-        yield
-    except InvalidInput as exc:
-        err.print(f"error: {exc.source or 'input'}: {exc.total} problem(s)", markup=False)
-        for problem in exc.problems[:SHOWN_PROBLEMS]:
-            err.print(f"  {problem}", markup=False)
-        if exc.total > SHOWN_PROBLEMS:
-            err.print(f"  ... and {exc.total - SHOWN_PROBLEMS} more", markup=False)
-        raise typer.Exit(EXIT_INVALID) from None
-
-
-def _exit_3_on_invalid(command: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        with _invalid_exits():
-            command(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
 def _step(message: str) -> Iterator[None]:
     with err.status(escape(message)):
         yield
 
 
-def _read(path: Path, mapping: str | None) -> pd.DataFrame:
+def _read_table(path: Path, mapping: str | None, encoding: str | None, report: Report) -> Any:
+    """Declarations read and validated; their warnings printed and kept for ``--errors-out``."""
     from iprisk.formats import read_declarations
 
+    warnings: list[Problem] = []
     with _step(f"reading {path}"):
-        frame: pd.DataFrame = read_declarations(path, mapping=mapping).to_pandas()
+        table = read_declarations(path, mapping=mapping, encoding=encoding, warnings=warnings)
+    report.warnings(warnings, len(warnings), str(path))
+    return table
+
+
+def _read(path: Path, mapping: str | None, encoding: str | None, report: Report) -> pd.DataFrame:
+    frame: pd.DataFrame = _read_table(path, mapping, encoding, report).to_pandas()
     return frame
 
 
+def _output(path: Path, inputs: list[Path], *, directory: bool = False) -> Path:
+    """``path`` when it is no input, no warehouse, no database (see :func:`iprisk.security.check_output`)."""
+    from iprisk.security import check_output, protected_paths
+
+    return check_output(path, inputs=inputs, protected=protected_paths(), directory=directory)
+
+
 @targeting_app.command("fit", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
-@_exit_3_on_invalid
 def fit_cmd(
     ctx: typer.Context,
     declarations: Annotated[
@@ -108,6 +96,8 @@ def fit_cmd(
             "saved with the model.",
         ),
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Fit a LightGBM risk score on labelled declarations; save it (model.txt, meta.json, features.json)."""
     # Imported here: LightGBM and scikit-learn take seconds to load, and every other command would pay.
@@ -115,29 +105,31 @@ def fit_cmd(
 
     from iprisk.targeting.scorer import LightGBMScorer, fit_tuned
 
-    extra: dict[str, Any] = {}
-    if profiles is not None:
-        from iprisk.profiles import load_profiles
-
-        extra["profiles"] = load_profiles(profiles)
-
     files = [*declarations, *(Path(a) for a in ctx.args)]
     bad = [a for a in ctx.args if a.startswith("-")]
     if bad:
         raise typer.BadParameter(f"unknown option(s): {' '.join(bad)}")
-    frames = [_read(f, mapping) for f in files]
-    train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    if valid is not None:
-        vframe = _read(valid, mapping)
-        with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
-            scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
-        note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
-    else:
-        with _step(f"fitting on {len(train):,} rows"):
-            scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
-        note = f"{trees} trees"
-    with _step(f"saving {model}"):
-        scorer.save(model)
+    inputs = [*files, *([valid] if valid else []), *([profiles] if profiles else [])]
+    with Report(errors_out, inputs=inputs) as report:
+        _output(model, inputs, directory=True)
+        extra: dict[str, Any] = {}
+        if profiles is not None:
+            from iprisk.profiles import load_profiles
+
+            extra["profiles"] = load_profiles(profiles)
+        frames = [_read(f, mapping, encoding, report) for f in files]
+        train = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if valid is not None:
+            vframe = _read(valid, mapping, encoding, report)
+            with _step(f"fitting on {len(train):,} rows, early stopping on {len(vframe):,}"):
+                scorer, rounds = fit_tuned(train, vframe, label, seed=seed, **extra)
+            note = f"{rounds} trees chosen on {valid.name}, refitted on all {len(train) + len(vframe):,} rows"
+        else:
+            with _step(f"fitting on {len(train):,} rows"):
+                scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
+            note = f"{trees} trees"
+        with _step(f"saving {model}"):
+            scorer.save(model)
     start, end = scorer.training_period_
     out.print(
         f"model {model}: {scorer.training_rows_:,} labelled rows {start}..{end}, "
@@ -147,7 +139,6 @@ def fit_cmd(
 
 
 @targeting_app.command("score")
-@_exit_3_on_invalid
 def score_cmd(
     model: Annotated[Path, typer.Option("--model", help="Model directory written by `targeting fit`.")],
     declarations: Annotated[Path, typer.Option("--declarations", help="Declarations to score.")],
@@ -170,29 +161,33 @@ def score_cmd(
         Path | None,
         typer.Option("--profiles", help="Risk profiles (YAML/JSON): list the active ones each row matches."),
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Score declarations: probability, rank (1 = most suspicious) and the top reasons of each score."""
-    from iprisk.formats import read_declarations, write_scores
+    from iprisk.formats import write_scores
     from iprisk.targeting import score_declarations
 
-    with _step(f"reading {declarations}"):
-        table = read_declarations(declarations, mapping=mapping)
-    chosen = None
-    if profiles is not None:
-        from iprisk.profiles import load_profiles
+    inputs = [model, declarations, *([profiles] if profiles else [])]
+    with Report(errors_out, inputs=inputs) as report:
+        _output(out_file, inputs)
+        table = _read_table(declarations, mapping, encoding, report)
+        chosen = None
+        if profiles is not None:
+            from iprisk.profiles import load_profiles
 
-        chosen = load_profiles(profiles)
-    with err.status("scoring") as status:
-        scores = score_declarations(
-            model,
-            table,
-            profiles=chosen,
-            value_aware=True if value_aware else None,  # without the flag: as the model was fitted
-            top=top,
-            reasons_for=reasons_for,
-            progress=lambda stage, rows: status.update(escape(f"{stage} {rows:,} rows")),
-        )
-    write_scores(scores, out_file)
+            chosen = load_profiles(profiles)
+        with err.status("scoring") as status:
+            scores = score_declarations(
+                model,
+                table,
+                profiles=chosen,
+                value_aware=True if value_aware else None,  # without the flag: as the model was fitted
+                top=top,
+                reasons_for=reasons_for,
+                progress=lambda stage, rows: status.update(escape(f"{stage} {rows:,} rows")),
+            )
+        write_scores(scores, out_file)
     out.print(f"{out_file}: {scores.num_rows:,} rows scored with {model}")
 
 
@@ -209,7 +204,6 @@ def _parse_at(text: str) -> list[float]:
 
 
 @targeting_app.command("evaluate")
-@_exit_3_on_invalid
 def evaluate_cmd(
     scores: Annotated[Path, typer.Option("--scores", help="CSV written by `targeting score`.")],
     declarations: Annotated[Path, typer.Option("--declarations", help="The same declarations, with labels.")],
@@ -224,25 +218,32 @@ def evaluate_cmd(
     by: Annotated[
         str | None, typer.Option("--by", help="Also break the largest k down by this column (e.g. office).")
     ] = None,
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
 ) -> None:
     """Precision, recall, value-recall, lift and AUC of the ranking, each against random and the oracle."""
     from iprisk.evaluation import evaluate_scores
     from iprisk.formats import read_scores
+    from iprisk.security import atomic_write, neutralise_frame
 
     ks = _parse_at(at)
-    result = evaluate_scores(
-        read_scores(scores),
-        _read(declarations, mapping),
-        label=label,
-        at=ks,
-        by=by,
-        scores_name=str(scores),
-        declarations_name=str(declarations),
-    )
+    inputs = [scores, declarations]
+    with Report(errors_out, inputs=inputs) as report:
+        target = _output(out_file or scores.parent / "metrics.csv", inputs)
+        group_file = None if by is None else _output(target.with_name(f"{target.stem}-by-{by}.csv"), inputs)
+        result = evaluate_scores(
+            read_scores(scores),
+            _read(declarations, mapping, encoding, report),
+            label=label,
+            at=ks,
+            by=by,
+            scores_name=str(scores),
+            declarations_name=str(declarations),
+        )
     if result.unlabelled:
         err.print(f"{result.unlabelled:,} unlabelled (not inspected) rows left out of the evaluation")
-    target = out_file or scores.parent / "metrics.csv"
-    result.metrics.to_csv(target, index=False, float_format="%.6g")
+    with atomic_write(target) as tmp:
+        result.metrics.to_csv(tmp, index=False, float_format="%.6g")
 
     shown = Table(
         title=f"{scores.name}: {result.rows:,} rows, {result.hits:,} hits ({result.hit_rate:.1%}), "
@@ -263,8 +264,8 @@ def evaluate_cmd(
             f"{r['lift']:.2f}",
         )
     out.print(shown)
-    if result.by_group is not None and by is not None:
-        group_file = target.with_name(f"{target.stem}-by-{by}.csv")
-        result.by_group.to_csv(group_file, index=False, float_format="%.6g")
+    if result.by_group is not None and group_file is not None and by is not None:
+        with atomic_write(group_file) as tmp:
+            neutralise_frame(result.by_group).to_csv(tmp, index=False, float_format="%.6g")
         out.print(f"per-{escape(by)} breakdown at {max(ks):g} %: {group_file}")
     out.print(f"metrics: {target}")

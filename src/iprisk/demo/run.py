@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from iprisk.analysis import Analysis, run
+from iprisk.demo.allocation import AllocationDemo, run_allocation_demo
 from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
 from iprisk.periods import Quarter
 from iprisk.reports import write_analysis
@@ -34,6 +35,7 @@ class DemoResult:
     analysis: Analysis | None = None
     analysis_dir: Path | None = None
     targeting: TargetingDemo | None = None
+    allocation: AllocationDemo | None = None
 
 
 def run_demo(
@@ -48,7 +50,8 @@ def run_demo(
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
     ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
     analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose
-    profiles, fit the score on all but the last year and compare selection strategies on that year."""
+    profiles, fit the score on all but the last year and compare selection strategies on that year; plan the
+    controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports."""
     report = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -82,4 +85,11 @@ def run_demo(
             world.declarations_path, world.declarations_truth_path, train_until=(last - 4).end, seed=seed
         )
         report("targeting", 1, 1)
+    if world.declarations_path and world.declarations_truth_path:
+        report("allocation", 0, 1)
+        result.allocation = run_allocation_demo(
+            warehouse_path, world.declarations_path, world.declarations_truth_path, quarter=str(last + 1),
+            scale=scale, seed=seed,
+        )  # fmt: skip
+        report("allocation", 1, 1)
     return result

@@ -14,17 +14,22 @@ from iprisk.evaluation.metrics import (
     recall_at,
     value_recall_at,
 )
+from iprisk.evaluation.oracle import BAYES_COLUMNS, bayes_precision, bayes_table, brier_score, reliability
 from iprisk.evaluation.profiles import PROFILE_METRIC_COLUMNS, profile_metrics
 from iprisk.evaluation.scored import ScoreEvaluation, evaluate_scores, join_scores
 from iprisk.evaluation.strategies import compare_strategies, strategy_priorities
 from iprisk.targeting.ranking import ranking, ranks, selected_count
 
 __all__ = [
+    "BAYES_COLUMNS",
     "METRIC_COLUMNS",
     "PROFILE_METRIC_COLUMNS",
     "ScoreEvaluation",
     "at_k",
     "auc",
+    "bayes_precision",
+    "bayes_table",
+    "brier_score",
     "by_group",
     "compare_strategies",
     "evaluate_scores",
@@ -37,6 +42,7 @@ __all__ = [
     "ranking",
     "ranks",
     "recall_at",
+    "reliability",
     "rolling_backtest",
     "selected_count",
     "strategy_priorities",

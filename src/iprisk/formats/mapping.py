@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from iprisk.errors import MappingError
+from iprisk.errors import InvalidInput, LimitExceeded, MappingError
 from iprisk.formats.schema import FORMATS, Schema
 
 #: Folder of the mappings shipped with iprisk (``load_mapping("kcs")``).
@@ -69,13 +67,15 @@ def load_mapping(path_or_name: str | Path) -> ColumnMapping:
             raise MappingError(
                 str(path_or_name), f"no such mapping file, and not a shipped mapping ({shipped})"
             )
+    from iprisk.security import read_document
+
     source = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MappingError(source, f"cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise MappingError(source, f"not valid YAML: {exc}") from None
+        doc = read_document(path, "yaml")  # bounded: aliases, expanded size, file size
+    except LimitExceeded:
+        raise
+    except InvalidInput as exc:
+        raise MappingError(source, exc.problems[0].message) from None
     return mapping_from_dict(doc, source=source)
 
 

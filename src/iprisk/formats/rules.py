@@ -31,6 +31,24 @@ _RULES = [
         "The file cannot be read as its format (bad JSON, not a workbook, no header, no such sheet).",
         _BOTH,
     ),
+    Rule(
+        "encoding",
+        "The text cannot be decoded with confidence: bytes the encoding cannot read, UTF-8 mixed with "
+        "another encoding, or two plausible encodings that read it differently (give --encoding).",
+        _BOTH,
+    ),
+    Rule(
+        "detected_encoding",
+        "The file is not UTF-8; it was read in the encoding detected (named in the message).",
+        _BOTH,
+        "warning",
+    ),
+    Rule(
+        "limit",
+        "The file is past a limit (size, rows, columns, cell or line length, decompressed size); the "
+        "message names the setting that raises it.",
+        _BOTH,
+    ),
     Rule("malformed_row", "A CSV row has a different number of fields from the header.", _BOTH),
     Rule(
         "duplicate_column",
@@ -38,10 +56,32 @@ _RULES = [
         _BOTH,
     ),
     Rule("missing_column", "A required column (or one the mapping names) is absent from the file.", _BOTH),
-    Rule("unknown_column", "A column the format does not know; it is ignored.", _SEIZURES, "warning"),
+    Rule(
+        "unknown_column",
+        "A column the format does not know (a misspelt name?); refused unless unknown columns are ignored.",
+        _SEIZURES,
+    ),
+    Rule(
+        "ignored_column",
+        "A column the format does not know, ignored as asked (seizures) or as declarations always do.",
+        _BOTH,
+        "warning",
+    ),
+    Rule(
+        "constant_conflict",
+        "The mapping sets a constant for a column the file also holds, and a row holds another value.",
+        _BOTH,
+    ),
+    Rule(
+        "control_character",
+        "A text holds a control character (NUL and the like) or a non-character that no spreadsheet or "
+        "XML file can hold.",
+        _BOTH,
+    ),
     Rule("required", "A required value is empty.", _BOTH),
     Rule("code", "A value is not in the column's code list (e.g. transport_mode 'ship').", _BOTH),
     Rule("date", "A date is not a valid ISO date YYYY-MM-DD (e.g. 2016-02-30, 01/07/2016).", _BOTH),
+    Rule("date_range", "A date is outside the years 1900 to 2199 (year 9999, 0001-01-01: a typo).", _BOTH),
     Rule("integer", "A whole number is expected (line_no, articles, item_no, articles_detained).", _BOTH),
     Rule("decimal", "A decimal number is expected (values, masses, propensity).", _BOTH),
     Rule(
@@ -108,8 +148,8 @@ _RULES = [
     ),
     Rule(
         "empty",
-        "The file has no data rows and the administration and quarter were not both given, so they "
-        "cannot be inferred.",
+        "The file has no data rows and an empty quarter was not asked for explicitly (with the "
+        "administration and the quarter given).",
         _SEIZURES,
     ),
 ]

@@ -49,13 +49,25 @@ _FLOAT_FORMAT = "%.6g"
 
 
 def write_scores(scores: pa.Table, path: str | Path) -> Path:
-    """Write a scores table (:data:`SCORES`) as CSV (UTF-8, comma), creating the folder."""
+    """Write a scores table (:data:`SCORES`) as CSV (UTF-8, comma), creating the folder.
+
+    Written atomically, text cells inert in a spreadsheet (see :mod:`iprisk.security.cells`).
+    """
+    from iprisk.security import atomic_write, neutralise_frame
+
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scores.select(list(SCORES)).to_pandas().to_csv(out, index=False, float_format=_FLOAT_FORMAT)
+    frame = neutralise_frame(scores.select(list(SCORES)).to_pandas())
+    with atomic_write(out) as tmp:
+        frame.to_csv(tmp, index=False, float_format=_FLOAT_FORMAT)
     return out
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
     """A scores CSV as written by :func:`write_scores` (``declaration_id`` kept as text)."""
-    return pd.read_csv(path, dtype={"declaration_id": str})
+    from iprisk.security import restore
+
+    frame = pd.read_csv(path, dtype={"declaration_id": str})
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(lambda v: restore(v) if isinstance(v, str) else v)
+    return frame

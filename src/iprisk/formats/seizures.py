@@ -33,6 +33,8 @@ class SeizureBatch:
     content_hash: str
     source: str
     warnings: list[Problem] = field(default_factory=list)
+    #: warnings found (``>= len(warnings)``: details are capped like problems)
+    warnings_total: int = 0
 
     @property
     def rows(self) -> int:
@@ -46,15 +48,28 @@ def read_seizures(
     admin: str | None = None,
     quarter: Quarter | str | None = None,
     sheet: str | None = None,
+    encoding: str | None = None,
+    ignore_unknown_columns: bool = False,
+    allow_empty: bool = False,
 ) -> SeizureBatch:
     """Read, validate and cast a seizures file; InvalidSubmission lists every problem found.
 
     ``admin`` / ``quarter`` given: every row must carry that administration and fall in that quarter.
     Absent: they are inferred from the rows, which must all share one administration and one quarter.
+    ``encoding`` (CSV, JSON): the text encoding, detected when not given. A column the format does not know
+    is refused unless ``ignore_unknown_columns``. A file without rows is an empty quarter only with
+    ``allow_empty`` and both ``admin`` and ``quarter``: storing it replaces what the quarter held.
     """
     column_mapping = resolve_mapping(mapping, "seizures")
-    raw = read_raw(path, sheet=sheet)
-    return validate_seizures(raw, mapping=column_mapping, admin=admin, quarter=quarter)
+    raw = read_raw(path, sheet=sheet, encoding=encoding)
+    return validate_seizures(
+        raw,
+        mapping=column_mapping,
+        admin=admin,
+        quarter=quarter,
+        ignore_unknown_columns=ignore_unknown_columns,
+        allow_empty=allow_empty,
+    )
 
 
 def validate_seizures(
@@ -63,26 +78,30 @@ def validate_seizures(
     mapping: ColumnMapping | None = None,
     admin: str | None = None,
     quarter: Quarter | str | None = None,
+    ignore_unknown_columns: bool = False,
+    allow_empty: bool = False,
 ) -> SeizureBatch:
     """Validate a table of strings already read (see :func:`read_seizures`)."""
     mapping = mapping or ColumnMapping("seizures")
     given_quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     collector = Collector(raw.source)
-    prepared = prepare(raw, SEIZURES, mapping, collector)
+    prepared = prepare(raw, SEIZURES, mapping, collector, ignore_unknown=ignore_unknown_columns)
     table = check_and_cast(prepared, SEIZURES, collector, decimal_comma=raw.decimal_comma, port_warnings=True)
     order = _key_order(table)
     if "case_id" not in prepared.missing and "line_no" not in prepared.missing:
         _check_duplicates(table, order, collector)
     if admin is not None and admin not in COUNTRY_CODES:
+        hint = " (codes are upper-case)" if admin.strip().upper() in COUNTRY_CODES else ""
         collector.file(
-            "admin_code", "the administration given is not an ISO 3166-1 alpha-2 code", value=admin
+            "admin_code", f"the administration given is not an ISO 3166-1 alpha-2 code{hint}", value=admin
         )
     found_admin = _check_admin(table, prepared.table.column("reporting_admin"), admin, collector)
     found_quarter = _check_quarter(table, prepared.table.column("detention_date"), given_quarter, collector)
-    if table.num_rows == 0 and (found_admin is None or found_quarter is None):
+    if table.num_rows == 0 and not (allow_empty and found_admin is not None and found_quarter is not None):
         collector.file(
             "empty",
-            "the file has no data rows; give the administration and the quarter to submit an empty quarter",
+            "the file has no data rows; storing it would empty the quarter: to do so on purpose, give the "
+            "administration, the quarter and allow_empty (--allow-empty)",
         )
     if collector.total:
         raise InvalidSubmission(sort_problems(collector.problems), source=raw.source, total=collector.total)
@@ -94,6 +113,7 @@ def validate_seizures(
         content_hash=_hash_sorted(table, order),
         source=raw.source,
         warnings=collector.warnings,
+        warnings_total=collector.warnings_total,
     )
 
 

@@ -7,20 +7,24 @@ past ``max_reported_problems`` while still counting every one.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
 from iprisk.codes import COUNTRY_CODES, PORTS
-from iprisk.errors import Problem
+from iprisk.errors import ERROR, WARNING, Problem
 from iprisk.formats.mapping import ANY_OTHER, ColumnMapping
 from iprisk.formats.readers import RawTable
 from iprisk.formats.rules import WARNINGS
 from iprisk.formats.schema import UNKNOWN_COUNTRY, Column, Schema
+from iprisk.periods import FIRST_YEAR, LAST_YEAR
 from iprisk.settings import get_settings
 
 _TRUE = ("true", "1", "yes", "y", "t")
@@ -65,10 +69,10 @@ class Collector:
         self.warnings_total = 0
 
     def _add(self, problem: Problem) -> None:
-        if problem.rule in WARNINGS:
+        if problem.severity == WARNING or problem.rule in WARNINGS:
             self.warnings_total += 1
             if len(self.warnings) < self.cap:
-                self.warnings.append(problem)
+                self.warnings.append(dataclasses.replace(problem, severity=WARNING))
         else:
             self.total += 1
             if len(self.problems) < self.cap:
@@ -101,6 +105,7 @@ class Collector:
         if not n:
             return 0
         warning = rule in WARNINGS
+        severity = WARNING if warning else ERROR
         room = self.cap - len(self.warnings if warning else self.problems)
         if room > 0:
             detailed = indices.slice(0, room)
@@ -108,7 +113,7 @@ class Collector:
             for i, v in zip(detailed.to_pylist(), vals, strict=True):
                 text = message if isinstance(message, str) else message(v, i)
                 (self.warnings if warning else self.problems).append(
-                    Problem(rule, text, i + 1, column, v, self.source)
+                    Problem(rule, text, i + 1, column, v, self.source, severity)
                 )
         if warning:
             self.warnings_total += n
@@ -137,8 +142,20 @@ def _apply_values(col: pa.ChunkedArray, table: Mapping[str, str]) -> pa.ChunkedA
     return pc.coalesce(mapped, fallback)
 
 
-def prepare(raw: RawTable, schema: Schema, mapping: ColumnMapping, collector: Collector) -> Prepared:
-    """Select, rename and value-map the file's columns into the schema's columns (plus mapping extras)."""
+def prepare(
+    raw: RawTable,
+    schema: Schema,
+    mapping: ColumnMapping,
+    collector: Collector,
+    *,
+    ignore_unknown: bool = False,
+) -> Prepared:
+    """Select, rename and value-map the file's columns into the schema's columns (plus mapping extras).
+
+    A column the format does not know is a problem (``unknown_column``) in seizures unless
+    ``ignore_unknown``, then (as in declarations, whose files carry national columns) a warning
+    (``ignored_column``). A mapping constant for a column the file also holds must agree with every row.
+    """
     collector.extend(raw.problems, raw.total)
     table = raw.table
     n = table.num_rows
@@ -168,6 +185,9 @@ def prepare(raw: RawTable, schema: Schema, mapping: ColumnMapping, collector: Co
             where = f"column {mapping.columns[col.name]!r} (mapped to {col.name})"
         elif col.name in mapping.constants:
             arr = pa.repeat(mapping.constants[col.name], n).cast(pa.string())
+            own = take(col.name)
+            if own is not None:
+                _check_constant(col.name, own, mapping, collector)
         else:
             arr = take(col.name)
             where = f"column {col.name!r}"
@@ -194,13 +214,42 @@ def prepare(raw: RawTable, schema: Schema, mapping: ColumnMapping, collector: Co
             arr = pa.repeat("", n).cast(pa.string())
         out[ours] = arr
         extras.append(ours)
-    if schema.name == "seizures":
-        for i, name in enumerate(table.column_names):
-            if i not in used and normalise_name(name) in by_name and by_name[normalise_name(name)] == i:
+    known = list(schema) + [theirs for theirs in mapping.columns.values()]
+    refuse = schema.name == "seizures" and not ignore_unknown
+    for i, name in enumerate(table.column_names):
+        if i not in used and by_name.get(normalise_name(name)) == i:
+            close = difflib.get_close_matches(normalise_name(name), known, n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            if refuse:
                 collector.file(
-                    "unknown_column", f"column {name!r} is not a {schema.name} column; ignored", column=name
+                    "unknown_column",
+                    f"column {name!r} is not a {schema.name} column{hint}; rename it, or ignore unknown "
+                    "columns (--ignore-unknown-columns) to submit without it",
+                    column=name,
+                )
+            else:
+                collector.file(
+                    "ignored_column",
+                    f"column {name!r} is not a {schema.name} column{hint}; ignored",
+                    column=name,
                 )
     return Prepared(pa.table(out), missing, extras)
+
+
+def _check_constant(name: str, own: pa.ChunkedArray, mapping: ColumnMapping, collector: Collector) -> None:
+    """Rows whose own value of ``name`` contradicts the mapping's constant (empty cells take the constant)."""
+    constant = mapping.constants[name]
+    values = pc.utf8_trim_whitespace(own)
+    if name in mapping.values:
+        values = _apply_values(values, mapping.values[name])
+    conflict = pc.and_(pc.not_equal(values, ""), pc.not_equal(values, constant))
+    collector.rows(
+        "constant_conflict",
+        conflict,
+        name,
+        own,
+        f"the file says otherwise than the mapping's constant {name}: {constant}; one of the two is wrong",
+    )
 
 
 def _codes_hint(col: Column) -> Callable[[str, int], str]:
@@ -252,6 +301,10 @@ def _check_values(col: Column, values: Any, ctx: _Context) -> tuple[list[Finding
         return mask
 
     if kind in ("text", "id"):
+        control = control_mask(values)
+        if control is not None:
+            findings.append(("control_character", control, _CONTROL_MESSAGE))
+            as_text = pc.if_else(control, _null(pa.string()), as_text)
         if col.min_length is None and col.max_length is None:
             return findings, as_text
         length = pc.utf8_length(values)
@@ -297,6 +350,16 @@ def _check_values(col: Column, values: Any, ctx: _Context) -> tuple[list[Finding
         # strptime rolls 2016-02-30 over to 2016-03-01: a valid date prints back as written
         valid = pc.fill_null(pc.equal(dates.cast(pa.string()), values), False)
         bad("date", valid, "not a valid ISO date (YYYY-MM-DD)")
+        year = pc.year(dates)
+        in_range = pc.and_(pc.greater_equal(year, FIRST_YEAR), pc.less_equal(year, LAST_YEAR))
+        findings.append(
+            (
+                "date_range",
+                pc.and_(valid, pc.invert(pc.fill_null(in_range, False))),
+                f"the year must be {FIRST_YEAR} to {LAST_YEAR}",
+            )
+        )
+        valid = pc.and_(valid, pc.fill_null(in_range, False))
         return findings, pc.if_else(valid, dates, _null(pa.date32()))
     elif kind == "boolean":
         lower = pc.utf8_lower(values)
@@ -364,6 +427,38 @@ def _check_number(values: Any, present: Any, col: Column, findings: list[Finding
     return numbers
 
 
+#: C0 control characters but tab, line feed and carriage return, and the non-characters U+FFFE, U+FFFF: what
+#: XML (so XLSX) cannot hold, and what no one types in a customs record.
+_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{FFFE}\\x{FFFF}]"
+_CONTROL_MESSAGE = "holds a control character (NUL, ...) that no spreadsheet or XML file can hold"
+
+
+def control_mask(values: Any) -> Any:
+    """Rows of a string column holding a control character, or None when none does.
+
+    A byte scan first (numpy over the column's data buffers: a byte below 0x20 or 0xEF, the lead byte of
+    U+FFFE / U+FFFF); the regex runs only on a column where the scan finds one.
+    """
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    suspect = False
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=chunk.offset + len(chunk) + 1)
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        start, end = int(offsets[chunk.offset]), int(offsets[-1])
+        body = np.frombuffer(data, dtype=np.uint8)[start:end]
+        if (body < 0x20).any() or (body == 0xEF).any():
+            suspect = True
+            break
+    if not suspect:
+        return None
+    mask = pc.match_substring_regex(values, _CONTROL)
+    return mask if pc.any(mask).as_py() else None
+
+
 def _empty_to_null(values: Any) -> Any:
     return pc.if_else(pc.equal(values, ""), _null(pa.string()), values)
 
@@ -420,5 +515,9 @@ def check_and_cast(
                 collector.rows(rule, mask, name, raw, message)
         arrays.append(cast.cast(col.arrow_type))
     for name in prepared.extras:
-        arrays.append(_empty_to_null(pc.utf8_trim_whitespace(table.column(name))))
+        values = pc.utf8_trim_whitespace(table.column(name))
+        control = control_mask(values)
+        if control is not None:
+            collector.rows("control_character", control, name, table.column(name), _CONTROL_MESSAGE)
+        arrays.append(_empty_to_null(values))
     return pa.table(arrays, names=[c.name for c in schema.columns] + prepared.extras)

@@ -1,4 +1,9 @@
-"""Write tables (``iprisk export``) and problem reports (``--errors-out``)."""
+"""Write tables (``iprisk export``) and problem reports (``--errors-out``).
+
+Every file is written atomically (a temporary file renamed over the target) and is safe to open in a
+spreadsheet: CSV text cells that would run as formulas get the OWASP apostrophe (reversed by the readers),
+XLSX cells are always written as text or numbers, never as formulas (see :mod:`iprisk.security.cells`).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from iprisk.errors import Problem, UnsupportedFormat
+from iprisk.security import atomic_write, neutralise, neutralise_table
 
 WRITE_EXTENSIONS = (".csv", ".parquet", ".xlsx")
-_PROBLEM_FIELDS = ("file", "row", "column", "value", "rule", "message")
+_PROBLEM_FIELDS = ("file", "row", "column", "value", "severity", "rule", "message")
 
 
 def _as_arrow(table: Any) -> pa.Table:
@@ -37,13 +43,14 @@ def write_table(table: Any, path: str | Path) -> Path:
             f"cannot write {suffix or '(no extension)'!r}; use one of {', '.join(WRITE_EXTENSIONS)}",
         )
     arrow = _as_arrow(table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        pacsv.write_csv(arrow, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
-    elif suffix == ".parquet":
-        pq.write_table(arrow, path)
-    else:
-        _write_xlsx(arrow, path)
+    with atomic_write(path) as tmp:
+        if suffix == ".csv":
+            options = pacsv.WriteOptions(quoting_style="needed")
+            pacsv.write_csv(neutralise_table(arrow), tmp, write_options=options)
+        elif suffix == ".parquet":
+            pq.write_table(arrow, tmp)
+        else:
+            _write_xlsx(arrow, tmp)
     return path
 
 
@@ -57,26 +64,43 @@ def _xlsx_value(value: Any) -> Any:
 
 def _write_xlsx(table: pa.Table, path: Path) -> None:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     if table.num_rows > 1_048_575:
         raise UnsupportedFormat(str(path), f"{table.num_rows} rows do not fit in one XLSX sheet; use Parquet")
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("data")
-    ws.append(table.column_names)
+
+    def text(value: str) -> WriteOnlyCell:
+        # openpyxl stores a string starting with "=" as a formula; a cell typed "s" is text, and the quote
+        # prefix keeps a spreadsheet from turning it into one when someone edits the cell
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+
+    def row_cells(values: Any) -> list[Any]:
+        return [text(v) if isinstance(v, str) and v[:1] == "=" else _xlsx_value(v) for v in values]
+
+    ws.append(row_cells(table.column_names))
     for batch in table.to_batches(max_chunksize=10_000):
         columns = [c.to_pylist() for c in batch.columns]
         for row in zip(*columns, strict=True):
-            ws.append([_xlsx_value(v) for v in row])
+            ws.append(row_cells(row))
     wb.save(path)
 
 
 def problems_to_csv(problems: Iterable[Problem], path: str | Path) -> Path:
-    """Write problems as CSV (UTF-8; columns file, row, column, value, rule, message) for ``--errors-out``."""
+    """Write problems as CSV (UTF-8; file, row, column, value, severity, rule, message): ``--errors-out``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    with atomic_write(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=_PROBLEM_FIELDS)
         writer.writeheader()
         for p in problems:
-            writer.writerow({k: ("" if v is None else v) for k, v in p.as_dict().items()})
+            writer.writerow(
+                {
+                    k: "" if v is None else neutralise(v) if isinstance(v, str) else v
+                    for k, v in p.as_dict().items()
+                }
+            )
     return path

@@ -10,6 +10,7 @@ submission without its entry; ``submission_entries_missing`` finds such submissi
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from sqlalchemy.orm import Session
 from iprisk.node.context import Node
 from iprisk.store.audit import AuditEntryRow
 from iprisk.warehouse import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, SubmitResult, Warehouse
+
+#: One warehouse write at a time in this process: DuckDB allows one writing process, and two connections of
+#: one process writing at once conflict; between writes the file is released for the other workers.
+_WAREHOUSE_WRITER = threading.Lock()
 
 #: Audit entry kinds of a submission, one per outcome of Warehouse.submit.
 SUBMISSION_KINDS = tuple(f"submission.{status}" for status in (STORED, SUPERSEDED_PREVIOUS, UNCHANGED))
@@ -40,7 +45,7 @@ def submit_file(
     batch = read_seizures(path, mapping=mapping, admin=admin, quarter=quarter)
     if check_admin is not None:
         check_admin(batch.admin)
-    with Warehouse.open(node.settings.warehouse) as wh:
+    with _WAREHOUSE_WRITER, Warehouse.open(node.settings.warehouse) as wh:
         result = wh.submit(batch, user=user)
     with Session(node.engine) as session, session.begin():
         details = {

@@ -84,17 +84,10 @@ def _short(value: Any) -> str:
 
 def load_profiles(path: str | Path) -> list[Profile]:
     """Read profiles from a YAML or JSON file; InvalidInput names file, profile id and field of problems."""
+    from iprisk.security import read_document
+
     path = Path(path)
-    kind = _kind(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput([Problem("unreadable", str(exc), file=str(path))], source=str(path)) from exc
-    try:
-        data = yaml.safe_load(text) if kind == "yaml" else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        message = f"not valid {kind.upper()}: {exc}".replace("\n", " ")
-        raise InvalidInput([Problem("syntax", message, file=str(path))], source=str(path)) from exc
+    data = read_document(path, _kind(path))  # bounded: aliases, expanded size, file size
     return profiles_from_data(data, source=str(path))
 
 
@@ -124,5 +117,8 @@ def dump_profiles(profiles: Sequence[Profile], path: str | Path) -> Path:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
+    from iprisk.security import atomic_write
+
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import sparse
 
+from iprisk.errors import InvalidInput, Problem
 from iprisk.profiles.engine import matches_by_profile
 from iprisk.profiles.model import Criteria, Evidence, Profile, Range, Scope
 
@@ -418,7 +419,7 @@ def mine_profiles(
         else declarations.reset_index(drop=True)
     )
     if label not in frame:
-        raise KeyError(f"label column {label!r} not in the declarations")
+        raise _missing_column(label, "label", frame)
     days = pd.to_datetime(frame["date"]).dt.date
     y_all = _label(frame[label])
     early = (days <= train_until).to_numpy()
@@ -432,11 +433,24 @@ def mine_profiles(
     w_later: np.ndarray | None = None
     if propensity is not None:
         if propensity not in frame:
-            raise KeyError(f"propensity column {propensity!r} not in the declarations")
+            raise _missing_column(propensity, "propensity", frame)
         p_all = pd.to_numeric(frame[propensity], errors="coerce").to_numpy(dtype=np.float64)
-        p_train = p_all[early & y_all.notna().to_numpy()]
+        labelled = early & y_all.notna().to_numpy()
+        p_train = p_all[labelled]
         if not np.all(p_train > 0):
-            raise ValueError(f"{propensity}: every labelled declaration needs a propensity > 0")
+            row = int(np.flatnonzero(labelled)[np.flatnonzero(~(p_train > 0))[0]]) + 1
+            raise InvalidInput(
+                [
+                    Problem(
+                        "propensity",
+                        "every labelled declaration needs a selection propensity > 0",
+                        row=row,
+                        column=propensity,
+                        value=str(frame[propensity].iloc[row - 1]),
+                    )
+                ],
+                source="declarations",
+            )
         w_train = 1.0 / p_train
         with np.errstate(divide="ignore"):
             w_later = np.where(p_all[~early] > 0, 1.0 / p_all[~early], 0.0)
@@ -482,3 +496,17 @@ def mine_profiles(
     ]
     test_from = min(pd.to_datetime(later["date"]).dt.date) if len(later) else None
     return measure(profiles, later, y_later, test_from=test_from, weights=w_later)
+
+
+def _missing_column(name: str, role: str, frame: pd.DataFrame) -> InvalidInput:
+    columns = ", ".join(map(str, frame.columns))
+    return InvalidInput(
+        [
+            Problem(
+                "missing_column",
+                f"the {role} column is not in the declarations (columns: {columns})",
+                column=name,
+            )
+        ],
+        source="declarations",
+    )

@@ -49,9 +49,10 @@ def is_admin(code: str) -> bool:
 
 
 class Range(BaseModel):
-    """A closed interval ``min <= x <= max``; either end may be open (``None``)."""
+    """A closed interval ``min <= x <= max``; either end may be open (``None``), never infinite or NaN."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # finite bounds only: .inf imported, then broke scoring with an SQL error (issue 16)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     min: float | None = Field(default=None, ge=0)
     max: float | None = Field(default=None, ge=0)
@@ -157,7 +158,7 @@ class Scope(BaseModel):
 class Evidence(BaseModel):
     """How a mined profile performed: on the period it was mined from and on a later period."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     train_until: date
     train_support: int = Field(ge=0, description="labelled declarations matched in the mining period")

@@ -10,6 +10,7 @@ from iprisk.analysis.run import Analysis
 from iprisk.i18n import LOCALES, check_locale
 from iprisk.reports.signals import signals_file_table
 from iprisk.reports.summary import summary_markdown
+from iprisk.security import atomic_write, neutralise_frame
 
 #: tables written as CSV, by file name (signals with their explanation in English)
 _TABLES = ("signals", "concentration", "lanes", "mirror", "propensity", "displacement")
@@ -40,7 +41,8 @@ def write_analysis(
     for name in _TABLES:
         path = out / f"{name}.csv"
         table = signals_file_table(result.signals) if name == "signals" else getattr(result, name)
-        table.to_csv(path, index=False)
+        with atomic_write(path) as tmp:  # opened in spreadsheets: text cells inert (OWASP)
+            neutralise_frame(table).to_csv(tmp, index=False)
         written.append(path)
     result.trends.to_parquet(out / "trends.parquet", index=False)
     written.append(out / "trends.parquet")

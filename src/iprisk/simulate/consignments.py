@@ -41,6 +41,8 @@ TRUTH_SCHEMA = pa.schema(
         ("network", pa.int64()),
         ("undervalued", pa.bool_()),
         ("event", pa.string()),
+        ("latent_risk", pa.float64()),
+        ("true_probability", pa.float64()),
     ]
 )
 
@@ -52,6 +54,25 @@ class Block:
     part: int
     start: int  # row number of the block's first row within its quarter x lane
     rows: int
+
+
+def undervaluation_odds(log_ratio: np.ndarray, share: float, factor: float) -> np.ndarray:
+    """Likelihood ratio of a declared log value ratio (to the product norm) under infringing vs genuine.
+
+    Genuine consignments declare ``norm x exp(sigma z)``; infringing ones the same, times ``factor`` with
+    probability ``share``. The ratio is ``share x N(r; log factor, sigma) / N(r; 0, sigma) + 1 - share``.
+    """
+    s2 = 2 * VALUE_NOISE_SIGMA**2
+    shift = np.log(factor)
+    return share * np.exp((log_ratio**2 - (log_ratio - shift) ** 2) / s2) + (1 - share)
+
+
+def posterior(prior: np.ndarray, odds_ratio: np.ndarray) -> np.ndarray:
+    """``prior`` updated by a likelihood ratio (Bayes' rule on the odds); 0 and 1 stay where they are."""
+    num = prior * odds_ratio
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / (num + (1 - prior))
+    return np.where(prior >= 1, 1.0, np.where(prior <= 0, 0.0, out))
 
 
 def geometric(u: np.ndarray, mean: float, cap: int = 30) -> np.ndarray:
@@ -201,6 +222,7 @@ class ConsignmentGenerator:
         factor = np.where(bad, self._f_hi, self._f_lo)
         prob = np.minimum(self._rate_regular[ql, product] * factor, 1.0)
         infringing = is_extra | (u[:, 2] < prob)
+        latent = np.where(is_extra, 1.0, prob)  # what the flag was drawn from
         net = p.network[trader]
         use_net = (net >= 0) & (u[:, 3] < NETWORK_LOYALTY)
         declarant = (
@@ -216,6 +238,9 @@ class ConsignmentGenerator:
         ratio = np.exp(VALUE_NOISE_SIGMA * z[:, 1]) * np.where(undervalued, s.undervaluation, 1.0)
         value = np.round(mass * self._value_kg[product] * ratio, 2)
         flagged = ratio < s.anomaly_threshold
+        # The Bayes oracle: the latent risk updated by what the declared value says (undervaluation is drawn
+        # after the flag, so the value carries information the latent risk alone does not).
+        oracle = posterior(latent, undervaluation_odds(np.log(ratio), s.undervalued_share, s.undervaluation))
         propensity = np.minimum(
             self._control[ql, product] + s.anomaly_rate * flagged * self._cap[ql, product], 1.0
         )
@@ -252,6 +277,7 @@ class ConsignmentGenerator:
         product, hs, mass, value = product[src], hs[src], mass[src], value[src]
         infringing, found = infringing[src] & ~extra, found[src] & ~extra
         articles, undervalued = articles[src], undervalued[src] & ~extra
+        latent, oracle = np.where(extra, 0.0, latent[src]), np.where(extra, 0.0, oracle[src])
         event_code = np.where(extra, 0, event_code[src])
         if extra.any():
             xp = draw_rows(self._traffic, ql[extra], eu[:, 0])
@@ -317,6 +343,8 @@ class ConsignmentGenerator:
                 "network": pa.array(net),
                 "undervalued": pa.array(undervalued),
                 "event": self._event_names.take(pa.array(event_code)),
+                "latent_risk": pa.array(latent),
+                "true_probability": pa.array(oracle),
             },
             schema=TRUTH_SCHEMA,
         )

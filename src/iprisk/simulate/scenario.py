@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from iprisk.codes.lists import PRODUCT_CATEGORIES
 from iprisk.errors import InvalidInput, Problem
 from iprisk.periods import Quarter
@@ -449,11 +447,10 @@ def default_scenario() -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """A scenario from a YAML file: the defaults, overridden by the fields the file sets."""
+    from iprisk.security import read_document
+
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput([Problem("unreadable", str(exc), file=str(p))], source=str(p)) from exc
+    data = read_document(p, "yaml") or {}
     if not isinstance(data, dict):
         raise InvalidInput(
             [Problem("not-a-mapping", "a scenario file is a YAML mapping", file=str(p))], source=str(p)

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from iprisk.errors import InvalidInput, Problem
 from iprisk.targeting.inputs import DERIVED, LANE, blank, code_strings, key_columns, keyname, sources
 from iprisk.targeting.profiled import PROFILE_FEATURES, profile_features
+from iprisk.targeting.riskmodel import block_keys, log_value_ratio, risk_features
 
 Column: TypeAlias = "pa.Array | pd.Series"
 #: values looked at before scanning a whole column for emptiness
@@ -150,16 +151,29 @@ class CompiledFeatures:
             strings.setdefault(k, set()).update(stats[k]["codes"])
         self.split_pairs: dict[str, tuple[list[str], list[str]]] = {}
         self.string_pairs: list[tuple[str, str]] = []  # pairs whose codes cannot be split unambiguously
-        for a, b in pairs:
-            codes = stats[keyname((a, b))]["codes"]
+        # the goods model's blocks and parties (empirical-Bayes risk features), when the model has them
+        self.risk: dict[str, Any] | None = getattr(builder, "risk_", None)
+        risk = self.risk or {"blocks": {}, "parties": {}}
+        risk_blocks = block_keys(risk)
+        risk_pairs = [
+            (b[0], b[1], risk["blocks"][keyname(b)]["codes"]) for b in risk_blocks if not isinstance(b, str)
+        ]
+        for a, b, codes in [*((a, b, stats[keyname((a, b))]["codes"]) for a, b in pairs), *risk_pairs]:
             parts = [c.split("|") for c in codes]
             if all(len(p) == 2 for p in parts):
                 left, right = [p[0] for p in parts], [p[1] for p in parts]
                 self.split_pairs[keyname((a, b))] = (left, right)
                 strings.setdefault(a, set()).update(left)
                 strings.setdefault(b, set()).update(right)
-            else:
+            elif (a, b) not in self.string_pairs:
                 self.string_pairs.append((a, b))
+        if self.risk:
+            for block in risk_blocks:
+                if isinstance(block, str):
+                    strings.setdefault(block, set()).update(self.risk["blocks"][block]["codes"])
+            for party, st in self.risk["parties"].items():
+                strings.setdefault(party, set()).update(st["codes"])
+            strings.setdefault("hs6", set()).update(self.risk["hs6_median"]["codes"])
         for party in builder.history_:
             strings.setdefault(party, set()).update(stats.get(party, {"codes": []})["codes"])
         for c in builder.categoricals_:
@@ -190,13 +204,25 @@ class CompiledFeatures:
             n = np.append(np.asarray(st["n"], dtype="float64"), 0.0)
             h = np.append(np.asarray(st["h"], dtype="float64"), 0.0)
             self.pair_stats[name] = (n, h, (h + smoothing * prior) / (n + smoothing))
-            if name in self.split_pairs:
-                left, right = self.split_pairs[name]
-                ia = self.vocab[a].index.get_indexer(pd.Index(left, dtype="object")).astype("int64")
-                ib = self.vocab[b].index.get_indexer(pd.Index(right, dtype="object")).astype("int64")
-                self.pair_index[name] = pd.Index(ia * len(self.vocab[b].strings) + ib)
-            else:
-                self.pair_index[name] = pd.Index(st["codes"], dtype="object")
+            self.pair_index[name] = self._pair_index(a, b, st["codes"])
+        # risk features: coefficient per vocabulary id (single blocks) or per training pair (+ a 0 slot)
+        self.risk_single: dict[str, np.ndarray] = {}
+        self.risk_pair: dict[str, tuple[pd.Index, np.ndarray]] = {}
+        self.risk_party: dict[str, np.ndarray] = {}
+        if self.risk:
+            for block in risk_blocks:
+                name = keyname(block)
+                st = self.risk["blocks"][name]
+                if isinstance(block, str):
+                    self.risk_single[name] = per_vocab(name, st["codes"], np.asarray(st["coef"]), 0.0)
+                else:
+                    coef = np.append(np.asarray(st["coef"], dtype="float64"), 0.0)
+                    self.risk_pair[name] = (self._pair_index(block[0], block[1], st["codes"]), coef)
+            for party, st in self.risk["parties"].items():
+                self.risk_party[party] = per_vocab(party, st["codes"], np.asarray(st["eb"]), st["unseen"])
+            med = self.risk["hs6_median"]
+            norm = per_vocab("hs6", med["codes"], np.asarray(med["median"], dtype="float64"), np.nan)
+            self.risk_hs6_norm = np.where(np.isnan(norm), self.risk["global_median"], norm)
         # party histories without labels are the whole-training totals of the party
         self.history: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for party in builder.history_:
@@ -212,6 +238,25 @@ class CompiledFeatures:
         for c in builder.categoricals_:
             cats = builder.categories_[c]
             self.category_codes[c] = per_vocab(c, cats, np.arange(len(cats), dtype="float64"), np.nan)
+
+    def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index:
+        """The index of a pair's training codes: ``id_a x size_b + id_b`` when split, else the strings."""
+        if keyname((a, b)) not in self.split_pairs:
+            return pd.Index(codes, dtype="object")
+        left, right = self.split_pairs[keyname((a, b))]
+        ia = self.vocab[a].index.get_indexer(pd.Index(left, dtype="object")).astype("int64")
+        ib = self.vocab[b].index.get_indexer(pd.Index(right, dtype="object")).astype("int64")
+        return pd.Index(ia * len(self.vocab[b].strings) + ib)
+
+    def _pair_positions(
+        self, data: Any, a: str, b: str, index: pd.Index, cache: dict[str, Any]
+    ) -> np.ndarray:
+        """Per row, the position of its pair in ``index`` (-1 when the training state never saw it)."""
+        if keyname((a, b)) in self.split_pairs:
+            ia, ib = self._ids(data, a, cache), self._ids(data, b, cache)
+            key = np.where((ia >= 0) & (ib >= 0), ia * len(self.vocab[b].strings) + ib, -1)
+            return np.asarray(index.get_indexer(pd.Index(key)))
+        return np.asarray(index.get_indexer(self._string_pair(data, a, b)))
 
     # ------------------------------------------------------------------ checks
     def check(self, data: pa.Table | pa.RecordBatch | pd.DataFrame) -> None:
@@ -309,12 +354,7 @@ class CompiledFeatures:
             out[f"{k}_count"] = n[ids]
         for a, b in self.pairs:
             name = keyname((a, b))
-            if name in self.split_pairs:
-                ia, ib = self._ids(data, a, cache), self._ids(data, b, cache)
-                key = np.where((ia >= 0) & (ib >= 0), ia * len(self.vocab[b].strings) + ib, -1)
-                pos = self.pair_index[name].get_indexer(pd.Index(key))
-            else:
-                pos = self.pair_index[name].get_indexer(self._string_pair(data, a, b))
+            pos = self._pair_positions(data, a, b, self.pair_index[name], cache)
             n, _, rate = self.pair_stats[name]
             out[f"{name}_target_rate"] = rate[pos]
             out[f"{name}_count"] = n[pos]
@@ -328,6 +368,8 @@ class CompiledFeatures:
         out["log_value"] = np.log1p(value)
         out["log_net_mass"] = np.log1p(mass)
         rows = len(value)
+        if self.risk:
+            out.update(self._risk_features(data, value, mass, cache))
         for party in self.builder.history_:
             if party in self.history:
                 n, h, rate = self.history[party]
@@ -345,6 +387,26 @@ class CompiledFeatures:
         for c in self.builder.categoricals_:
             out[f"{c}_cat"] = self.category_codes[c][self._ids(data, c, cache)]
         return out
+
+    def _risk_features(
+        self, data: Any, value: np.ndarray, mass: np.ndarray, cache: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
+        assert self.risk is not None
+
+        def coefficients(name: str) -> np.ndarray:
+            if name in self.risk_single:
+                return self.risk_single[name][self._ids(data, name, cache)]
+            index, coef = self.risk_pair[name]
+            a, _, b = name.partition("__")
+            return coef[self._pair_positions(data, a, b, index, cache)]
+
+        norm = self.risk_hs6_norm[self._ids(data, "hs6", cache)]
+        return risk_features(
+            self.risk,
+            coefficients,
+            lambda party: self.risk_party[party][self._ids(data, party, cache)],
+            log_value_ratio(value, mass, norm),
+        )
 
     def matrix(
         self,

@@ -39,6 +39,7 @@ from iprisk.profiles.io import profiles_from_data, profiles_to_data
 from iprisk.targeting.columnar import CompiledFeatures
 from iprisk.targeting.inputs import as_frame, blank, check_labels, code_strings, key_columns, sources
 from iprisk.targeting.profiled import PROFILE_FEATURES, profile_columns_of, profile_features
+from iprisk.targeting.riskmodel import GOODS_BLOCKS, fit_risk, reference_features
 
 #: High-cardinality codes encoded by target rate and frequency (derived ``hs6``/``hs4``/``hs2`` included).
 #: Numeric columns listed here are encoded by their exact value.
@@ -173,6 +174,9 @@ class FeatureBuilder:
         smoothing: float = 10.0,
         seed: int = 0,
         profiles: Sequence[Any] | None = None,
+        risk: bool = True,
+        risk_blocks: Sequence[str | tuple[str, str]] = GOODS_BLOCKS,
+        risk_parties: Sequence[str] = DEFAULT_HISTORY,
     ) -> None:
         self.keys = tuple(keys)
         self.pairs = tuple((a, b) for a, b in pairs)
@@ -183,6 +187,9 @@ class FeatureBuilder:
         self.smoothing = smoothing
         self.seed = seed
         self.profiles = None if profiles is None else list(profiles)
+        self.risk = risk
+        self.risk_blocks = tuple(b if isinstance(b, str) else (b[0], b[1]) for b in risk_blocks)
+        self.risk_parties = tuple(risk_parties)
 
     # ------------------------------------------------------------------ fitting
     def _select(self, frame: pd.DataFrame) -> None:
@@ -196,8 +203,15 @@ class FeatureBuilder:
         self.history_ = [h for h in self.history if has(h)]
         self.categoricals_ = [c for c in self.categoricals if c in frame.columns]
         self.numeric_ = [c for c in self.numeric if c in frame.columns]
+        self.risk_blocks_ = (
+            [b for b in self.risk_blocks if all(has(x) for x in ([b] if isinstance(b, str) else b))]
+            if self.risk
+            else []
+        )
+        self.risk_parties_ = [p for p in self.risk_parties if has(p)] if self.risk else []
         needed = set(_FIT_REQUIRED) | set(self.history_) | set(self.categoricals_) | set(self.numeric_)
-        for k in [*self.keys_, *(x for p in self.pairs_ for x in p)]:
+        risk_keys = [x for b in self.risk_blocks_ for x in ([b] if isinstance(b, str) else b)]
+        for k in [*self.keys_, *(x for p in self.pairs_ for x in p), *risk_keys, *self.risk_parties_]:
             needed.update(sources(k, frame.columns))
         if self.profiles:
             needed |= profile_columns_of(self.profiles)
@@ -240,22 +254,20 @@ class FeatureBuilder:
         feats: dict[str, np.ndarray] = {}
         self.stats_: dict[str, dict[str, list[float]]] = {}
         for name in keys.columns:
-            code = keys[name]
-            df = pd.DataFrame({"k": code.to_numpy(), "f": fold, "n": nk, "h": yk})
-            total = df.groupby("k", sort=True)[["n", "h"]].sum()
-            by_fold = df.groupby(["k", "f"])[["n", "h"]].sum()
-            row_total = total.reindex(df["k"])
-            row_fold = by_fold.reindex(pd.MultiIndex.from_arrays([df["k"], df["f"]]))
-            n_oof = row_total["n"].to_numpy() - row_fold["n"].to_numpy()
-            h_oof = row_total["h"].to_numpy() - row_fold["h"].to_numpy()
+            # integer codes of the sorted distinct values; counts are sums of 0/1, exact in any order
+            codes, uniques = pd.factorize(keys[name].to_numpy(), sort=True)
+            size = len(uniques)
+            n_total = np.bincount(codes, weights=nk, minlength=size)
+            h_total = np.bincount(codes, weights=yk, minlength=size)
+            cell = codes * self.n_folds + fold
+            n_fold = np.bincount(cell, weights=nk, minlength=size * self.n_folds)
+            h_fold = np.bincount(cell, weights=yk, minlength=size * self.n_folds)
+            n_oof = n_total[codes] - n_fold[cell]
+            h_oof = h_total[codes] - h_fold[cell]
             feats[f"{name}_target_rate"] = self._smooth(h_oof, n_oof, row_prior)
             feats[f"{name}_count"] = n_oof * self.n_folds / max(self.n_folds - 1, 1)
             # stored for transform: labelled rows and hits per code over the whole training data
-            self.stats_[name] = {
-                "codes": total.index.tolist(),
-                "n": total["n"].tolist(),
-                "h": total["h"].tolist(),
-            }
+            self.stats_[name] = {"codes": uniques.tolist(), "n": n_total.tolist(), "h": h_total.tolist()}
 
         luv = _log_unit_value(frame)
         hs6 = key_columns(frame, ["hs6"])["hs6"]
@@ -270,6 +282,17 @@ class FeatureBuilder:
             code = keys[party] if party in keys else code_strings(frame[party])
             hist[party] = _prior_history(code, dates, y)
 
+        self.risk_ = None
+        if self.risk and known.any() and len(np.unique(y[known])) == 2:
+            self.risk_, risk_feats = fit_risk(
+                frame,
+                y,
+                fold,
+                blocks=self.risk_blocks_,
+                parties=self.risk_parties_,
+                n_folds=self.n_folds,
+            )
+            feats.update(risk_feats)
         self.categories_ = {c: sorted(code_strings(frame[c]).unique().tolist()) for c in self.categoricals_}
         self.always_filled_ = [c for c in self.required_columns_ if not blank(frame[c]).any()]
         out = self._assemble(frame, feats, luv, hs6, hist, _earlier_rate(dates, y))
@@ -391,6 +414,9 @@ class FeatureBuilder:
                 n_new, h_new = _prior_history(code, dates, y)
                 n0, h0 = n0 + n_new, h0 + h_new
             hist[party] = (n0, h0)
+        risk = getattr(self, "risk_", None)
+        if risk:
+            feats.update(reference_features(risk, frame))
         return self._assemble(frame, feats, luv, hs6, hist)
 
     def _lookup(self, name: str, code: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -425,6 +451,9 @@ class FeatureBuilder:
                 "n_folds": self.n_folds,
                 "smoothing": self.smoothing,
                 "seed": self.seed,
+                "risk": self.risk,
+                "risk_blocks": [b if isinstance(b, str) else list(b) for b in self.risk_blocks],
+                "risk_parties": list(self.risk_parties),
                 # only when given: a model without profiles keeps exactly its former state
                 **({} if self.profiles is None else {"profiles": profiles_to_data(self.profiles)}),
             },
@@ -442,6 +471,9 @@ class FeatureBuilder:
             "period_": self.period_,
             "categories_": self.categories_,
             "feature_names_": self.feature_names_,
+            "risk_": getattr(self, "risk_", None),
+            "risk_blocks_": [b if isinstance(b, str) else list(b) for b in getattr(self, "risk_blocks_", [])],
+            "risk_parties_": list(getattr(self, "risk_parties_", [])),
         }
 
     @classmethod
@@ -457,6 +489,10 @@ class FeatureBuilder:
             smoothing=p["smoothing"],
             seed=p["seed"],
             profiles=None if p.get("profiles") is None else profiles_from_data(p["profiles"]),
+            # models saved before the risk features: none (their feature list has none either)
+            risk=p.get("risk", False),
+            risk_blocks=[b if isinstance(b, str) else tuple(b) for b in p.get("risk_blocks", GOODS_BLOCKS)],
+            risk_parties=p.get("risk_parties", DEFAULT_HISTORY),
         )
         for name, value in state.items():
             if name.endswith("_"):

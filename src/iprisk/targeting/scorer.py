@@ -8,7 +8,8 @@ is an infringement; ``priority`` optionally ranks by expected detained value (pr
 A saved model is a directory holding LightGBM's own text model (``model.txt``), ``meta.json`` with the
 parameters, feature list, training period and a SHA-256 fingerprint of the training data, and
 ``features.json`` with the full state of the feature builder, so a model can be inspected, diffed and loaded
-by any LightGBM version that reads text models. No pickle.
+by any LightGBM version that reads text models. No pickle. ``digest.json`` holds the SHA-256 of the three,
+checked (with the trees' structure) before LightGBM reads anything (:mod:`iprisk.targeting.model_files`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from iprisk.profiles.io import profiles_from_data, profiles_to_data
 from iprisk.targeting.columnar import numeric
 from iprisk.targeting.features import FeatureBuilder
 from iprisk.targeting.inputs import as_frame, check_labels, label_values
+from iprisk.targeting.model_files import check_lightgbm_text, verify_digest, write_digest
 from iprisk.targeting.profiled import PROFILE_FEATURES
 
 FORMAT_VERSION = 1
@@ -35,6 +37,7 @@ MODEL_FILE = "model.txt"
 META_FILE = "meta.json"
 FEATURES_FILE = "features.json"
 EXPLAIN_CHUNK = 100_000
+_SAVED_FILES = (MODEL_FILE, META_FILE, FEATURES_FILE)
 
 
 def fingerprint(frame: pd.DataFrame, columns: list[str], labels: np.ndarray | None = None) -> str:
@@ -284,21 +287,29 @@ class LightGBMScorer:
         # the encodings are large (one entry per code seen in training): compact, in their own file
         state = json.dumps(self.builder_.to_state(), ensure_ascii=False, separators=(",", ":"))
         (out / FEATURES_FILE).write_text(state, encoding="utf-8")
+        write_digest(out, _SAVED_FILES)
         return out
 
     @classmethod
     def load(cls, path: str | Path) -> LightGBMScorer:
-        """A scorer saved by :meth:`save`; NotFound when the directory does not hold one."""
+        """A scorer saved by :meth:`save`; NotFound when the directory does not hold one.
+
+        IntegrityError when its files do not match their digest or the trees are malformed: both checked
+        before LightGBM reads anything.
+        """
         src = Path(path)
-        if not all((src / f).is_file() for f in (META_FILE, MODEL_FILE, FEATURES_FILE)):
+        if not all((src / f).is_file() for f in _SAVED_FILES):
             raise NotFound(
                 "targeting model", f"{src} (expected {META_FILE}, {MODEL_FILE} and {FEATURES_FILE})"
             )
+        verify_digest(src, _SAVED_FILES)
         meta = json.loads((src / META_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != "iprisk-targeting-model":
             raise NotFound("targeting model", f"{src / META_FILE} is not an iprisk targeting model")
         state = json.loads((src / FEATURES_FILE).read_text(encoding="utf-8"))
-        return cls.from_parts(meta, (src / MODEL_FILE).read_text(encoding="utf-8"), state)
+        model = (src / MODEL_FILE).read_text(encoding="utf-8")
+        check_lightgbm_text(model, len(meta["feature_names"]), str(src / MODEL_FILE))
+        return cls.from_parts(meta, model, state)
 
     def to_parts(self) -> tuple[dict[str, Any], str, dict[str, Any]]:
         """The saved form in memory: ``meta.json`` content, LightGBM text model, feature-builder state.

@@ -3,6 +3,11 @@
 DuckDB lets one process at a time hold a database file (even a read-only open conflicts with a writer), so an
 open that finds the file locked waits and retries, with growing pauses, up to ``lock_timeout_s``; then it
 raises :class:`~iprisk.errors.WarehouseBusy`, having changed nothing.
+
+A warehouse file is data, not code: DuckDB is opened with external access off (a view stored in a crafted
+file cannot read local files or URLs) and without installing or loading extensions on its own (a SQLite
+file given as a warehouse is refused instead of making DuckDB fetch the SQLite extension from the network).
+Locations are shown with any password redacted.
 """
 
 from __future__ import annotations
@@ -17,8 +22,18 @@ from typing import Any
 import duckdb
 
 from iprisk.errors import NotFound, WarehouseBusy, WarehouseError
+from iprisk.security.redact import redact
 
 MEMORY = ":memory:"
+
+#: How every warehouse connection is opened (see the module docstring). External access cannot be turned
+#: back on while a database is open.
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +45,7 @@ class Location:
     target: str
 
     def __str__(self) -> str:
-        return self.target
+        return redact(self.target)
 
 
 def parse_location(location: str | Path) -> Location:
@@ -66,7 +81,7 @@ def _create_atomically(path: Path) -> None:
         return
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{random.getrandbits(32):08x}.tmp")
     try:
-        duckdb.connect(str(tmp)).close()
+        duckdb.connect(str(tmp), config=DUCKDB_CONFIG).close()
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -79,25 +94,26 @@ def _create_atomically(path: Path) -> None:
         tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
 
 
-def connect_duckdb(path: str, *, timeout_s: float, create: bool = True) -> Any:
-    """Open a DuckDB file read-write, retrying while another process holds it.
+def connect_duckdb(path: str, *, timeout_s: float, create: bool = True, read_only: bool = False) -> Any:
+    """Open a DuckDB file read-write (or ``read_only``), retrying while another process holds it.
 
     Raises WarehouseBusy after ``timeout_s`` seconds, WarehouseError when the file is not a usable database,
-    NotFound when it does not exist and ``create`` is false.
+    NotFound when it does not exist and ``create`` is false (or ``read_only``).
     """
     if path != MEMORY:
-        if not create and not Path(path).exists():
+        if (read_only or not create) and not Path(path).exists():
             raise NotFound("warehouse", path)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            _create_atomically(Path(path))
-        except (OSError, duckdb.Error) as exc:
-            raise WarehouseError(f"cannot create warehouse {path}: {exc}") from exc
+        if not read_only:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                _create_atomically(Path(path))
+            except (OSError, duckdb.Error) as exc:
+                raise WarehouseError(f"cannot create warehouse {path}: {exc}") from exc
     deadline = time.monotonic() + max(timeout_s, 0.0)
     pause = 0.02
     while True:
         try:
-            con = duckdb.connect(path)
+            con = duckdb.connect(path, read_only=read_only and path != MEMORY, config=DUCKDB_CONFIG)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc

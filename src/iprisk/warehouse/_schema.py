@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from iprisk.errors import WarehouseError
@@ -85,6 +86,21 @@ def sql_type(dtype: pa.DataType) -> str:
 def _ddl(name: str, schema: pa.Schema) -> str:
     cols = ", ".join(f'"{f.name}" {sql_type(f.type)}' for f in schema)
     return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+
+
+def check_schema(duck: Any, location: str) -> int:
+    """The schema version of a warehouse opened read-only; WarehouseError when it would need a migration."""
+    try:
+        row = duck.execute(f"SELECT value FROM \"{META}\" WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    version = int(row[0]) if row else 0
+    if version != SCHEMA_VERSION:
+        raise WarehouseError(
+            f"warehouse {location} has schema version {version}, this iprisk reads {SCHEMA_VERSION}: open it "
+            "once with write access (iprisk submit) to upgrade it, or upgrade iprisk"
+        )
+    return version
 
 
 def ensure_schema(duck: Any) -> int:

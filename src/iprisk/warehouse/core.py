@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from iprisk.errors import IpriskError, NotFound, Unsupported, WarehouseBusy, WarehouseError
+from iprisk.errors import InvalidValue, IpriskError, NotFound, Unsupported, WarehouseBusy, WarehouseError
 from iprisk.periods import Quarter
+from iprisk.security.redact import redact
 from iprisk.settings import get_settings
 from iprisk.warehouse._connect import MEMORY, Location, connect_duckdb, parse_location
-from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, TRADE, ensure_schema
+from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, TRADE, check_schema, ensure_schema
 from iprisk.warehouse._submit import BatchLike, SubmitResult, check_batch_matches, store_batch
 from iprisk.warehouse._trade import normalise_trade, replace_quarters
 
@@ -54,22 +55,46 @@ def _quarter_text(quarter: str | Quarter) -> str:
     return str(quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter))
 
 
+def _admin_code(admin: str) -> str:
+    """An administration filter as stored: ``de`` is ``DE``; anything but an ISO code is refused, so that a
+    typo is an error rather than an empty result."""
+    from iprisk.codes import COUNTRY_CODES
+
+    code = admin.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise InvalidValue(f"not an ISO 3166-1 alpha-2 administration code: {admin!r}")
+    return code
+
+
 class Warehouse:
     """Seizure submissions (versioned), seizure lines and trade statistics, behind Ibis.
 
     Open with :meth:`Warehouse.open`; see the module docstring for the connection model.
     """
 
-    def __init__(self, location: Location, *, lock_timeout_s: float | None = None, create: bool = True):
+    def __init__(
+        self,
+        location: Location,
+        *,
+        lock_timeout_s: float | None = None,
+        create: bool = True,
+        read_only: bool = False,
+    ):
         self._location = location
         self._create = create
+        self._read_only = read_only
         self._timeout = get_settings().lock_timeout_s if lock_timeout_s is None else lock_timeout_s
         self._duck: Any = None  # the raw DuckDB connection (DuckDB warehouses only)
         self._ibis: Any = None
 
     @classmethod
     def open(
-        cls, location: str | Path | None = None, *, lock_timeout_s: float | None = None, create: bool = True
+        cls,
+        location: str | Path | None = None,
+        *,
+        lock_timeout_s: float | None = None,
+        create: bool = True,
+        read_only: bool = False,
     ) -> Warehouse:
         """Open (and create or migrate when needed) the warehouse at ``location``.
 
@@ -78,9 +103,11 @@ class Warehouse:
         ``ibis.connect`` and is read-only for iprisk (writes raise Unsupported). Raises WarehouseBusy when
         another process holds the DuckDB file for longer than ``lock_timeout_s``. With ``create=False`` a
         DuckDB file that does not exist raises NotFound instead of being created (for read-only commands).
+        With ``read_only=True`` a DuckDB file is opened read-only: a file the user may only read can be
+        listed and exported, never written or migrated (writes raise Unsupported).
         """
         where = parse_location(get_settings().warehouse if location is None else location)
-        wh = cls(where, lock_timeout_s=lock_timeout_s, create=create)
+        wh = cls(where, lock_timeout_s=lock_timeout_s, create=create, read_only=read_only)
         wh._connect()
         return wh
 
@@ -91,9 +118,14 @@ class Warehouse:
             return
         loc = self._location
         if loc.kind == "duckdb":
-            duck = connect_duckdb(loc.target, timeout_s=self._timeout, create=self._create)
+            duck = connect_duckdb(
+                loc.target, timeout_s=self._timeout, create=self._create, read_only=self._read_only
+            )
             try:
-                ensure_schema(duck)
+                if self._read_only and loc.target != MEMORY:
+                    check_schema(duck, str(loc))
+                else:
+                    ensure_schema(duck)
             except duckdb.Error as exc:
                 duck.close()
                 raise WarehouseError(f"cannot open warehouse {loc}: {exc}") from exc
@@ -108,8 +140,8 @@ class Warehouse:
                 self._ibis = ibis.connect(loc.target)
             except IpriskError:
                 raise
-            except Exception as exc:
-                raise WarehouseError(f"cannot open warehouse {loc}: {exc}") from exc
+            except Exception as exc:  # the driver's message may quote the URL: redacted
+                raise WarehouseError(f"cannot open warehouse {loc}: {redact(str(exc))}") from None
 
     def close(self) -> None:
         """Release the connection (and the DuckDB file lock). Safe to call twice."""
@@ -138,12 +170,13 @@ class Warehouse:
 
     @property
     def location(self) -> str:
-        return self._location.target
+        """Where the warehouse is, any password in it redacted (for messages and logs)."""
+        return str(self._location)
 
     @property
     def writable(self) -> bool:
-        """Whether this warehouse accepts submissions (DuckDB: transactions; other backends: read-only)."""
-        return self._location.kind == "duckdb"
+        """Whether this warehouse accepts submissions (DuckDB opened read-write; other backends never)."""
+        return self._location.kind == "duckdb" and not self._read_only
 
     @property
     def con(self) -> Any:
@@ -161,9 +194,12 @@ class Warehouse:
             table: ir.Table = con.table(name)
             return table
         except Exception as exc:  # each backend has its own "no such table" error
-            raise NotFound("warehouse table", f"{name} in {self._location}") from exc
+            reason = redact(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
+            raise NotFound("warehouse table", f"{name} in {self._location} ({reason})") from None
 
     def _check_writable(self, what: str) -> None:
+        if self._read_only:
+            raise Unsupported(f"{what}: the warehouse {self._location} was opened read-only")
         if not self.writable:
             raise Unsupported(
                 f"{what} needs a transactional store; {self._location} is read-only for iprisk "
@@ -240,7 +276,7 @@ class Warehouse:
                 (subs.submitted_at <= t) & (subs.superseded_at.isnull() | (subs.superseded_at > t))
             )
         if admin is not None:
-            live = live.filter(live.reporting_admin == admin)
+            live = live.filter(live.reporting_admin == _admin_code(admin))
         if quarter is not None:
             live = live.filter(live.quarter == _quarter_text(quarter))
         lines = self._table(SEIZURE_LINES)
@@ -250,7 +286,7 @@ class Warehouse:
         """The submission log, every version ever stored, ordered by ``submission_id``."""
         subs = self._table(SUBMISSIONS)
         if admin is not None:
-            subs = subs.filter(subs.reporting_admin == admin)
+            subs = subs.filter(subs.reporting_admin == _admin_code(admin))
         if quarter is not None:
             subs = subs.filter(subs.quarter == _quarter_text(quarter))
         frame: pd.DataFrame = subs.order_by("submission_id").to_pandas()

@@ -57,10 +57,11 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactingFilter}},
+        # Import strings, not classes: uvicorn hands the same config to each worker process.
+        "filters": {"redact": {"()": "iprisk.web.logs.RedactingFilter"}},
         "formatters": {
             "json": {
-                "()": JsonFormatter,
+                "()": "pythonjsonlogger.json.JsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             }
         },

@@ -1,7 +1,9 @@
 """Every error answered as RFC 9457 problem details (``application/problem+json``).
 
-Errors iprisk raises map to a status through the one error map of :mod:`iprisk.errors`; the body carries the
-same problem rows (row, column, value, rule) as the command line. HTTP-level errors (unknown route, method,
+Errors iprisk raises map to a status through the one error map of :mod:`iprisk.errors`
+(:func:`~iprisk.errors.http_status`, :func:`~iprisk.errors.problem_details`), the one the command line takes
+its exit codes from; the body carries the same problem rows (row, column, value, rule) as the command line.
+Anything else is a bug: 500 with no internals. HTTP-level errors (unknown route, method,
 authentication) and request validation errors are answered in the same shape, the latter with one problem
 row per invalid field.
 """
@@ -16,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from iprisk import errors
-from iprisk.errors import InvalidInput, IpriskError, Unauthenticated
+from iprisk.errors import IpriskError, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -78,44 +80,11 @@ def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
-# Interim, until the error map of iprisk.errors (ERROR_MAP, http_status, problem_details) is in main: then
-# these two functions go and the handler below calls those.
-_STATUS: tuple[tuple[type[Exception], int, str, str], ...] = (
-    (errors.Unauthenticated, 401, "unauthenticated", "Authentication required"),
-    (errors.Forbidden, 403, "forbidden", "Forbidden"),
-    (errors.AlreadyExists, 409, "already-exists", "Already exists"),
-    (errors.InvalidTransition, 409, "invalid-transition", "Invalid lifecycle step"),
-    (errors.WarehouseBusy, 503, "warehouse-busy", "Warehouse busy"),
-    (errors.InvalidInput, 422, "invalid-input", "Invalid input"),
-    (errors.UnsupportedFormat, 415, "unsupported-format", "Unsupported format"),
-    (errors.NotFound, 404, "not-found", "Not found"),
-    (errors.Unsupported, 501, "unsupported", "Unsupported operation"),
-    (errors.WarehouseError, 500, "warehouse-error", "Warehouse error"),
-    (errors.IpriskError, 400, "error", "Error"),
-)
-
-
-def _http_status(exc: BaseException) -> int:
-    return next(status for cls, status, _, _ in _STATUS if isinstance(exc, cls))
-
-
-def _problem_details(exc: BaseException, *, instance: str) -> dict[str, Any]:
-    _, status, slug, title = next(row for row in _STATUS if isinstance(exc, row[0]))
-    body: dict[str, Any] = {
-        "type": f"urn:iprisk:error:{slug}", "title": title, "status": status, "detail": str(exc),
-        "instance": instance,
-    }  # fmt: skip
-    if isinstance(exc, InvalidInput):
-        body["total"] = exc.total
-        body["problems"] = [p.as_dict() for p in exc.problems]
-    return body
-
-
-def _iprisk_error(request: Request, exc: Exception) -> ProblemResponse:
-    """An error iprisk raised: the status and body from the one error map, rows included."""
-    response = ProblemResponse(
-        _problem_details(exc, instance=request.url.path), status_code=_http_status(exc)
-    )
+def _mapped_error(request: Request, exc: Exception) -> ProblemResponse:
+    """An error iprisk raised, or a bug: the status and body from the one error map (the CLI's exit codes
+    come from the same rows), problem rows included, an unexpected error's internals never shown."""
+    body = errors.problem_details(exc, instance=request.url.path)
+    response = ProblemResponse(body, status_code=errors.http_status(exc))
     if isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = 'Bearer realm="iprisk"'
     return response
@@ -124,4 +93,6 @@ def _iprisk_error(request: Request, exc: Exception) -> ProblemResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(IpriskError, _iprisk_error)
+    app.add_exception_handler(IpriskError, _mapped_error)
+    # Starlette still re-raises it after answering, so that the server logs the bug.
+    app.add_exception_handler(Exception, _mapped_error)

@@ -1,8 +1,8 @@
 """The node service: the audit log (entries, tree nodes, checkpoints, head), accounts, API tokens and
 idempotency keys.
 
-Revision ID: 0002_node_service
-Revises: 0001_profiles
+Revision ID: 0003_node_service
+Revises: 0002_allocation
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_node_service"
-down_revision: str | None = "0001_profiles"
+revision: str = "0003_node_service"
+down_revision: str | None = "0002_allocation"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,28 @@
+"""The benchmark runner's exit code: a crash or a missed target fails ``make bench``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import benchmarks.__main__ as harness
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("rows", "code"),
+    [
+        ([{"name": "met", "ok": True}, {"name": "no target", "ok": None}], 0),
+        ([{"name": "met", "ok": True}, {"name": "missed", "ok": False}], 1),
+        ([{"name": "FAILED: boom", "ok": False, "failed": True}], 1),
+    ],
+)
+def test_exit_code(
+    rows: list[dict[str, Any]], code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness, "discover", lambda: ["fake"])
+    monkeypatch.setattr(
+        harness, "run_topics", lambda topics, out, console: [{"bench": "fake", **r} for r in rows]
+    )
+    assert harness.main(["--out", str(tmp_path)]) == code
+    assert (tmp_path / "results.md").read_text().count("| fake |") == len(rows)
