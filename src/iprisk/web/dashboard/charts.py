@@ -38,7 +38,7 @@ def to_svg(chart: alt.TopLevelMixin, description: str, tips: dict[str, str] | No
         title = f"<title>{html.escape(tip)}</title>" if tip else ""
         return f'<a xlink:href="{m.group(1)}">{title}'
 
-    svg = _LINK.sub(link, _VEGA_ARIA.sub("", svg))
+    svg = _LINK.sub(link, _VEGA_ARIA.sub("", svg)).replace(' class="marks"', "", 1)  # ours: class="chart"
     label = html.escape(description, quote=True)
     return _SIZE.sub(
         lambda m: (
