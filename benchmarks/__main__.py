@@ -56,10 +56,21 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _ok(row: dict[str, Any]) -> str:
+    """The ``ok`` cell: yes / NO against the row's target, or says that the row has none."""
+    if row.get("ok") is None and row.get("target") is None and not row.get("failed"):
+        return "no target"
+    return _cell(row.get("ok"))
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    return [_ok(row) if c == "ok" else _cell(row.get(c)) for c in COLUMNS]
+
+
 def to_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
-        lines.append("| " + " | ".join(_cell(row.get(c)).replace("|", "\\|") for c in COLUMNS) + " |")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(row)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in COLUMNS:
         table.add_column(col, justify="right" if col in ("value", "baseline", "ratio", "target") else "left")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in COLUMNS))
+        table.add_row(*_cells(row))
     console.print(table)
     merged = _merge(args.out / "results.json", rows, known)
     (args.out / "results.json").write_text(json.dumps(merged, indent=2, default=str) + "\n", encoding="utf-8")

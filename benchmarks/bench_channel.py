@@ -159,36 +159,48 @@ def audit_rows(log_size: int = LOG_SIZE, seconds: float = 1.0) -> list[dict[str,
     ]
 
 
-def delivery_rows(schedules: int = SCHEDULES) -> list[dict[str, Any]]:
+def delivery_rows(
+    schedules: int = SCHEDULES, stores: tuple[str, ...] = ("memory", "sqlite")
+) -> list[dict[str, Any]]:
+    """The delivery machine at ``schedules`` schedules on each store (the in-memory one, and the SQL store on
+    SQLite: the same state machine against the operational database)."""
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis.stateful import run_state_machine_as_test
-    from tests.exchange.delivery_machine import DeliveryMachine
+    from tests.exchange.backends import make_backend
+    from tests.exchange.delivery_machine import machine_on
 
-    DeliveryMachine.runs = 0
-    start = time.perf_counter()
-    run_state_machine_as_test(
-        DeliveryMachine,
-        settings=settings(
-            max_examples=schedules,
-            stateful_step_count=40,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
-    elapsed = time.perf_counter() - start
-    runs = DeliveryMachine.runs
-    return [
-        _row(
-            "delivery property: schedules run, every message applied exactly once, none lost",
-            runs,
-            "schedules",
-            target=schedules,
-            ok=runs >= schedules,
-            seconds=round(elapsed, 1),
+    rows = []
+    for store in stores:
+        backend = make_backend(store)
+        machine = machine_on(backend)
+        start = time.perf_counter()
+        try:
+            run_state_machine_as_test(
+                machine,
+                settings=settings(
+                    max_examples=schedules,
+                    stateful_step_count=40,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
+        finally:
+            if hasattr(backend, "close"):
+                backend.close()
+        elapsed = time.perf_counter() - start
+        rows.append(
+            _row(
+                f"delivery property ({store} store): schedules run, every message applied once, none lost",
+                machine.runs,
+                "schedules",
+                target=schedules,
+                ok=machine.runs >= schedules,
+                seconds=round(elapsed, 1),
+            )
         )
-    ]
+    return rows
 
 
 def tamper_rows() -> list[dict[str, Any]]:

@@ -187,6 +187,15 @@ def run(out: Path, rows: int = ROWS) -> list[dict]:
             "baseline": None,
             "ratio": None,
             "target": None,
+            "ok": None,
+        },
+        {
+            "name": "select(): declarations selected (some must be)",
+            "value": int(selection["selected"].sum()),
+            "unit": "declarations",
+            "baseline": None,
+            "ratio": None,
+            "target": 1,
             "ok": bool(selection["selected"].any()),
         },
     ]

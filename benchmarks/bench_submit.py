@@ -98,7 +98,7 @@ def _row(name: str, value: float, unit: str, baseline: float | None, target: flo
         "baseline": None if baseline is None else round(baseline, 2),
         "ratio": round(value / baseline, 2) if baseline else None,
         "target": target,
-        "ok": True if target is None else value < target,
+        "ok": None if target is None else value < target,
     }
 
 

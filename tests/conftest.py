@@ -22,11 +22,29 @@ POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
 
 
 def require_spark() -> None:
-    """Skip the calling test (or fixture) unless pyspark and Java are installed."""
+    """Skip the calling test (or fixture) unless pyspark and Java are installed; in CI, fail it instead."""
     if importlib.util.find_spec("pyspark") is None:
-        pytest.skip("pyspark is not installed")
+        spark_missing("pyspark is not installed")
     if shutil.which("java") is None:
-        pytest.skip("Java is not installed")
+        spark_missing("Java is not installed")
+
+
+def spark_missing(reason: str) -> None:
+    """Skip a test that needs Spark, except in CI (``CI=true``), where Spark must run: there it fails, so
+    that the parity of the engines is never silently left untested."""
+    _missing("Spark", reason)
+
+
+def require_shared(path: Path) -> None:
+    """Skip a test whose public data (under ``../shared/data``) is not here, except in CI, where it fails."""
+    if not path.exists():
+        _missing("the public data", f"{path} is not present")
+
+
+def _missing(what: str, reason: str) -> None:
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{what} is needed in CI: {reason}")
+    pytest.skip(reason)
 
 
 @contextmanager

@@ -14,7 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "iprisk"
 #: Low to high. A module may import its own package and any package before it, never one after it.
 FLOW = (
     "errors", "settings", "periods", "lanes", "spark", "codes", "i18n", "formats", "warehouse", "simulate",
-    "analysis", "profiles", "store", "targeting", "selection", "evaluation", "reports", "demo", "cli",
+    "analysis", "profiles", "referrals",
+    "store", "targeting", "selection", "evaluation", "reports", "demo", "cli",
 )  # fmt: skip
 
 

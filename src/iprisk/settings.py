@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         default="2g",
         description="Memory of the local Spark driver of the analysis engine (Spark syntax: 2g, 512m).",
     )
+    statistics_deadline_days: int = Field(
+        default=45,
+        ge=0,
+        description="A quarter's seizure statistics are on time when first submitted within this many days "
+        "after the quarter ends (state of play).",
+    )
+    report_font_family: str = Field(
+        default="Noto Sans CJK SC",
+        description="Font family of the reports (PDF, HTML, charts): installed, found by fontconfig, "
+        "covering Latin and Chinese.",
+    )
     # -- the node (iprisk serve, docs/service.md and docs/operations.md) ---------------------------------
     node: Literal["EU", "CN"] | None = Field(
         default=None,
@@ -126,9 +137,28 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Level of the service's JSON logs."
     )
+    referral_ack_working_days: int = Field(
+        default=1, ge=1, le=30, description="Working days a receiving port has to acknowledge a referral."
+    )
+    referral_feedback_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days after the expected arrival a receiving port has to give feedback on a referral.",
+    )
+    referral_feedback_days_by_basis: dict[str, int] = Field(
+        default_factory=dict,
+        description="Feedback deadline per legal basis code, in days, overriding referral_feedback_days.",
+    )
+    referral_attachment_max_bytes: int = Field(
+        default=10_000_000, ge=1, description="Largest attachment of a referral, in bytes."
+    )
     bench_lines: int = Field(
         default=10_000_000,
         description="Seizure lines the analysis benchmark draws (benchmarks only; smaller for a quick run).",
+    )
+    bench_referrals: int = Field(
+        default=100_000, ge=100, description="Simulated referrals the referrals benchmark runs (benchmarks)."
     )
     bench_allocation_seeds: int = Field(
         default=5,
@@ -140,6 +170,48 @@ class Settings(BaseSettings):
         ge=1,
         description="Draws of the logged controls for the allocation benchmark's off-policy coverage "
         "(benchmarks only).",
+    )
+    # -- the channel between nodes (docs/channel.md, docs/operations.md) ---------------------------------
+    message_ttl_days: float = Field(
+        default=14.0, gt=0, description="How long a message may take to reach the peer before it expires."
+    )
+    delivery_batch: int = Field(
+        default=64, ge=1, le=1000, description="Messages sent to the peer in one HTTP request."
+    )
+    delivery_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the delivery worker looks for new work when idle (submissions, checkpoints).",
+    )
+    peer_timeout_s: float = Field(
+        default=60.0, gt=0, description="Seconds a request to the peer node may take before it is retried."
+    )
+    retry_first_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait before the first retry of a message the peer did not take (full jitter).",
+    )
+    retry_cap_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two retries (the backoff doubles up to it)."
+    )
+    key_overlap_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="After a key rotation, days the previous key still verifies messages already in flight.",
+    )
+    checkpoint_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the node sends its audit checkpoint to the peer to cosign.",
+    )
+    tls_certfile: Path | None = Field(
+        default=None,
+        description="TLS certificate (PEM) iprisk serve presents; with tls_keyfile, serves HTTPS.",
+    )
+    tls_keyfile: Path | None = Field(default=None, description="Private key (PEM) of tls_certfile.")
+    tls_ca: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) the node trusts for its peers' HTTPS; default the system's.",
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, make_world, trade_table
-from tests.conftest import require_spark
+from tests.conftest import require_spark, spark_missing
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def spark_con() -> Iterator[Any]:
     try:
         con = spark_backend(app_name="iprisk-tests")
     except Unsupported as exc:
-        pytest.skip(str(exc))
+        spark_missing(str(exc))
+        raise
     yield con
     con._session.stop()
 

@@ -51,3 +51,21 @@ def test_an_empty_trade_table_counts_as_none_and_engines_are_checked(tmp_path: P
         assert result.start == world.quarters[4]
         with pytest.raises(InvalidValue, match="unknown engine 'polars'"):
             run(wh, engine="polars")  # type: ignore[arg-type]
+
+
+def test_incidence_and_propensity_read_the_traffic_of_the_quarters_analysed(warehouse: Path) -> None:
+    world = make_world(11, n_cells=60, n_quarters=12, planted=1)
+    start, end = world.quarters[8], world.quarters[11]
+    with Warehouse.open(warehouse) as wh:
+        got = run(wh, start=start, end=end)
+    lines, trade = canonical_lines(world), trade_table(world)
+    inside = lambda q: (q >= str(start)) & (q <= str(end))  # noqa: E731
+    # the same as analysing only those quarters' detentions and traffic
+    alone = analyse(
+        ibis.memtable(lines[inside(lines["quarter"].astype(str))]),
+        ibis.memtable(trade[inside(trade["quarter"].astype(str))]),
+    )
+    for name in ("concentration", "lanes", "propensity"):
+        x, y = getattr(alone, name).reset_index(drop=True), getattr(got, name).reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_dtype=False, obj=name)
+    assert got.concentration["consignments"].notna().any() and not got.propensity.empty

@@ -26,3 +26,16 @@ def test_exit_code(
     )
     assert harness.main(["--out", str(tmp_path)]) == code
     assert (tmp_path / "results.md").read_text().count("| fake |") == len(rows)
+
+
+def test_a_row_without_a_target_says_so_and_others_show_their_verdict() -> None:
+    md = harness.to_markdown(
+        [
+            {"bench": "b", "name": "timed", "value": 2.0, "target": None, "ok": None},
+            {"bench": "b", "name": "met", "value": 2.0, "target": 3.0, "ok": True},
+            {"bench": "b", "name": "missed", "value": 4.0, "target": 3.0, "ok": False},
+        ]
+    )
+    rows = md.splitlines()[2:]
+    assert rows[0].endswith("| no target |")
+    assert rows[1].endswith("| yes |") and rows[2].endswith("| NO |")

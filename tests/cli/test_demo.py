@@ -47,3 +47,17 @@ def test_the_command_prints_what_the_library_returns(
     at5 = table[table.k_pct == 5].set_index("strategy")
     assert at5.loc["model", "precision"] > 2 * at5.loc["random", "precision"]
     assert (table.precision <= table.precision_oracle + 1e-12).all()
+
+    # the newsletter of the last quarter and the joint report of the last full year, both languages, both
+    # formats, written and printed
+    names = sorted(path.name for path in result.reports)
+    assert names == sorted(
+        f"{doc}.{lang}.{ext}"
+        for doc in ("newsletter-2016Q4", "annual-2016")
+        for lang in ("en", "zh")
+        for ext in ("pdf", "html")
+    )
+    for path in result.reports:
+        assert path.stat().st_size > 0 and str(path) in out.replace("\n", "")
+    zh_html = (tmp_path / "reports" / "annual-2016.zh.html").read_text(encoding="utf-8")
+    assert 'lang="zh' in zh_html and "2016年" in zh_html

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from iprisk.profiles import dump_profiles, load_profiles
+from tests.conftest import require_shared
 from tests.profiles.samples import TRAIN_UNTIL, declarations, profile
 
 KCS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "kcs-customs-declarations"
@@ -104,8 +105,8 @@ def test_propose_mines_and_stores_proposals(run, tmp_path: Path) -> None:
     assert code != 0 and "autumn" in err
 
 
-@pytest.mark.skipif(not (KCS / "df_syn_valid_eng.csv").exists(), reason="public KCS data not present")
 def test_propose_on_the_public_kcs_data(run, tmp_path: Path) -> None:
+    require_shared(KCS / "df_syn_valid_eng.csv")
     code, _out, err = run(
         "profiles", "propose", "--declarations", KCS / "df_syn_valid_eng.csv", "--mapping", "kcs",
         "--train-until", "2021-02-28", "--max-profiles", "3", "--out", tmp_path / "kcs.json",

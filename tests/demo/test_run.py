@@ -8,7 +8,13 @@ from iprisk.demo import run_demo
 def test_demo_stores_every_simulated_submission(tmp_path: Path) -> None:
     stages: set[str] = set()
     result = run_demo(
-        tmp_path, start="2016Q1", end="2016Q4", scale=0.005, seed=3, progress=lambda s, d, t: stages.add(s)
+        tmp_path,
+        start="2016Q1",
+        end="2016Q4",
+        scale=0.005,
+        seed=3,
+        progress=lambda s, d, t: stages.add(s),
+        reports=False,  # the reports are checked with the command (tests/cli/test_demo.py)
     )
     assert {"seizures", "declarations", "submit"} <= stages
     assert len(result.submissions) == len(result.world.seizure_files) > 0

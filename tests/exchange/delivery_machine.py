@@ -5,6 +5,8 @@ node crashes between a commit and the send that follows it (the sender after com
 receiver after committing the message and its receipt), or in the middle of a unit of work; an effect fails
 transiently now and then. The committed state lives in the stores; a crash rebuilds the node objects from
 them. After every step and after a final drain over a healed network, the invariants below must hold.
+
+The machine runs on any channel store (``backend``: memory by default; ``machine_on(backend)`` for another).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from iprisk.exchange import Opened, RetryPolicy
-from tests.exchange.nodes import Pair, record_effect
+from tests.exchange.backends import Backend, MemoryBackend
+from tests.exchange.nodes import Pair
 
 LONG_TTL = timedelta(days=30)
 SHORT_TTL = timedelta(minutes=5)
@@ -37,11 +40,13 @@ class Packet:
 class DeliveryMachine(RuleBasedStateMachine):
     #: schedules started (the benchmark reports it)
     runs: ClassVar[int] = 0
+    backend: ClassVar[Backend] = MemoryBackend()
 
     def __init__(self) -> None:
         super().__init__()
         type(self).runs += 1
-        self.pair = Pair()
+        self.backend.release()  # the stores of the previous schedule (emptied before reuse)
+        self.pair = Pair(backend=self.backend)
         self.network: list[Packet] = []
         self.fail_next_apply = False
         self.committed: dict[str, timedelta] = {}  # message id -> its time to live
@@ -58,7 +63,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         if self.fail_next_apply:
             self.fail_next_apply = False
             raise OSError("transient: the warehouse is busy")
-        record_effect(tx, opened)
+        self.pair.record_effect(tx, opened)
 
     # --- the sender -------------------------------------------------------------------------------------
     @rule(
@@ -71,7 +76,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         try:
             with self.pair.eu_store.transaction() as tx:
                 queued = self.outbox.enqueue(tx, "stats", "CN", payload, ttl=ttl)
-                tx.put("submissions", queued.id, payload)
+                self.backend.put(tx, "submissions", queued.id, payload)
                 if crash:
                     raise _Crash
         except _Crash:
@@ -93,6 +98,16 @@ class DeliveryMachine(RuleBasedStateMachine):
             self._restart_sender()
             return
         self.network.extend([Packet("message", attempt.wire)] * copies)
+
+    @rule(limit=st.integers(1, 4), lease=st.sampled_from([None, 30, 600]), fails=st.booleans())
+    def claim_batch(self, limit: int, lease: int | None, fails: bool) -> None:
+        """A worker takes several due messages (held for a lease); the batch is sent, or its send fails and
+        the messages go back to their backoff."""
+        claimed = self.outbox.claim_due(limit, timedelta(seconds=lease) if lease else None)
+        if fails:
+            self.outbox.release({m.id: "ConnectionError: refused" for m in claimed})
+        else:
+            self.network.extend(Packet("message", m.wire) for m in claimed)
 
     # --- the network ------------------------------------------------------------------------------------
     @precondition(lambda self: bool(self.network))
@@ -121,6 +136,19 @@ class DeliveryMachine(RuleBasedStateMachine):
             return
         self.network.append(Packet("receipt", receipt))
 
+    @precondition(lambda self: any(p.kind == "message" for p in self.network))
+    @rule(count=st.integers(1, 4), receiver_crash=st.booleans())
+    def deliver_batch(self, count: int, receiver_crash: bool) -> None:
+        """Several messages in flight arrive in one request (a batch, applied in one unit of work)."""
+        batch = [p for p in self.network if p.kind == "message"][:count]
+        for packet in batch:
+            self.network.remove(packet)
+        answers = self.inbox.receive_many([p.data for p in batch])
+        if receiver_crash:
+            self._restart_receiver()
+            return
+        self.network.extend(Packet("receipt", a) for a in answers if isinstance(a, str))
+
     @rule(seconds=st.integers(min_value=0, max_value=400))
     def wait(self, seconds: int) -> None:
         self.pair.clock.advance(timedelta(seconds=seconds))
@@ -144,7 +172,7 @@ class DeliveryMachine(RuleBasedStateMachine):
     def statuses_agree_with_the_receiver(self) -> None:
         with self.pair.eu_store.transaction() as tx:
             outgoing = {m.id: m for m in tx.outgoing()}
-            submissions = tx.rows("submissions")
+            submissions = self.backend.rows(tx, "submissions")
         with self.pair.cn_store.transaction() as tx:
             incoming = {m.id: m for m in tx.incoming()}
         assert set(outgoing) == set(submissions) == set(self.committed), "outbox and change not atomic"
@@ -184,3 +212,8 @@ class DeliveryMachine(RuleBasedStateMachine):
     def _open(self) -> bool:
         with self.pair.eu_store.transaction() as tx:
             return bool(tx.outgoing("queued") or tx.outgoing("sent"))
+
+
+def machine_on(backend: Backend) -> type[DeliveryMachine]:
+    """The delivery machine on another channel store."""
+    return type(f"DeliveryMachine_{backend.name}", (DeliveryMachine,), {"backend": backend, "runs": 0})

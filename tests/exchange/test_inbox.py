@@ -16,7 +16,8 @@ from iprisk.exchange import (
     seal,
     verify_receipt,
 )
-from tests.exchange.nodes import TTL, Pair, record_effect
+from tests.exchange.backends import Backend
+from tests.exchange.nodes import TTL, Pair
 
 
 def _send(pair: Pair, payload: bytes = b"x", kind: str = "stats", ttl: timedelta = TTL) -> str:
@@ -25,8 +26,8 @@ def _send(pair: Pair, payload: bytes = b"x", kind: str = "stats", ttl: timedelta
         return outbox.enqueue(tx, kind, "CN", payload, ttl=ttl).wire
 
 
-def test_applied_once_and_a_duplicate_gets_the_same_receipt_byte_for_byte() -> None:
-    pair = Pair()
+def test_applied_once_and_a_duplicate_gets_the_same_receipt_byte_for_byte(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     inbox, wire = pair.inbox(), _send(pair)
     first = inbox.receive(wire)
     assert [inbox.receive(wire) for _ in range(3)] == [first] * 3
@@ -38,11 +39,11 @@ def test_applied_once_and_a_duplicate_gets_the_same_receipt_byte_for_byte() -> N
     assert receipt.accepted and receipt.digest == stored.digest and stored.receipt == first
 
 
-def test_a_refusing_effect_is_rolled_back_and_receipted_as_refused() -> None:
-    pair = Pair()
+def test_a_refusing_effect_is_rolled_back_and_receipted_as_refused(backend: Backend) -> None:
+    pair = Pair(backend=backend)
 
     def validate(tx: Any, opened: Opened) -> None:
-        tx.put("applied", opened.message.id, "half-written")
+        pair.backend.put(tx, "applied", opened.message.id, b"half-written")
         raise InvalidInput([Problem("required", "missing column", column="period")], source="stats.csv")
 
     inbox = pair.inbox({"stats": validate})
@@ -50,18 +51,18 @@ def test_a_refusing_effect_is_rolled_back_and_receipted_as_refused() -> None:
     receipt = verify_receipt(token, {"CN": pair.cn_ring}, pair.clock.now())
     assert receipt.outcome == "refused" and "missing column" in (receipt.reason or "")
     with pair.cn_store.transaction() as tx:
-        assert tx.rows("applied") == {} and tx.incoming()[0].outcome == "refused"
+        assert backend.rows(tx, "applied") == {} and tx.incoming()[0].outcome == "refused"
 
 
-def test_a_transient_failure_commits_nothing_so_the_retry_applies_it() -> None:
-    pair = Pair()
+def test_a_transient_failure_commits_nothing_so_the_retry_applies_it(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     calls = []
 
     def flaky(tx: Any, opened: Opened) -> None:
         calls.append(opened.message.id)
         if len(calls) == 1:
             raise OSError("disk full")
-        record_effect(tx, opened)
+        pair.record_effect(tx, opened)
 
     inbox, wire = pair.inbox({"stats": flaky}), _send(pair)
     with pytest.raises(OSError):
@@ -73,8 +74,8 @@ def test_a_transient_failure_commits_nothing_so_the_retry_applies_it() -> None:
     assert len(pair.applied_log()) == 1
 
 
-def test_unknown_kind_and_expired_messages_get_a_refused_receipt() -> None:
-    pair = Pair()
+def test_unknown_kind_and_expired_messages_get_a_refused_receipt(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     inbox = pair.inbox()
     unknown = verify_receipt(
         inbox.receive(_send(pair, kind="newsletter")), {"CN": pair.cn_ring}, pair.clock.now()
@@ -87,13 +88,13 @@ def test_unknown_kind_and_expired_messages_get_a_refused_receipt() -> None:
     assert pair.applied_log() == ()
 
 
-def test_unauthenticated_bytes_are_recorded_as_refusals_without_receipt() -> None:
-    pair = Pair()
+def test_unauthenticated_bytes_are_recorded_as_refusals_without_receipt(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     inbox, wire = pair.inbox(), _send(pair)
     head, key, iv, ciphertext, tag = wire.split(".")
     with pytest.raises(DecryptionFailed):
         inbox.receive(".".join([head, key, iv, ciphertext[::-1], tag]))
-    stranger = Pair()  # signed by a key CN never pinned, but encrypted to CN's real key
+    stranger = Pair(backend=backend)  # signed by a key CN never pinned, but encrypted to CN's real key
     stranger.cn, stranger.cn_ring = pair.cn, pair.cn_ring
     with pytest.raises(UnknownKey):
         inbox.receive(_send(stranger))
@@ -104,10 +105,10 @@ def test_unauthenticated_bytes_are_recorded_as_refusals_without_receipt() -> Non
     assert all(len(r.digest) == 43 for r in refusals)
 
 
-def test_key_rotation_end_to_end_with_overlap() -> None:
+def test_key_rotation_end_to_end_with_overlap(backend: Backend) -> None:
     """EU rotates: what the old key signed still opens during the overlap, the new key works at once; CN
     rotates: what was encrypted to its old key still opens (CN keeps the old generation)."""
-    pair = Pair()
+    pair = Pair(backend=backend)
     in_flight = _send(pair)  # signed by EU's first key, encrypted to CN's first key
     pair.eu, announcement = pair.eu.rotate(pair.clock.now())
     pair.eu_ring.rotate(announcement, pair.clock.now(), timedelta(days=1))

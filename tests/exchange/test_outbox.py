@@ -1,11 +1,24 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from iprisk.exchange import BadReceipt, Receipt, RetryPolicy, UnknownKey, next_wakeup, sign_receipt
+from iprisk.exchange import (
+    BadReceipt,
+    DecryptionFailed,
+    Inbox,
+    Outbox,
+    Receipt,
+    RetryPolicy,
+    UnknownKey,
+    next_wakeup,
+    sign_receipt,
+)
+from tests.exchange.backends import Backend
 from tests.exchange.nodes import TTL, Pair
 
 
@@ -18,21 +31,21 @@ def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:
         assert max(delays) > 0.9 * ceiling  # the whole range is used (full jitter), not a fixed delay
 
 
-def test_enqueue_is_part_of_the_callers_unit_of_work() -> None:
-    pair = Pair()
+def test_enqueue_is_part_of_the_callers_unit_of_work(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     outbox = pair.outbox()
     with pytest.raises(RuntimeError), pair.eu_store.transaction() as tx:
         outbox.enqueue(tx, "stats", "CN", b"x", ttl=TTL)
-        tx.put("submissions", "s1", "stored")
+        backend.put(tx, "submissions", "s1", b"stored")
         raise RuntimeError("the change failed")
     with pair.eu_store.transaction() as tx:
-        assert tx.outgoing() == [] and tx.rows("submissions") == {}
+        assert tx.outgoing() == [] and backend.rows(tx, "submissions") == {}
     with pytest.raises(UnknownKey, match="register the peer"), pair.eu_store.transaction() as tx:
         outbox.enqueue(tx, "stats", "JP", b"x", ttl=TTL)
 
 
-def test_retries_keep_the_same_id_and_bytes_until_a_receipt() -> None:
-    pair = Pair()
+def test_retries_keep_the_same_id_and_bytes_until_a_receipt(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     outbox, inbox = pair.outbox(), pair.inbox()
     with pair.eu_store.transaction() as tx:
         queued = outbox.enqueue(tx, "stats", "CN", b"x", ttl=TTL)
@@ -58,8 +71,8 @@ def test_retries_keep_the_same_id_and_bytes_until_a_receipt() -> None:
     assert outbox.deliver_due(down).attempted == 0 and next_wakeup(outbox) is None
 
 
-def test_expiry_then_a_late_receipt_still_counts() -> None:
-    pair = Pair()
+def test_expiry_then_a_late_receipt_still_counts(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     outbox, inbox = pair.outbox(), pair.inbox()
     with pair.eu_store.transaction() as tx:
         queued = outbox.enqueue(tx, "stats", "CN", b"x", ttl=timedelta(hours=1))
@@ -70,8 +83,8 @@ def test_expiry_then_a_late_receipt_still_counts() -> None:
     assert outbox.accept_receipt(receipt).status == "received"
 
 
-def test_receipts_that_do_not_match_are_refused() -> None:
-    pair = Pair()
+def test_receipts_that_do_not_match_are_refused(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     outbox, inbox = pair.outbox(), pair.inbox()
     with pair.eu_store.transaction() as tx:
         queued = outbox.enqueue(tx, "stats", "CN", b"x", ttl=TTL)
@@ -101,8 +114,8 @@ def test_receipts_that_do_not_match_are_refused() -> None:
         outbox.accept_receipt(forged())
 
 
-def test_an_operator_can_give_up_on_an_open_message() -> None:
-    pair = Pair()
+def test_an_operator_can_give_up_on_an_open_message(backend: Backend) -> None:
+    pair = Pair(backend=backend)
     outbox = pair.outbox()
     with pair.eu_store.transaction() as tx:
         queued = outbox.enqueue(tx, "stats", "CN", b"x", ttl=TTL)
@@ -110,3 +123,92 @@ def test_an_operator_can_give_up_on_an_open_message() -> None:
     with pair.eu_store.transaction() as tx:
         assert tx.outgoing("failed")[0].reason == "withdrawn by the operator"
     assert outbox.due() == []
+
+
+def test_a_keyed_message_is_enqueued_once(backend: Backend) -> None:
+    pair = Pair(backend=backend)
+    outbox = pair.outbox()
+    with pair.eu_store.transaction() as tx:
+        first = outbox.enqueue(tx, "stats", "CN", b"v1", ttl=TTL, key="stats:DE:2026Q1:v1")
+    with pair.eu_store.transaction() as tx:
+        again = outbox.enqueue(tx, "stats", "CN", b"v1 again", ttl=TTL, key="stats:DE:2026Q1:v1")
+        other = outbox.enqueue(tx, "stats", "CN", b"v2", ttl=TTL, key="stats:DE:2026Q1:v2")
+        assert tx.outgoing_by_key("stats:DE:2026Q1:v2") == other
+    assert again == first and other.id != first.id
+    with pair.eu_store.transaction() as tx:
+        assert [m.key for m in tx.outgoing()] == ["stats:DE:2026Q1:v1", "stats:DE:2026Q1:v2"]
+
+
+def test_a_claim_takes_each_due_message_once_and_holds_it_for_its_lease(backend: Backend) -> None:
+    pair = Pair(backend=backend)
+    outbox = pair.outbox(RetryPolicy(first=timedelta(seconds=2), cap=timedelta(seconds=2)))
+    with pair.eu_store.transaction() as tx:
+        ids = [outbox.enqueue(tx, "stats", "CN", bytes([i]), ttl=TTL).id for i in range(5)]
+    first = outbox.claim_due(limit=3, lease=timedelta(minutes=1))
+    second = outbox.claim_due(limit=10, lease=timedelta(minutes=1))
+    assert [m.id for m in first] == ids[:3] and [m.id for m in second] == ids[3:]
+    assert outbox.claim_due(limit=10) == []
+    with pair.eu_store.transaction() as tx:
+        assert tx.next_attempt_time() == pair.clock.now() + timedelta(minutes=1)
+    pair.clock.advance(timedelta(seconds=30))
+    outbox.release({ids[0]: "ConnectionError: refused"})  # back to the backoff (<= 2 s after its attempt)
+    assert [m.id for m in outbox.claim_due(limit=10)] == [ids[0]]
+    pair.clock.advance(timedelta(seconds=31))  # the other leases ended: a crashed worker's messages return
+    again = {m.id: m.attempts for m in outbox.claim_due(limit=10)}
+    assert again == {ids[0]: 3} | {i: 2 for i in ids[1:]}
+    with pair.eu_store.transaction() as tx:
+        history = [(a.number, a.result) for a in tx.attempts(ids[0])]
+    assert history == [(1, "sent"), (1, "error"), (2, "sent"), (3, "sent")]
+
+
+def test_batches_are_sent_per_recipient_and_every_answer_is_checked(backend: Backend) -> None:
+    pair = Pair(backend=backend)
+    outbox, inbox = pair.outbox(), pair.inbox()
+    with pair.eu_store.transaction() as tx:
+        ids = [outbox.enqueue(tx, "stats", "CN", bytes([i]), ttl=TTL).id for i in range(7)]
+    batches: list[int] = []
+
+    def send(node: str, wires: Sequence[str]) -> list[str | Exception]:
+        batches.append(len(wires))
+        answers: list[str | Exception] = [inbox.receive(w) for w in wires]
+        if len(batches) == 1:
+            answers[1] = ConnectionResetError("lost on the way back")
+            answers[2] = answers[0]  # the receipt of another message
+        return answers
+
+    done = outbox.deliver_batches(send, batch_size=3)
+    assert batches == [3, 3, 1] and (done.attempted, done.received) == (7, 5)
+    assert len(done.transport_errors) == 2 and "answers message" in " ".join(done.transport_errors)
+    with pair.eu_store.transaction() as tx:
+        open_ids = {m.id for m in tx.outgoing("sent")}
+    assert open_ids == {ids[1], ids[2]}
+    pair.clock.advance(timedelta(minutes=1))
+    assert outbox.deliver_batches(lambda node, wires: [inbox.receive(w) for w in wires]).received == 2
+    assert len(pair.applied_log()) == 7
+
+
+def test_every_state_change_is_observed_in_its_unit_of_work(backend: Backend) -> None:
+    pair = Pair(backend=backend)
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def observe(tx: Any, event: str, subject: str, details: dict[str, Any]) -> None:
+        seen.append((event, subject, details))
+        backend.put(tx, "audit", f"{len(seen):04d}", event.encode())
+
+    outbox = Outbox(pair.eu_store, pair.eu, {"CN": pair.cn_ring}, pair.clock, observer=observe)
+    inbox = Inbox(pair.cn_store, pair.cn, {"EU": pair.eu_ring}, pair.clock, {}, observer=observe)
+    with pair.eu_store.transaction() as tx:
+        queued = outbox.enqueue(tx, "stats", "CN", b"x", ttl=TTL)
+    outbox.deliver_due(lambda node, wire: inbox.receive(wire))
+    with pytest.raises(DecryptionFailed):
+        inbox.receive(queued.wire[:-8] + "AAAAAAAA")
+    events = [(event, subject == queued.id) for event, subject, _ in seen]
+    assert events == [
+        ("message.queued", True),
+        ("message.sent", True),
+        ("message.refused", True),  # no handler for "stats" at this inbox: a refused receipt
+        ("message.receipted", True),
+        ("message.refused", False),  # unauthenticated bytes: no receipt
+    ]
+    assert seen[3][2]["outcome"] == "refused" and "payload" not in str(seen)
+    assert len(pair.rows(pair.eu_store, "audit")) == 3 and len(pair.rows(pair.cn_store, "audit")) == 2

@@ -5,7 +5,17 @@ from datetime import date
 import pytest
 
 from iprisk.errors import InvalidValue
-from iprisk.i18n import Text, check_locale, format_compact, format_date, format_number, format_quarter
+from iprisk.i18n import (
+    Text,
+    check_locale,
+    format_amount,
+    format_compact,
+    format_date,
+    format_number,
+    format_quarter,
+    format_year,
+    round_significant,
+)
 
 
 def test_numbers_per_locale() -> None:
@@ -44,3 +54,21 @@ def test_locales_and_labels() -> None:
     assert Text("zh").label(PRODUCT_CATEGORIES, "toys") == PRODUCT_CATEGORIES["toys"].zh
     assert Text("zh").label(PRODUCT_CATEGORIES, "spaceships") == "spaceships"
     assert Text("en").country("CN") == "CN" and Text("zh").country("CN") == "中国"
+
+
+def test_amounts_are_rounded_alike_in_both_languages() -> None:
+    assert round_significant(9_256_086, 3) == 9_260_000 and round_significant(0.0, 3) == 0.0
+    cases = [
+        (9_256_086, "9.26 million", "926万"),
+        (123_456, "123,000", "12.3万"),
+        (1_234_567_890, "1.23 billion", "12.3亿"),
+        (120_000_000, "120 million", "1.2亿"),
+        (999_999, "1 million", "100万"),
+        (9_919, "9,919", "9,919"),
+        (-45_678, "-45,700", "-4.57万"),
+    ]
+    for value, en, zh in cases:
+        assert (format_amount(value, "en"), format_amount(value, "zh")) == (en, zh), value
+    assert format_year(2017, "en") == "2017" and format_year("2017", "zh") == "2017年"
+    assert format_quarter("2016Q3", "zh", short=True) == "2016年3季度"
+    assert format_quarter("2016Q3", "en", short=True) == "2016Q3"

@@ -55,3 +55,12 @@ def test_a_passphrase_protects_the_keys(tmp_path: Path) -> None:
     assert b"ENCRYPTED" in (settings.key_folder / "audit" / "log.pem").read_bytes()
     with pytest.raises(KeyFolderError, match="needs a passphrase"):
         Node.open(settings.model_copy(update={"key_passphrase": None}))
+
+
+def test_init_refuses_a_database_with_accounts_before_writing_any_key(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'ops.sqlite'}"
+    init_node(node_settings(tmp_path / "first", database))
+    other = node_settings(tmp_path / "second", database)
+    with pytest.raises(AlreadyExists, match="accounts in the database"):
+        init_node(other)
+    assert not other.key_folder.exists()

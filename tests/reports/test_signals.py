@@ -9,11 +9,24 @@ from iprisk.reports.signals import signals_file_table
 
 def _signal(**facts: object) -> dict[str, object]:
     row: dict[str, object] = dict(
-        quarter="2016Q3", direction="up", reporting_admin="", office="", transport_mode="",
-        provenance_country="", product_category="", ipr_type="", metric="cases", observed=29,
-        expected=8.255155723905725, p_value=2e-7, q_value=0.000425533550189817, score=6.7, rank=1,
-        previous=12, span=8,
-    )  # fmt: skip
+        quarter="2016Q3",
+        direction="up",
+        reporting_admin="",
+        office="",
+        transport_mode="",
+        provenance_country="",
+        product_category="",
+        ipr_type="",
+        metric="cases",
+        observed=29,
+        expected=8.255155723905725,
+        p_value=2e-7,
+        q_value=0.000425533550189817,
+        score=6.7,
+        rank=1,
+        previous=12,
+        span=8,
+    )
     row.update(facts)
     return row
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -54,3 +56,32 @@ def test_a_saved_model_and_a_missing_column(scorer: LightGBMScorer, new: pa.Tabl
         score_declarations(scorer, new.drop_columns(["hs_code"]))
     assert [p.column for p in exc.value.problems] == ["hs_code"]
     assert score_declarations(scorer, new.slice(0, 0)).num_rows == 0
+
+
+def test_a_received_referral_flags_the_lines_on_its_lane(scorer: LightGBMScorer, new: pa.Table) -> None:
+    from iprisk.formats.referrals import read_warning
+    from tests.referrals.conftest import warning_data
+
+    row = new.slice(0, 1).to_pylist()[0]
+    lane = new.append_column("arrival_port", pa.array([row["office"]] * new.num_rows))
+    warning = read_warning(
+        warning_data(
+            id="0b6f6a52-8d0c-4d7a-9a56-1b2f0e3c4d5e",
+            receiving_port=row["office"],
+            arrival_port=row["office"],
+            hs_code=row["hs_code"],
+            expected_arrival=str(row["date"]),
+            expiry=str(row["date"]),
+        )
+    )
+    plain = score_declarations(scorer, lane, reasons_for=0)
+    flagged = score_declarations(scorer, lane, reasons_for=0, watches=[warning])
+    first = row["date"] - timedelta(days=14)  # a lane match counts from 14 days before the expected arrival
+    on_lane = [
+        r["hs_code"].startswith(row["hs_code"]) and first <= r["date"] <= row["date"]
+        for r in lane.to_pylist()
+    ]
+    marked = ["referral:0b6f6a52" in (m or "") for m in flagged.column("matched_profiles").to_pylist()]
+    assert marked == on_lane
+    assert any(marked) and not all(marked)
+    assert flagged.column("score").equals(plain.column("score"))  # the score itself is unchanged

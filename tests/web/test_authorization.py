@@ -8,27 +8,30 @@ from __future__ import annotations
 
 import re
 
-from fastapi.routing import APIRoute
-
 from iprisk.accounts import ACTIONS, Role, permission
-from iprisk.web import ROUTERS
-from iprisk.web.auth import action_of
+from iprisk.web import ROUTERS, catalog
 from tests.web.conftest import LiveNode
 
 #: Routes anyone may call: the probe, the metrics (no data, no names) and the API's description (/docs and
-#: /openapi.json are not among the routers: FastAPI adds them), and the dashboard's login, logout (a form with
-#: its CSRF token) and style sheet.
-PUBLIC = {"/health", "/metrics", "/ui/login", "/ui/logout", "/ui/static/{name}"}
+#: /openapi.json are not among the routers: FastAPI adds them); the channel's routes, which the peer node
+#: calls with no token: each message is authenticated by itself (signed by the peer's pinned key); and the
+#: dashboard's login, logout (a form with its CSRF token) and style sheet.
+PUBLIC = {
+    "/health",
+    "/metrics",
+    "/channel/messages",
+    "/channel/batches",
+    "/channel/queries",
+    "/channel/card",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/static/{name}",
+}
 
 
 def _routes(live: LiveNode) -> list[tuple[str, str, str | None]]:
     """(method, path, action) of every route of the routers of the list, checked against the OpenAPI paths."""
-    found = []
-    for router in ROUTERS:
-        for route in router.routes:
-            assert isinstance(route, APIRoute)
-            for method in sorted(route.methods):
-                found.append((method, route.path, action_of(route)))
+    found = [(r.method, r.path, r.action) for r in catalog.routes(ROUTERS)]
     described = live.client.get("/openapi.json").json()["paths"]
     assert {(m.upper(), p) for p, ops in described.items() for m in ops} == {(m, p) for m, p, _ in found}
     return found

@@ -4,50 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 
+from iprisk.node import Node, init_node
+from iprisk.warehouse import Warehouse
+from tests.web.conftest import node_settings
+from tests.web.server import serve_env, start_node, stop_node
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_node(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``iprisk serve`` in a child process on a free loopback port; its base URL once /health answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "iprisk", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode() if process.stdout else "exited")
-        try:
-            if httpx2.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("iprisk serve did not answer within 180 s")
-
-
-def stop_node(process: subprocess.Popen[bytes]) -> tuple[int, str]:
-    """SIGTERM, then the exit code and everything the node printed."""
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
-    return process.returncode, output.decode("utf-8", "replace")
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seizures" / "DE_2016Q3.csv"
 
 
 def test_serve_refuses_to_start_with_a_setting_at_fault(tmp_path: Path) -> None:
@@ -64,11 +35,62 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "iprisk", "node", "init"], env={**os.environ, **env}, cwd=tmp_path, check=True
     )
-    process, url = start_node(env, tmp_path)
+    served = start_node(env, tmp_path)
     try:
-        assert httpx2.get(f"{url}/health").json()["node"] == "CN"
+        assert httpx2.get(f"{served.url}/health").json()["node"] == "CN"
     finally:
-        code, output = stop_node(process)
+        code = stop_node(served)
+    output = served.output()
     # uvicorn finishes what is in flight, then re-raises the signal so that supervisors see why it ended
     assert code in (0, -signal.SIGTERM), output
     assert "Finished server process" in output
+
+
+def _large_quarter(lines: int) -> bytes:
+    """The sample's first line repeated under new case ids: a valid file that takes a while to validate."""
+    header, first = SAMPLE.read_text(encoding="utf-8").splitlines()[:2]
+    rest = first.split(",", 1)[1]
+    return "\n".join([header, *(f"DE-2016-{i:07d},{rest}" for i in range(lines))]).encode("utf-8") + b"\n"
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
+    settings = node_settings(tmp_path, f"sqlite:///{tmp_path / 'ops.sqlite'}")
+    init_node(settings)
+    with Node.open(settings) as node:
+        node.accounts.add_user("lead", "coordinator", "EU", by="test")
+        token = node.accounts.create_token("lead", days=1, by="test")[1]
+    served = start_node(serve_env(settings), tmp_path)
+    boundary = "iprisk-test-boundary"
+    body = b"".join([
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="DE_2016Q3.csv"\r\n'.encode(),
+        b"Content-Type: text/csv\r\n\r\n", _large_quarter(100_000), f"\r\n--{boundary}--\r\n".encode(),
+    ])  # fmt: skip
+    sent = threading.Event()
+    answer: dict[str, object] = {}
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 1 << 20):
+            yield body[start : start + (1 << 20)]
+        sent.set()
+
+    def submit() -> None:
+        form = f"multipart/form-data; boundary={boundary}"
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": form}
+        try:
+            url = f"{served.url}/submissions"
+            response = httpx2.post(url, content=chunks(), headers=headers, timeout=300)
+            answer.update(status=response.status_code, body=response.text, at=time.monotonic())
+        except httpx2.HTTPError as exc:  # reported by the assertion below, not lost in the thread
+            answer.update(error=repr(exc))
+
+    request = threading.Thread(target=submit)
+    request.start()
+    assert sent.wait(120)  # the whole request is sent; validating 100,000 lines takes seconds more
+    stopped_at = time.monotonic()
+    code = stop_node(served)
+    request.join()
+    assert answer.get("status") == 201, (answer, served.output()[-2000:])
+    assert answer["at"] > stopped_at  # it was still in flight when SIGTERM came, and it was finished
+    assert code in (0, -signal.SIGTERM), served.output()
+    with Warehouse.open(settings.warehouse) as wh:
+        assert len(wh.submissions()) == 1

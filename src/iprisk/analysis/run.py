@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from iprisk.analysis._common import aggregate, filter_quarters, prepare
+from iprisk.analysis._common import aggregate, cells, filter_quarters, prepare
 from iprisk.analysis.concentration import concentration
 from iprisk.analysis.displacement import displacement
 from iprisk.analysis.engines import spark_backend, to_backend
@@ -113,7 +113,8 @@ def analyse(
 ) -> Analysis:
     """Run trends, signals, concentration (offices and lanes), mirror, propensity and displacement.
 
-    Signals read up to eight quarters before ``start`` as history; everything else covers ``start..end``.
+    Signals read up to eight quarters before ``start`` as history, displacement up to sixteen quarters before
+    ``end`` as its base; everything else covers ``start..end``.
     Without ``trade``, incidence and propensity are left empty (noted in ``notes``).
     """
     prepared = prepare(seizures)
@@ -131,7 +132,17 @@ def _analyse(
     end: str | Quarter | None,
     fdr: float,
 ) -> Analysis:
-    t = filter_quarters(seizures, start, end)
+    # Every analysis but signals reads the lines folded into cells: a tenth of the rows (see ``cells``).
+    t = cells(filter_quarters(seizures, start, end))
+    try:
+        return _tables(seizures, t, trade, start=start, fdr=fdr)
+    finally:
+        t.release()
+
+
+def _tables(
+    seizures: ir.Table, t: ir.Table, trade: ir.Table | None, *, start: str | Quarter | None, fdr: float
+) -> Analysis:
     span = t.aggregate(lo=t.quarter.min(), hi=t.quarter.max()).to_pandas().iloc[0]
     if span["lo"] is None or (isinstance(span["lo"], float) and np.isnan(span["lo"])):
         raise ValueError("no seizures in the selected quarters")
@@ -152,12 +163,12 @@ def _analyse(
     else:
         prop = pd.concat(
             [
-                propensity(t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-p"
-                ),
-                propensity(t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES).assign(
-                    index="GTRIC-e"
-                ),
+                propensity(
+                    t, trade, by="hs_chapter", min_seizures=MIN_PROPENSITY_SEIZURES, start=lo, end=hi
+                ).assign(index="GTRIC-p"),
+                propensity(
+                    t, trade, by="provenance_country", min_seizures=MIN_PROPENSITY_SEIZURES, start=lo, end=hi
+                ).assign(index="GTRIC-e"),
             ],
             ignore_index=True,
         )
@@ -168,11 +179,13 @@ def _analyse(
         totals={str(k): float(v) for k, v in tot.items()},
         trends=trend_table,
         signals=sig,
-        concentration=concentration(t, "office", trade=trade),
-        lanes=concentration(t, "lane", trade=trade),
+        # the traffic of the same quarters as the detentions (the trade table may hold more)
+        concentration=concentration(t, "office", trade=trade, start=lo, end=hi),
+        lanes=concentration(t, "lane", trade=trade, start=lo, end=hi),
         mirror=mirror(t),
         propensity=prop,
-        displacement=displacement(t, end=hi, fdr=fdr),
+        # like the signals, displacement reads the quarters before start as its base (``history`` of them)
+        displacement=displacement(filter_quarters(seizures, None, hi), end=hi, fdr=fdr),
         notes=notes,
     )
 

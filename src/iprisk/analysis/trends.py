@@ -54,7 +54,8 @@ def trends(
         Seizure lines (canonical columns plus ``quarter``), e.g. ``Warehouse.seizures()``.
     by : sequence of str
         Dimensions to cut by, any of ``reporting_admin, office, flow, transport_mode, provenance_country,
-        product_category, ipr_type, lane`` (``lane`` is ``departure_port -> arrival_port``). Empty: the total.
+        product_category, ipr_type, procedure, outcome, lane`` (``lane`` is ``departure_port ->
+        arrival_port``). Empty: the total.
     metric : {"cases", "lines", "articles", "retail_value"}
         Cases are distinct ``(reporting_admin, case_id)``; lines are rows; articles and retail value are sums.
     start, end : str or Quarter, optional

@@ -112,6 +112,9 @@ def _register() -> None:
     from iprisk.cli import node  # noqa: F401
     from iprisk.cli import accounts  # noqa: F401
     from iprisk.cli import audit  # noqa: F401
+    from iprisk.cli import report  # noqa: F401
+    from iprisk.cli import referrals  # noqa: F401
+    from iprisk.cli import exchange  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,6 +78,10 @@ def demo(
         _print_targeting(result.targeting)
     if result.allocation is not None:
         _print_allocation(result.allocation)
+    if result.reports:
+        out.print("\n[bold]Reports[/] (newsletter of the last quarter, joint report of the last full year):")
+        for path in result.reports:
+            out.print(f"  {path}", markup=False)
 
 
 def _print_signals(signals: pd.DataFrame, folder: Path | None) -> None:

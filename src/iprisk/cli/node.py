@@ -63,6 +63,7 @@ def restore_cmd(
     ] = False,
 ) -> None:
     """Bring back the database and the key folder of a backup (into the settings' database and key folder)."""
+    import iprisk.link.service  # noqa: F401  (registers the channel's restore hook: messages in flight resume)
     from iprisk.node import restore_node
 
     manifest = restore_node(archive, force=force)

@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 
 def _store(db: str | None) -> ProfileStore:
     # Imported here: SQLAlchemy and Alembic take about a second to load, which no other command should pay.
+    from iprisk.link.service import attach_to_profiles
     from iprisk.store import ProfileStore
 
     if db is None:
         note_origin("database")
-    return ProfileStore(db)
+    store = ProfileStore(db)
+    attach_to_profiles(store)  # at a node, a joint profile's steps travel to the peer
+    return store
 
 
 def _output(path: Path, db: str | None, inputs: list[Path] | None = None) -> Path:

@@ -40,7 +40,8 @@ def serve(
     settings = get_settings()
     Node.open(settings).close()  # every setting checked before announcing anything
     bind_host, bind_port = host or settings.host, settings.port if port is None else port
-    where = f"http://{bind_host}:{bind_port}"
+    scheme = "https" if settings.tls_certfile else "http"
+    where = f"{scheme}://{bind_host}:{bind_port}"
     err.print(f"iprisk node {settings.node or '?'} on {where} (docs at {where}/docs)", markup=False)
     with tempfile.TemporaryDirectory(prefix="iprisk-serve-") as folder:
         # A file, not a dict: uvicorn reads it in each worker, and logging.config alters a dict it is given.
@@ -58,4 +59,6 @@ def serve(
             # A worker imports pandas, SQLAlchemy, FastAPI...: on a busy machine that takes longer than
             # uvicorn's default 5 s, and the supervisor would kill it as dead, again and again.
             timeout_worker_healthcheck=WORKER_STARTUP_S,
+            ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+            ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
         )

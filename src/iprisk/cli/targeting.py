@@ -161,6 +161,13 @@ def score_cmd(
         Path | None,
         typer.Option("--profiles", help="Risk profiles (YAML/JSON): list the active ones each row matches."),
     ] = None,
+    referrals_db: Annotated[
+        str | None,
+        typer.Option(
+            "--referrals-db",
+            help="Operational database whose open referrals (warnings received) flag the lines they match.",
+        ),
+    ] = None,
     encoding: EncodingOpt = None,
     errors_out: ErrorsOutOpt = None,
 ) -> None:
@@ -182,6 +189,7 @@ def score_cmd(
                 model,
                 table,
                 profiles=chosen,
+                **_watches(referrals_db),
                 value_aware=True if value_aware else None,  # without the flag: as the model was fitted
                 top=top,
                 reasons_for=reasons_for,
@@ -189,6 +197,23 @@ def score_cmd(
             )
         write_scores(scores, out_file)
     out.print(f"{out_file}: {scores.num_rows:,} rows scored with {model}")
+
+
+def _watches(db: str | None) -> dict[str, Any]:
+    """The open referrals of ``db`` as watches, with the party key when the key folder holds it."""
+    if db is None:
+        return {}
+    from iprisk.referrals import load_party_key
+    from iprisk.referrals.lifecycle import OPEN
+    from iprisk.referrals.parties import PARTY_KEY_FILE
+    from iprisk.settings import get_settings
+    from iprisk.store import ReferralStore
+
+    folder = get_settings().key_folder
+    key = load_party_key(folder) if (folder / PARTY_KEY_FILE).is_file() else None
+    with ReferralStore(db) as store:
+        warnings = [r.warning for r in store.referrals(states=OPEN)]
+    return {"watches": warnings, "party_key": key}
 
 
 def _parse_at(text: str) -> list[float]:

@@ -136,6 +136,156 @@ OUTCOMES = _list(
     ],
 )
 
+# -- the referral between ports (issue 11; docs/formats.md, "Referrals") ----------------------------------
+
+TRANSPORT_DOCUMENTS = _list(
+    "transport_document",
+    [
+        ("bill_of_lading", "Bill of lading (B/L)", "提单"),
+        ("air_waybill", "Air waybill (AWB)", "航空货运单"),
+        ("rail_waybill", "Rail consignment note (CIM/SMGS)", "铁路运单"),
+        ("road_consignment_note", "Road consignment note (CMR)", "公路运单"),
+        ("container", "Container number (ISO 6346)", "集装箱号"),
+        ("parcel", "Postal or express parcel number", "邮件或快件单号"),
+    ],
+)
+
+PARTY_ROLES = _list(
+    "party_role",
+    [
+        ("consignor", "Consignor / exporter", "发货人／出口商"),
+        ("consignee", "Consignee / importer", "收货人／进口商"),
+        ("declarant", "Declarant", "申报人"),
+        ("carrier", "Carrier", "承运人"),
+    ],
+)
+
+PARTY_SCHEMES = _list(
+    "party_scheme",
+    [
+        ("eori", "EORI number", "EORI编号"),
+        ("uscc", "Unified social credit code", "统一社会信用代码"),
+        ("customs_code", "Customs registration code", "海关注册编码"),
+        ("national", "Other national identifier", "其他国家识别码"),
+    ],
+)
+
+RISK_INDICATORS = _list(
+    "risk_indicator",
+    [
+        ("export_detection", "Fakes found at export control", "出口查验发现侵权货物"),
+        ("import_detection", "Fakes found in a related import", "相关进口货物发现侵权"),
+        ("profile_match", "Matches a risk profile", "命中风险布控规则"),
+        ("high_score", "High targeting score", "风险评分高"),
+        ("known_party", "Party known for infringements", "涉及已知侵权当事人"),
+        ("undervaluation", "Declared value far below the norm", "申报价格明显偏低"),
+        ("description_mismatch", "Description does not fit the goods or HS code", "品名与货物或税号不符"),
+        ("route_anomaly", "Unusual route or transhipment", "运输路线或转运异常"),
+        ("right_holder_alert", "Alert from the right holder", "权利人提供线索"),
+        ("intelligence", "Other intelligence", "其他情报"),
+    ],
+)
+
+REQUESTED_ACTIONS = _list(
+    "requested_action",
+    [
+        ("physical_control", "Physical examination", "开箱查验"),
+        ("scan", "Non-intrusive scan", "非侵入式机检"),
+        ("documentary_check", "Documentary check", "单证审核"),
+        ("monitor", "Monitor, no control requested", "布控监视，不要求查验"),
+    ],
+)
+
+LEGAL_BASES = _list(
+    "legal_basis",
+    [
+        (
+            "cmaa_spontaneous",
+            "Customs mutual assistance agreement: spontaneous assistance",
+            "海关行政互助协定：主动提供协助",
+        ),
+        (
+            "cmaa_request",
+            "Customs mutual assistance agreement: assistance on request",
+            "海关行政互助协定：应请求提供协助",
+        ),
+        (
+            "action_plan",
+            "EU-China IPR customs action plan (no personal data)",
+            "中欧海关知识产权合作行动计划（不含个人数据）",
+        ),
+    ],
+)
+
+HANDLING_CODES = _list(
+    "handling_code",
+    [
+        ("customs_only", "For customs use only", "仅限海关使用"),
+        ("restricted", "Restricted to named officers of the receiving port", "仅限接收口岸指定人员"),
+        ("law_enforcement", "May be shared with law-enforcement authorities", "可与执法机关共享"),
+    ],
+)
+
+CONTROL_TYPES = _list(
+    "control_type",
+    [
+        ("documentary", "Documentary check", "单证审核"),
+        ("scan", "Scan (non-intrusive)", "机检"),
+        ("physical", "Physical examination", "开箱查验"),
+    ],
+)
+
+FEEDBACK_RESULTS = _list(
+    "feedback_result",
+    [
+        ("seized", "Seized (goods detained)", "查扣"),
+        ("released", "Controlled and released", "查验后放行"),
+        ("not_found", "Consignment not found", "未找到该批货物"),
+        ("not_arrived", "Goods did not arrive", "货物未到达"),
+    ],
+)
+
+REFERRAL_STATES = _list(
+    "referral_state",
+    [
+        ("drafted", "Drafted", "草稿"),
+        ("sent", "Sent", "已发送"),
+        ("received", "Received", "已接收"),
+        ("acknowledged", "Acknowledged", "已确认"),
+        ("feedback_given", "Feedback given", "已反馈"),
+        ("closed", "Closed", "已结案"),
+        ("expired", "Expired", "已过期"),
+    ],
+)
+
+REFERRAL_ALERTS = _list(
+    "referral_alert",
+    [
+        ("ack_reminder", "Acknowledgement overdue: reminder to the port", "确认逾期：已提醒口岸"),
+        ("ack_escalation", "Acknowledgement overdue: escalated to the coordinator", "确认逾期：已上报协调员"),
+        ("feedback_reminder", "Feedback overdue: reminder to the port", "反馈逾期：已提醒口岸"),
+        ("feedback_escalation", "Feedback overdue: escalated to the coordinator", "反馈逾期：已上报协调员"),
+    ],
+)
+
+NETWORK_PORT_KINDS = _list(
+    "network_port_kind",
+    [
+        ("sea", "Sea port", "海港口岸"),
+        ("air", "Airport", "航空口岸"),
+        ("rail", "Rail terminal", "铁路口岸"),
+        ("road", "Road crossing", "公路口岸"),
+        ("post", "Postal or express hub", "邮递及快件口岸"),
+    ],
+)
+
+#: The code lists of the referral (warning, acknowledgement, feedback), documented in docs/formats.md.
+REFERRAL_LISTS: tuple[CodeList, ...] = (
+    TRANSPORT_DOCUMENTS, PARTY_ROLES, PARTY_SCHEMES, RISK_INDICATORS, REQUESTED_ACTIONS, LEGAL_BASES,
+    HANDLING_CODES, CONTROL_TYPES, FEEDBACK_RESULTS, REFERRAL_STATES, REFERRAL_ALERTS, NETWORK_PORT_KINDS,
+)  # fmt: skip
+
 ALL_LISTS: dict[str, CodeList] = {
-    cl.name: cl for cl in (PRODUCT_CATEGORIES, IPR_TYPES, TRANSPORT_MODES, FLOWS, PROCEDURES, OUTCOMES)
+    cl.name: cl
+    for cl in (PRODUCT_CATEGORIES, IPR_TYPES, TRANSPORT_MODES, FLOWS, PROCEDURES, OUTCOMES, *REFERRAL_LISTS)
 }

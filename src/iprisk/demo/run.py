@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +16,17 @@ import pandas as pd
 from iprisk.analysis import Analysis, run
 from iprisk.demo.allocation import AllocationDemo, run_allocation_demo
 from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
+from iprisk.i18n import LOCALES
 from iprisk.periods import Quarter
-from iprisk.reports import write_analysis
+from iprisk.reports import (
+    Effectiveness,
+    annual_inputs,
+    annual_report,
+    newsletter,
+    newsletter_inputs,
+    write_analysis,
+    write_report,
+)
 from iprisk.simulate import SimulationSummary, simulate
 from iprisk.warehouse import SubmitResult, Warehouse, stored_summary
 
@@ -36,6 +45,8 @@ class DemoResult:
     analysis_dir: Path | None = None
     targeting: TargetingDemo | None = None
     allocation: AllocationDemo | None = None
+    #: the newsletter of the last quarter and the joint report of the last full year, in each language
+    reports: list[Path] = field(default_factory=list)
 
 
 def run_demo(
@@ -46,12 +57,16 @@ def run_demo(
     scale: float = 0.02,
     seed: int = 7,
     progress: Progress | None = None,
+    reports: bool = True,
 ) -> DemoResult:
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
     ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
     analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose
     profiles, fit the score on all but the last year and compare selection strategies on that year; plan the
-    controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports."""
+    controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports; then
+    (``reports``) write the newsletter of the last quarter and the joint report of the last full year, in
+    English and Chinese, HTML and PDF, into ``out_dir/reports`` (the report's effectiveness section shows the
+    targeting stage's figures when they measured that year)."""
     report = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,4 +107,48 @@ def run_demo(
             scale=scale, seed=seed,
         )  # fmt: skip
         report("allocation", 1, 1)
+    if reports:
+        with Warehouse.open(warehouse_path) as wh:
+            result.reports = write_demo_reports(wh, out / "reports", last, result.targeting, progress=report)
     return result
+
+
+def write_demo_reports(
+    warehouse: Warehouse,
+    out_dir: Path,
+    last: Quarter,
+    targeting: TargetingDemo | None = None,
+    *,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """The newsletter of ``last`` and the joint report of the last full year up to it, in each language, as
+    HTML and PDF. When ``last`` ends a year, both read one analysis (the four quarters of that year)."""
+    report = progress or (lambda stage, done, total: None)
+    year = last.year if last.q == 4 else last.year - 1
+    evaluated = targeting is not None and targeting.train_until.year == year - 1
+    effectiveness = demo_effectiveness(targeting, year) if evaluated and targeting is not None else None
+    steps = 2 * len(LOCALES) + 1
+    report("reports", 0, steps)
+    year_inputs = annual_inputs(warehouse, year, effectiveness=effectiveness)
+    quarter_inputs = year_inputs if last.q == 4 else newsletter_inputs(warehouse, str(last))
+    report("reports", 1, steps)
+    written: list[Path] = []
+    for locale in LOCALES:
+        for name, doc in (
+            (f"newsletter-{last}", newsletter(quarter_inputs, locale)),
+            (f"annual-{year}", annual_report(year_inputs, locale)),
+        ):
+            written += write_report(
+                doc, [out_dir / f"{name}.{locale}.pdf", out_dir / f"{name}.{locale}.html"]
+            )
+            report("reports", len(written) // 2 + 1, steps)
+    return written
+
+
+def demo_effectiveness(targeting: TargetingDemo, year: int) -> Effectiveness:
+    """The targeting stage's figures as the joint report's effectiveness section reads them."""
+    return Effectiveness(
+        targeting.comparison,
+        targeting.profile_table,
+        f"{year}-01-01 - {year}-12-31",
+    )

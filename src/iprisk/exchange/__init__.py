@@ -44,22 +44,42 @@ from iprisk.exchange.keys import (
     save_identity,
 )
 from iprisk.exchange.memory import MemoryChannelStore, MemoryTransaction
-from iprisk.exchange.outbox import DeliveryRound, Outbox, RetryPolicy, Transport, next_wakeup
+from iprisk.exchange.outbox import (
+    BatchTransport,
+    DeliveryRound,
+    Outbox,
+    RetryPolicy,
+    Transport,
+    next_wakeup,
+)
 from iprisk.exchange.receipts import Receipt, sign_receipt, verify_receipt
+from iprisk.exchange.statements import sign_statement, verify_statement
 from iprisk.exchange.store import (
+    OPEN_STATUSES,
+    STATUSES,
+    Attempt,
+    AttemptResult,
+    ChannelObserver,
     ChannelStore,
     ChannelTransaction,
     IncomingMessage,
     OutgoingMessage,
     Refusal,
     Status,
+    no_observer,
 )
 
 __all__ = [
     "CLOCK_SKEW",
+    "OPEN_STATUSES",
+    "STATUSES",
+    "Attempt",
+    "AttemptResult",
     "BadReceipt",
     "BadSignature",
+    "BatchTransport",
     "ChannelError",
+    "ChannelObserver",
     "ChannelStore",
     "ChannelTransaction",
     "Clock",
@@ -100,6 +120,7 @@ __all__ = [
     "load_identity",
     "new_message_id",
     "next_wakeup",
+    "no_observer",
     "open_sealed",
     "read_card",
     "rotation_announcement",
@@ -107,6 +128,8 @@ __all__ = [
     "seal",
     "sign_message",
     "sign_receipt",
+    "sign_statement",
     "verify_receipt",
     "verify_signed",
+    "verify_statement",
 ]

@@ -9,7 +9,7 @@ signed "refused" receipt, so that the sender stops retrying.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +17,18 @@ from iprisk.errors import IpriskError
 from iprisk.exchange._encoding import sha256_b64url
 from iprisk.exchange.clock import Clock
 from iprisk.exchange.envelope import Opened, check_fresh, open_sealed
-from iprisk.exchange.errors import ChannelError, DuplicateMessage
+from iprisk.exchange.errors import ChannelError, DuplicateMessage, RetiredKey, RevokedKey, UnknownKey
 from iprisk.exchange.keyring import KeyRing
 from iprisk.exchange.keys import NodeIdentity
 from iprisk.exchange.receipts import Receipt, sign_receipt
-from iprisk.exchange.store import ChannelStore, ChannelTransaction, IncomingMessage, Refusal
+from iprisk.exchange.store import (
+    ChannelObserver,
+    ChannelStore,
+    ChannelTransaction,
+    IncomingMessage,
+    Refusal,
+    no_observer,
+)
 
 #: applies a message; receives the unit of work (the store's transaction) and the opened message. Raising an
 #: IpriskError refuses the message for good (signed "refused" receipt); any other exception is transient
@@ -44,41 +51,108 @@ class Inbox:
         peers: Mapping[str, KeyRing],
         clock: Clock,
         effects: Mapping[str, Effect],
+        *,
+        observer: ChannelObserver | None = None,
     ):
         self.store = store
         self.identity = identity
         self.peers = peers
         self.clock = clock
         self.effects = effects
+        self.observe: ChannelObserver = observer or no_observer
 
     def receive(self, wire: str | bytes) -> str:
-        """Open, apply once and receipt a sealed message; the receipt token to answer the sender with."""
-        now = self.clock.now()
-        try:
-            opened = open_sealed(wire, self.identity, self.peers, now)
-        except ChannelError as exc:
-            self._record_refusal(wire, exc, now)
-            raise
-        try:
-            return self._apply(opened, now)
-        except DuplicateMessage:  # a concurrent delivery of the same message committed first
-            return self._stored_receipt(opened.message.id)
-        except _Refused as refused:
-            return self._refuse(opened, refused.reason, now)
+        """Open, apply once and receipt a sealed message; the receipt token to answer the sender with.
 
-    def _apply(self, opened: Opened, now: datetime) -> str:
-        with self.store.transaction() as tx:
-            existing = tx.get_incoming(opened.message.id)
-            if existing is not None:
-                return existing.receipt
-            reason = self._reason_to_refuse(opened, now)
-            if reason is not None:
-                return self._record(tx, opened, now, reason)
+        Raises the ``ChannelError`` that refused it unauthenticated (recorded), or the transient failure
+        that kept it from being applied (nothing committed: the sender retries)."""
+        answer = self.receive_many([wire])[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def receive_many(self, wires: Sequence[str | bytes]) -> list[str | Exception]:
+        """Open, apply once and receipt several messages; per message, in order, the receipt or the error
+        that stopped it (a ``ChannelError`` for what was refused unauthenticated, any other exception for a
+        transient failure: the sender retries those).
+
+        The messages are opened (decrypted, verified) outside any unit of work, then applied in one: each in
+        a savepoint of its own, so that one message's refusal or failure undoes only its own writes, and one
+        commit makes them all durable. No receipt is answered before that commit. A message whose key is not
+        known yet may be preceded in the batch by the rotation that announces it: the messages before it are
+        committed first, and it is opened again.
+        """
+        answers: list[str | Exception | None] = [None] * len(wires)
+        pending: list[tuple[int, Opened]] = []
+        refusals: list[tuple[int, str | bytes, ChannelError]] = []
+        now = self.clock.now()
+        for i, wire in enumerate(wires):
             try:
-                self.effects[opened.message.kind](tx, opened)
-            except IpriskError as exc:
-                raise _Refused(f"{type(exc).__name__}: {exc}") from exc
-            return self._record(tx, opened, now, None)
+                pending.append((i, open_sealed(wire, self.identity, self.peers, now)))
+                continue
+            except (UnknownKey, RetiredKey, RevokedKey) as exc:
+                if not pending:
+                    refusals.append((i, wire, exc))
+                    continue
+            except ChannelError as exc:
+                refusals.append((i, wire, exc))
+                continue
+            self._apply_all(pending, refusals, answers, now)  # what came before may change the key rings
+            pending, refusals = [], []
+            try:
+                pending.append((i, open_sealed(wire, self.identity, self.peers, now)))
+            except ChannelError as exc:
+                refusals.append((i, wire, exc))
+        self._apply_all(pending, refusals, answers, now)
+        return [a if a is not None else RuntimeError("not answered") for a in answers]
+
+    def _apply_all(
+        self,
+        pending: list[tuple[int, Opened]],
+        refusals: list[tuple[int, str | bytes, ChannelError]],
+        answers: list[str | Exception | None],
+        now: datetime,
+    ) -> None:
+        if not pending and not refusals:
+            return
+        done: dict[int, str | Exception] = {}
+        try:
+            with self.store.transaction() as tx:
+                for i, wire, exc in refusals:
+                    self._record_refusal(tx, wire, exc, now)
+                    done[i] = exc
+                # in id order: concurrent batches lock the same messages in the same order
+                for i, opened in sorted(pending, key=lambda p: p[1].message.id):
+                    done[i] = self._apply_one(tx, opened, now)
+        except Exception as exc:  # the commit failed: nothing of this run is durable, nothing receipted
+            done = {i: exc for i in [p[0] for p in pending] + [r[0] for r in refusals]}
+        for i, answer in done.items():
+            answers[i] = answer
+
+    def _apply_one(self, tx: ChannelTransaction, opened: Opened, now: datetime) -> str | Exception:
+        try:
+            with tx.savepoint():
+                return self._apply(tx, opened, now)
+        except _Refused as refused:
+            with tx.savepoint():
+                return self._record(tx, opened, now, refused.reason)
+        except DuplicateMessage:  # the same message, committed meanwhile by a concurrent delivery
+            return DuplicateMessage(opened.message.id)
+        except Exception as exc:  # transient: this message's writes are undone, the sender retries
+            return exc
+
+    def _apply(self, tx: ChannelTransaction, opened: Opened, now: datetime) -> str:
+        existing = tx.get_incoming(opened.message.id)
+        if existing is not None:
+            return existing.receipt
+        reason = self._reason_to_refuse(opened, now)
+        if reason is not None:
+            return self._record(tx, opened, now, reason)
+        try:
+            self.effects[opened.message.kind](tx, opened)
+        except IpriskError as exc:
+            raise _Refused(f"{type(exc).__name__}: {exc}") from exc
+        return self._record(tx, opened, now, None)
 
     def _reason_to_refuse(self, opened: Opened, now: datetime) -> str | None:
         try:
@@ -88,14 +162,6 @@ class Inbox:
         if opened.message.kind not in self.effects:
             return f"no handler for messages of kind {opened.message.kind!r} at {self.identity.node}"
         return None
-
-    def _refuse(self, opened: Opened, reason: str, now: datetime) -> str:
-        try:
-            with self.store.transaction() as tx:
-                existing = tx.get_incoming(opened.message.id)
-                return existing.receipt if existing else self._record(tx, opened, now, reason)
-        except DuplicateMessage:
-            return self._stored_receipt(opened.message.id)
 
     def _record(self, tx: ChannelTransaction, opened: Opened, now: datetime, reason: str | None) -> str:
         message = opened.message
@@ -111,29 +177,30 @@ class Inbox:
             ),
             self.identity.current,
         )
-        tx.add_incoming(
-            IncomingMessage(
-                id=message.id,
-                kind=message.kind,
-                sender=message.sender,
-                digest=opened.digest,
-                signed=opened.signed,
-                received_at=now,
-                outcome="accepted" if reason is None else "refused",
-                reason=reason,
-                receipt=receipt,
-            )
+        incoming = IncomingMessage(
+            id=message.id,
+            kind=message.kind,
+            sender=message.sender,
+            digest=opened.digest,
+            signed=opened.signed,
+            received_at=now,
+            outcome="accepted" if reason is None else "refused",
+            reason=reason,
+            receipt=receipt,
         )
+        tx.add_incoming(incoming)
+        details = {"kind": message.kind, "peer": message.sender, "digest": opened.digest}
+        if reason is None:
+            self.observe(tx, "message.received", message.id, details)
+        else:
+            self.observe(tx, "message.refused", message.id, details | {"reason": reason[:500]})
         return receipt
 
-    def _stored_receipt(self, message_id: str) -> str:
-        with self.store.transaction() as tx:
-            stored = tx.get_incoming(message_id)
-        if stored is None:  # cannot happen with a store whose inserts are atomic
-            raise DuplicateMessage(message_id)
-        return stored.receipt
-
-    def _record_refusal(self, wire: str | bytes, exc: ChannelError, now: datetime) -> None:
+    def _record_refusal(
+        self, tx: ChannelTransaction, wire: str | bytes, exc: ChannelError, now: datetime
+    ) -> None:
         raw = wire if isinstance(wire, bytes) else wire.encode("utf-8", "replace")
-        with self.store.transaction() as tx:
-            tx.add_refusal(Refusal(now, type(exc).__name__, str(exc)[:500], sha256_b64url(raw)))
+        refusal = Refusal(now, type(exc).__name__, str(exc)[:500], sha256_b64url(raw))
+        tx.add_refusal(refusal)
+        details = {"error": refusal.error, "detail": refusal.detail, "bytes": len(raw)}
+        self.observe(tx, "message.refused", f"unauthenticated:{refusal.digest}", details)

@@ -16,13 +16,14 @@ from typing import Any
 from iprisk.exchange.errors import DuplicateMessage
 from iprisk.exchange.store import (
     OPEN_STATUSES,
+    Attempt,
     IncomingMessage,
     OutgoingMessage,
     Refusal,
     Status,
 )
 
-_OUT, _IN, _REFUSED = "outgoing", "incoming", "refusals"
+_OUT, _IN, _REFUSED, _ATTEMPTS = "outgoing", "incoming", "refusals", "attempts"
 
 
 class MemoryTransaction:
@@ -46,6 +47,15 @@ class MemoryTransaction:
             raise DuplicateMessage(str(key))
         self.put(table, key, value)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        saved = {table: dict(rows) for table, rows in self._staged.items()}
+        try:
+            yield
+        except BaseException:
+            self._staged = saved
+            raise
+
     def commit(self) -> None:
         for table, rows in self._staged.items():
             self._committed.setdefault(table, {}).update(rows)
@@ -53,25 +63,41 @@ class MemoryTransaction:
 
     # ChannelTransaction
     def add_outgoing(self, message: OutgoingMessage) -> None:
+        if message.key is not None and self.outgoing_by_key(message.key) is not None:
+            raise DuplicateMessage(message.key)
         self._insert(_OUT, message.id, message)
 
     def get_outgoing(self, message_id: str) -> OutgoingMessage | None:
         return self.get(_OUT, message_id)
 
+    def outgoing_by_key(self, key: str) -> OutgoingMessage | None:
+        return next((m for m in self.rows(_OUT).values() if m.key == key), None)
+
     def put_outgoing(self, message: OutgoingMessage) -> None:
         self.put(_OUT, message.id, message)
 
+    def _open(self) -> list[OutgoingMessage]:
+        return [m for m in self.rows(_OUT).values() if m.status in OPEN_STATUSES]
+
     def due_outgoing(self, now: datetime, limit: int) -> list[OutgoingMessage]:
-        due = [
-            m
-            for m in self.rows(_OUT).values()
-            if m.status in OPEN_STATUSES and (m.next_attempt is None or m.next_attempt <= now)
-        ]
+        due = [m for m in self._open() if m.next_attempt is None or m.next_attempt <= now]
         return sorted(due, key=lambda m: (m.next_attempt or m.created, m.id))[:limit]
+
+    def overdue_outgoing(self, now: datetime) -> list[OutgoingMessage]:
+        return sorted((m for m in self._open() if now > m.expiry), key=lambda m: m.id)
+
+    def next_attempt_time(self) -> datetime | None:
+        return min((m.next_attempt for m in self._open() if m.next_attempt), default=None)
 
     def outgoing(self, status: Status | None = None) -> list[OutgoingMessage]:
         rows = self.rows(_OUT).values()
         return sorted((m for m in rows if status is None or m.status == status), key=lambda m: m.id)
+
+    def add_attempt(self, attempt: Attempt) -> None:
+        self.put(_ATTEMPTS, len(self.rows(_ATTEMPTS)), attempt)
+
+    def attempts(self, message_id: str) -> list[Attempt]:
+        return [a for _, a in sorted(self.rows(_ATTEMPTS).items()) if a.message_id == message_id]
 
     def get_incoming(self, message_id: str) -> IncomingMessage | None:
         return self.get(_IN, message_id)

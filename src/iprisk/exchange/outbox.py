@@ -4,12 +4,18 @@ A message is sealed once, when it is put in the outbox in the same unit of work 
 it; every retry sends the same bytes with the same id. Each attempt is committed (attempts, next attempt)
 *before* the bytes leave, so a crash between commit and send only delays the next retry; a crash after the
 send only causes a duplicate, which the receiver answers with the receipt it already gave.
+
+A worker takes the due messages with :meth:`Outbox.claim_due` (one unit of work; the store's row locks keep
+two workers from taking the same message) and may hold them for a *lease*: another worker does not take them
+again before the lease ends, so a slow send is not duplicated by a second worker; a failed send gives the
+message back to the normal backoff (:meth:`Outbox.release`); a crashed worker's messages are retried when
+the lease ends.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -17,13 +23,24 @@ from iprisk.exchange.clock import Clock
 from iprisk.exchange.envelope import Message, seal
 from iprisk.exchange.errors import BadReceipt, ChannelError, UnknownKey
 from iprisk.exchange.keyring import KeyRing
-from iprisk.exchange.keys import NodeIdentity
-from iprisk.exchange.receipts import verify_receipt
-from iprisk.exchange.store import OPEN_STATUSES, ChannelStore, ChannelTransaction, OutgoingMessage
+from iprisk.exchange.keys import NodeIdentity, NodeKeys
+from iprisk.exchange.receipts import Receipt, verify_receipt
+from iprisk.exchange.store import (
+    OPEN_STATUSES,
+    Attempt,
+    ChannelObserver,
+    ChannelStore,
+    ChannelTransaction,
+    OutgoingMessage,
+    no_observer,
+)
 
 #: sends ``wire`` to node ``recipient`` and returns the receipt token it answered; raises when the peer
 #: cannot be reached or answers an error (the message is then retried)
 Transport = Callable[[str, str], str]
+#: sends several messages to one node at once; per message, in order, the receipt token or the error
+#: (``OSError`` / ``ChannelError``) that stopped it. Raising fails the whole batch.
+BatchTransport = Callable[[str, Sequence[str]], Sequence["str | Exception"]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class Outbox:
         *,
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        observer: ChannelObserver | None = None,
     ):
         self.store = store
         self.identity = identity
@@ -66,6 +84,7 @@ class Outbox:
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.rng = rng or random.Random()
+        self.observe: ChannelObserver = observer or no_observer
 
     def enqueue(
         self,
@@ -76,8 +95,20 @@ class Outbox:
         *,
         ttl: timedelta,
         content_type: str = "application/octet-stream",
+        key: str | None = None,
+        signing: NodeKeys | None = None,
     ) -> OutgoingMessage:
-        """Seal a message and store it in ``tx``, the unit of work of the change that causes it."""
+        """Seal a message and store it in ``tx``, the unit of work of the change that causes it.
+
+        With a ``key`` (e.g. ``stats:DE:2026Q1:v2``), enqueueing is idempotent: when a message with that key
+        is already in the outbox, it is returned and nothing new is sealed or stored. ``signing`` is the key
+        generation that signs (default the current one; a rotation is announced with the previous one, the
+        only one the peer knows yet).
+        """
+        if key is not None:
+            existing = tx.outgoing_by_key(key)
+            if existing is not None:
+                return existing
         now = self.clock.now()
         ring = self.peers.get(recipient)
         if ring is None:
@@ -85,7 +116,7 @@ class Outbox:
         message = Message.new(
             kind, self.identity.node, recipient, payload, now=now, ttl=ttl, content_type=content_type
         )
-        sealed = seal(message, self.identity.current, ring.current(now))
+        sealed = seal(message, signing or self.identity.current, ring.current(now))
         record = OutgoingMessage(
             id=message.id,
             kind=kind,
@@ -95,13 +126,34 @@ class Outbox:
             created=message.created,
             expiry=message.expiry,
             next_attempt=now,
+            key=key,
         )
         tx.add_outgoing(record)
+        details = {"kind": kind, "peer": recipient, "digest": sealed.digest, "bytes": len(payload)}
+        self.observe(tx, "message.queued", record.id, details | ({"key": key} if key else {}))
         return record
 
     def due(self, limit: int = 100) -> list[OutgoingMessage]:
         with self.store.transaction() as tx:
             return tx.due_outgoing(self.clock.now(), limit)
+
+    def _attempt(
+        self, tx: ChannelTransaction, message: OutgoingMessage, now: datetime, lease: timedelta | None
+    ) -> OutgoingMessage:
+        attempts = message.attempts + 1
+        wait = self.policy.delay(attempts, self.rng)
+        attempt = replace(
+            message,
+            status="sent",
+            attempts=attempts,
+            last_attempt=now,
+            next_attempt=now + max(wait, lease or timedelta(0)),
+        )
+        tx.put_outgoing(attempt)
+        tx.add_attempt(Attempt(message.id, attempts, now, "sent"))
+        details = {"kind": message.kind, "peer": message.recipient, "attempt": attempts}
+        self.observe(tx, "message.sent", message.id, details)
+        return attempt
 
     def start_attempt(self, message_id: str) -> OutgoingMessage | None:
         """Commit one more attempt and return the message to send now; None if it is no longer due."""
@@ -111,20 +163,35 @@ class Outbox:
             if message is None or message.status not in OPEN_STATUSES:
                 return None
             if now > message.expiry:
-                tx.put_outgoing(replace(message, status="expired"))
+                self._expire(tx, message)
                 return None
             if message.next_attempt is not None and message.next_attempt > now:
                 return None
-            attempts = message.attempts + 1
-            attempt = replace(
-                message,
-                status="sent",
-                attempts=attempts,
-                last_attempt=now,
-                next_attempt=now + self.policy.delay(attempts, self.rng),
-            )
-            tx.put_outgoing(attempt)
-            return attempt
+            return self._attempt(tx, message, now, None)
+
+    def claim_due(self, limit: int = 100, lease: timedelta | None = None) -> list[OutgoingMessage]:
+        """Expire what is overdue, take up to ``limit`` due messages and commit one more attempt of each, in
+        one unit of work; the messages to send now. With a ``lease``, they are not due again before it ends
+        (unless :meth:`release` gives them back)."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for message in tx.overdue_outgoing(now):
+                self._expire(tx, message)
+            return [self._attempt(tx, m, now, lease) for m in tx.due_outgoing(now, limit)]
+
+    def release(self, failures: Mapping[str, str]) -> None:
+        """Give messages whose send failed (id -> what went wrong) back to the backoff of their attempt."""
+        if not failures:
+            return
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for message_id, detail in failures.items():
+                message = tx.get_outgoing(message_id)
+                if message is None or message.status != "sent" or message.last_attempt is None:
+                    continue
+                retry = message.last_attempt + self.policy.delay(message.attempts, self.rng)
+                tx.put_outgoing(replace(message, next_attempt=retry))  # due at once if the send took longer
+                tx.add_attempt(Attempt(message_id, message.attempts, now, "error", detail[:500]))
 
     def accept_receipt(self, token: str | bytes) -> OutgoingMessage:
         """Check a receipt (signature, message, digest, parties) and record the message's final state.
@@ -132,43 +199,80 @@ class Outbox:
         Idempotent: the same receipt again changes nothing. A late receipt for an expired message still
         records what happened; a different receipt for a message already receipted is refused.
         """
-        now = self.clock.now()
-        receipt = verify_receipt(token, self.peers, now)
+        receipt = verify_receipt(token, self.peers, self.clock.now())
         text = token if isinstance(token, str) else token.decode("ascii")
         with self.store.transaction() as tx:
-            message = tx.get_outgoing(receipt.message_id)
-            if message is None:
-                raise BadReceipt(f"receipt for unknown message {receipt.message_id}")
-            if receipt.sender != self.identity.node or receipt.receiver != message.recipient:
-                raise BadReceipt(
-                    f"receipt for {receipt.message_id} is from {receipt.receiver} to {receipt.sender}; "
-                    f"the message went from {self.identity.node} to {message.recipient}"
-                )
-            if receipt.digest != message.digest:
-                raise BadReceipt(
-                    f"receipt for {receipt.message_id} acknowledges other content (digest differs)"
-                )
-            if message.receipt is not None:
-                if message.receipt != text:
-                    raise BadReceipt(f"message {message.id} already has a different receipt")
-                return message
-            done = replace(
-                message,
-                status="received" if receipt.accepted else "failed",
-                receipt=text,
-                reason=receipt.reason,
-                next_attempt=None,
+            return self._record_receipt(tx, receipt, text)
+
+    def accept_receipts(
+        self, receipts: Sequence[tuple[str, str]]
+    ) -> dict[str, OutgoingMessage | ChannelError]:
+        """Check receipts answering the given message ids (id, token) and record them in one unit of work;
+        per id, the message in its final state or why its receipt was refused."""
+        now = self.clock.now()
+        checked: dict[str, Receipt | ChannelError] = {}
+        for message_id, token in receipts:
+            try:
+                receipt = verify_receipt(token, self.peers, now)
+                if receipt.message_id != message_id:
+                    raise BadReceipt(f"receipt for {receipt.message_id} answers message {message_id}")
+                checked[message_id] = receipt
+            except ChannelError as exc:
+                checked[message_id] = exc
+        tokens = dict(receipts)
+        results: dict[str, OutgoingMessage | ChannelError] = {}
+        with self.store.transaction() as tx:
+            for message_id, outcome in checked.items():
+                if isinstance(outcome, ChannelError):
+                    results[message_id] = outcome
+                    continue
+                try:
+                    results[message_id] = self._record_receipt(tx, outcome, tokens[message_id])
+                except BadReceipt as exc:
+                    results[message_id] = exc
+        return results
+
+    def _record_receipt(self, tx: ChannelTransaction, receipt: Receipt, text: str) -> OutgoingMessage:
+        message = tx.get_outgoing(receipt.message_id)
+        if message is None:
+            raise BadReceipt(f"receipt for unknown message {receipt.message_id}")
+        if receipt.sender != self.identity.node or receipt.receiver != message.recipient:
+            raise BadReceipt(
+                f"receipt for {receipt.message_id} is from {receipt.receiver} to {receipt.sender}; "
+                f"the message went from {self.identity.node} to {message.recipient}"
             )
-            tx.put_outgoing(done)
-            return done
+        if receipt.digest != message.digest:
+            raise BadReceipt(f"receipt for {receipt.message_id} acknowledges other content (digest differs)")
+        if message.receipt is not None:
+            if message.receipt != text:
+                raise BadReceipt(f"message {message.id} already has a different receipt")
+            return message
+        done = replace(
+            message,
+            status="received" if receipt.accepted else "failed",
+            receipt=text,
+            reason=receipt.reason,
+            next_attempt=None,
+        )
+        tx.put_outgoing(done)
+        now = self.clock.now()
+        tx.add_attempt(Attempt(message.id, message.attempts, now, receipt.outcome, receipt.reason))
+        details = {"kind": message.kind, "peer": message.recipient, "outcome": receipt.outcome}
+        self.observe(tx, "message.receipted", message.id, details)
+        return done
+
+    def _expire(self, tx: ChannelTransaction, message: OutgoingMessage) -> None:
+        tx.put_outgoing(replace(message, status="expired", next_attempt=None))
+        details = {"kind": message.kind, "peer": message.recipient, "attempts": message.attempts}
+        self.observe(tx, "message.expired", message.id, details)
 
     def expire_overdue(self) -> list[str]:
         """Mark expired every open message past its expiry; their ids."""
         now = self.clock.now()
         with self.store.transaction() as tx:
-            overdue = [m for m in tx.outgoing() if m.status in OPEN_STATUSES and now > m.expiry]
+            overdue = tx.overdue_outgoing(now)
             for message in overdue:
-                tx.put_outgoing(replace(message, status="expired", next_attempt=None))
+                self._expire(tx, message)
         return [m.id for m in overdue]
 
     def fail(self, message_id: str, reason: str) -> None:
@@ -177,33 +281,79 @@ class Outbox:
             message = tx.get_outgoing(message_id)
             if message is not None and message.status in OPEN_STATUSES:
                 tx.put_outgoing(replace(message, status="failed", reason=reason, next_attempt=None))
+                self.observe(tx, "message.failed", message_id, {"kind": message.kind, "reason": reason})
 
-    def deliver_due(self, transport: Transport, limit: int = 100) -> DeliveryRound:
-        """One pass: send every due message, check the receipts that come back."""
+    def deliver_due(
+        self, transport: Transport, limit: int = 100, *, lease: timedelta | None = None
+    ) -> DeliveryRound:
+        """One pass: send every due message, one at a time, and check the receipts that come back."""
+        return self.deliver_batches(_one_by_one(transport), limit, lease=lease, batch_size=1)
+
+    def deliver_batches(
+        self,
+        send: BatchTransport,
+        limit: int = 100,
+        *,
+        lease: timedelta | None = None,
+        batch_size: int = 50,
+    ) -> DeliveryRound:
+        """One pass: take the due messages, send them in batches per recipient, check the receipts.
+
+        Transport errors (``OSError``, ``ChannelError``) and bad receipts leave a message for its next
+        attempt.
+        """
         done = DeliveryRound()
-        self.expire_overdue()
-        for due in self.due(limit):
-            attempt = self.start_attempt(due.id)
-            if attempt is None:
-                continue
-            done.attempted += 1
-            try:
-                token = transport(attempt.recipient, attempt.wire)
-            except (OSError, ChannelError) as exc:  # unreachable or refused now: retried after the backoff
-                done.transport_errors.append(f"{attempt.id}: {type(exc).__name__}: {exc}")
-                continue
-            try:
-                final = self.accept_receipt(token)
-            except ChannelError as exc:  # a bad receipt proves nothing: the message stays open
-                done.transport_errors.append(f"{attempt.id}: bad receipt: {type(exc).__name__}: {exc}")
-                continue
-            done.received += final.status == "received"
-            done.failed += final.status == "failed"
+        claimed = self.claim_due(limit, lease)
+        done.attempted = len(claimed)
+        by_recipient: dict[str, list[OutgoingMessage]] = {}
+        for message in claimed:
+            by_recipient.setdefault(message.recipient, []).append(message)
+        failures: dict[str, str] = {}
+        receipts: list[tuple[str, str]] = []
+        for recipient, messages in by_recipient.items():
+            for start in range(0, len(messages), batch_size):
+                chunk = messages[start : start + batch_size]
+                for message, answer in zip(chunk, _send(send, recipient, chunk), strict=True):
+                    if isinstance(answer, str):
+                        receipts.append((message.id, answer))
+                    else:
+                        failures[message.id] = f"{type(answer).__name__}: {answer}"
+        for message_id, outcome in self.accept_receipts(receipts).items():
+            if isinstance(outcome, ChannelError):
+                failures[message_id] = f"bad receipt: {type(outcome).__name__}: {outcome}"
+            else:
+                done.received += outcome.status == "received"
+                done.failed += outcome.status == "failed"
+        self.release(failures)
+        done.transport_errors = [f"{message_id}: {detail}" for message_id, detail in failures.items()]
         return done
+
+
+def _send(send: BatchTransport, recipient: str, chunk: Sequence[OutgoingMessage]) -> list[str | Exception]:
+    try:
+        answers = list(send(recipient, [m.wire for m in chunk]))
+    except (OSError, ChannelError) as exc:  # unreachable or refused now: retried after the backoff
+        return [exc] * len(chunk)
+    if len(answers) != len(chunk):
+        error = ChannelError(f"{recipient} answered {len(answers)} results for {len(chunk)} messages")
+        return [error] * len(chunk)
+    return answers
+
+
+def _one_by_one(transport: Transport) -> BatchTransport:
+    def send(recipient: str, wires: Sequence[str]) -> list[str | Exception]:
+        answers: list[str | Exception] = []
+        for wire in wires:
+            try:
+                answers.append(transport(recipient, wire))
+            except (OSError, ChannelError) as exc:
+                answers.append(exc)
+        return answers
+
+    return send
 
 
 def next_wakeup(outbox: Outbox) -> datetime | None:
     """When the next open message becomes due (for a worker that sleeps in between); None if none is open."""
     with outbox.store.transaction() as tx:
-        times = [m.next_attempt for m in tx.outgoing() if m.status in OPEN_STATUSES and m.next_attempt]
-    return min(times, default=None)
+        return tx.next_attempt_time()

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from iprisk.i18n.catalog import KEYWORDS, N_, catalog_path, load_catalog, translate, translate_plural
 from iprisk.i18n.locales import DEFAULT_LOCALE, LOCALES, babel_locale, check_locale
-from iprisk.i18n.numbers import format_compact, format_date, format_number, format_quarter
+from iprisk.i18n.numbers import (
+    format_amount,
+    format_compact,
+    format_date,
+    format_number,
+    format_quarter,
+    format_year,
+    round_significant,
+)
 from iprisk.i18n.text import Text
 
 __all__ = [
@@ -23,11 +31,14 @@ __all__ = [
     "babel_locale",
     "catalog_path",
     "check_locale",
+    "format_amount",
     "format_compact",
     "format_date",
     "format_number",
     "format_quarter",
+    "format_year",
     "load_catalog",
+    "round_significant",
     "translate",
     "translate_plural",
 ]

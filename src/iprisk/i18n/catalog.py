@@ -6,8 +6,8 @@ strings with named placeholders (``{cases} cases``), filled after translation; a
 message the code uses has a Chinese translation with the same placeholders.
 
 Code marks a message by calling :func:`translate` / :func:`translate_plural`, the ``gettext`` /
-``ngettext`` methods of :class:`iprisk.i18n.Text` or :func:`N_` with a literal, so that the messages can be
-extracted (Babel's extractor, :data:`KEYWORDS`).
+``ngettext`` methods of :class:`iprisk.i18n.Text`, the reports' ``say`` / ``rich`` or :func:`N_` with a
+literal, so that the messages can be extracted (Babel's extractor, :data:`KEYWORDS`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ KEYWORDS: dict[str, Any] = {
     "gettext": None,
     "ngettext": (1, 2),
     "N_": None,
+    # the reports' builders: ``ctx.say(message, ...)`` and ``rich(text, message, ...)``
+    "say": None,
+    "rich": (2,),
 }
 
 

@@ -14,7 +14,14 @@ from iprisk.codes.lists import CodeList
 from iprisk.errors import UnknownCode
 from iprisk.i18n.catalog import translate, translate_plural
 from iprisk.i18n.locales import DEFAULT_LOCALE, check_locale
-from iprisk.i18n.numbers import format_compact, format_date, format_number, format_quarter
+from iprisk.i18n.numbers import (
+    format_amount,
+    format_compact,
+    format_date,
+    format_number,
+    format_quarter,
+    format_year,
+)
 from iprisk.periods import Quarter
 
 
@@ -46,8 +53,15 @@ class Text:
     def compact(self, value: Any) -> str:
         return format_compact(float(value), self.locale)
 
-    def quarter(self, quarter: str | Quarter) -> str:
-        return format_quarter(quarter, self.locale)
+    def amount(self, value: Any, significant: int = 3) -> str:
+        """A large amount rounded alike in every language (see :func:`~iprisk.i18n.format_amount`)."""
+        return format_amount(float(value), self.locale, significant=significant)
+
+    def quarter(self, quarter: str | Quarter, *, short: bool = False) -> str:
+        return format_quarter(quarter, self.locale, short=short)
+
+    def year(self, year: int | str) -> str:
+        return format_year(year, self.locale)
 
     def date(self, day: date) -> str:
         return format_date(day, self.locale)

@@ -37,7 +37,8 @@ def _passphrase(settings: Settings) -> str | None:
     return settings.key_passphrase.get_secret_value() if settings.key_passphrase else None
 
 
-def _connect(settings: Settings) -> Engine:
+def open_database(settings: Settings) -> Engine:
+    """The node's database, migrated to the newest schema; a failure names the setting."""
     try:
         return connect(settings.database)
     except SQLAlchemyError as exc:
@@ -73,7 +74,7 @@ class Node:
             )
         audit_keys = load_audit_keys(folder, name, _passphrase(settings))
         clock = clock or SystemClock()
-        engine = _connect(settings)
+        engine = open_database(settings)
         audit = AuditTrail(audit_keys.log, clock, checkpoint_every=settings.audit_checkpoint_every)
         return cls(
             settings, name, engine, identity, audit_keys, audit, AccountStore(engine, audit, clock),

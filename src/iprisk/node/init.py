@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from iprisk.accounts import Role, Token
 from iprisk.errors import AlreadyExists
 from iprisk.exchange import NodeIdentity, SystemClock, save_identity
-from iprisk.node.context import Node, _passphrase, node_name
+from iprisk.node.context import Node, _passphrase, node_name, open_database
 from iprisk.node.keys import create_audit_keys
 from iprisk.settings import Settings, get_settings
+from iprisk.store.accounts import UserRow
 
 #: Who the first operator account is created by, in the audit log.
 INIT_ACTOR = "node-init"
@@ -27,6 +30,16 @@ class InitResult:
     secret: str
 
 
+def _refuse_a_database_with_accounts(settings: Settings) -> None:
+    engine = open_database(settings)
+    try:
+        with engine.connect() as connection:
+            if connection.execute(select(func.count()).select_from(UserRow)).scalar_one():
+                raise AlreadyExists("accounts in the database", "use iprisk users add")
+    finally:
+        engine.dispose()
+
+
 def init_node(
     settings: Settings | None = None, *, operator: str = "operator", token_days: float | None = None
 ) -> InitResult:
@@ -40,6 +53,7 @@ def init_node(
     folder = settings.key_folder
     if (folder / "identity.json").exists():
         raise AlreadyExists("node keys", str(folder))
+    _refuse_a_database_with_accounts(settings)  # before any key is written: a refusal leaves nothing behind
     clock = SystemClock()
     identity = NodeIdentity.create(name, clock.now())
     save_identity(identity, folder, _passphrase(settings))

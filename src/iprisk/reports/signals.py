@@ -14,6 +14,8 @@ import pandas as pd
 from iprisk.analysis import SIGNAL_DIMENSIONS
 from iprisk.codes.lists import IPR_TYPES, PRODUCT_CATEGORIES, TRANSPORT_MODES
 from iprisk.i18n import N_, Text
+from iprisk.reports.document import Num, Para, Style, rich
+from iprisk.reports.facts import Facts
 
 #: The columns of ``signals.csv``: the facts a reader needs, then the explanation in English.
 SIGNAL_FILE_COLUMNS: tuple[str, ...] = (
@@ -69,7 +71,7 @@ def describe_segment(segment: Mapping[str, str], text: Text | None = None) -> st
     return text.gettext("{product} {qualifiers}", product=head, qualifiers=joined) if head else joined
 
 
-def segment_of(row: Mapping[str, Any]) -> dict[str, str]:
+def segment_of(row: Mapping[Any, Any]) -> dict[str, str]:
     """The segment of a signal row: its filled dimension columns."""
     return {d: str(row[d]) for d in SIGNAL_DIMENSIONS if isinstance(row.get(d), str) and row[d]}
 
@@ -132,21 +134,27 @@ _SENTENCES: dict[tuple[str, str, bool], str] = {
 }  # fmt: skip
 
 
-def explain_signal(row: Mapping[str, Any], text: Text | None = None) -> str:
-    """One sentence for one signal (a row of :func:`iprisk.analysis.signals`)."""
-    text = text or Text()
+def _sentence(row: Mapping[Any, Any]) -> str:
+    """The message that words this signal: by direction, unit and whether it names a product."""
     segment = segment_of(row)
     unit = "cases" if row["metric"] == "cases" else "lines"
     of_product = "product_category" in segment or not segment
+    kind = str(row["direction"])
+    if kind == "new" and int(row["previous"]) > 0:
+        kind = "new after"
+    return _SENTENCES[(kind, unit, of_product)]
+
+
+def explain_signal(row: Mapping[Any, Any], text: Text | None = None) -> str:
+    """One sentence for one signal (a row of :func:`iprisk.analysis.signals`)."""
+    text = text or Text()
     facts: dict[str, Any] = {
-        "segment": describe_segment(segment, text),
+        "segment": describe_segment(segment_of(row), text),
         "observed": int(row["observed"]),
         "q": text.number(float(row["q_value"]), significant=2),
     }
-    kind = str(row["direction"])
-    if kind == "new":
+    if row["direction"] == "new":
         facts.update(previous=int(row["previous"]), span=int(row["span"]))
-        kind = "new after" if facts["previous"] > 0 else "new"
     else:
         expected = float(row["expected"])
         ratio = facts["observed"] / expected if expected > 0 else float("inf")
@@ -154,7 +162,36 @@ def explain_signal(row: Mapping[str, Any], text: Text | None = None) -> str:
             expected=text.number(expected, decimals=1, grouping=False),
             ratio=text.number(ratio, decimals=2, grouping=False) if expected > 0 else "inf",
         )
-    return text.gettext(_SENTENCES[(kind, unit, of_product)], **facts)
+    return text.gettext(_sentence(row), **facts)
+
+
+def signal_where(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The key of a signal in the signals table: quarter, direction, metric and its segment (``None`` for
+    a dimension it does not cut by)."""
+    segment = segment_of(row)
+    key = {"quarter": row["quarter"], "direction": row["direction"], "metric": row["metric"]}
+    return key | {d: segment.get(d) for d in SIGNAL_DIMENSIONS}
+
+
+def signal_para(row: Mapping[Any, Any], facts: Facts, text: Text) -> Para:
+    """The sentence of :func:`explain_signal` with its numbers read from the report's ``signals`` table."""
+    where = signal_where(row)
+
+    def num(column: str, style: Style) -> Num:
+        return facts.num("signals", column, style, **where)
+
+    observed = num("observed", "int")
+    params: dict[str, Any] = {
+        "segment": describe_segment(segment_of(row), text),
+        "observed": observed,
+        "q": num("q_value", "sig2"),
+    }
+    if row["direction"] == "new":
+        params.update(previous=num("previous", "int"), span=num("span", "int"))
+    else:
+        expected = num("expected", "dec1")
+        params.update(expected=expected, ratio=facts.calc("ratio", observed, expected, style="dec2"))
+    return rich(text, _sentence(row), **params)
 
 
 def explanations(signals: pd.DataFrame, text: Text | None = None) -> list[str]:

@@ -22,7 +22,7 @@ from iprisk.reports.signals import explanations
 MIN_INCIDENCE_CASES = 10
 
 #: What each note of the analysis says.
-_NOTES = {
+NOTES = {
     NO_TRADE: N_("No trade table in the warehouse: incidence per traffic and propensity factors are empty.")
 }
 
@@ -157,7 +157,8 @@ def _signals(a: Analysis, text: Text, charts: Mapping[str, str]) -> list[str]:
 
 
 def _highest_incidence(frame: pd.DataFrame, key: str, text: Text | None = None) -> list[str]:
-    """The summary line naming the three highest incidences per 1,000 consignments (none without traffic)."""
+    """The summary line naming the three highest incidences per thousand consignments (none without
+    traffic)."""
     text = text or Text()
     inc = frame.dropna(subset=["cases_per_1000_consignments"])
     inc = inc[inc["cases"] >= MIN_INCIDENCE_CASES]
@@ -176,13 +177,13 @@ def _highest_incidence(frame: pd.DataFrame, key: str, text: Text | None = None) 
     )
     if key == "office":
         line = text.gettext(
-            "Highest incidence per 1,000 consignments, offices with at least {min_cases} cases: {items}.",
+            "Highest incidence per thousand consignments, offices with at least {min_cases} cases: {items}.",
             min_cases=MIN_INCIDENCE_CASES,
             items=items,
         )
     else:
         line = text.gettext(
-            "Highest incidence per 1,000 consignments, lanes with at least {min_cases} cases: {items}.",
+            "Highest incidence per thousand consignments, lanes with at least {min_cases} cases: {items}.",
             min_cases=MIN_INCIDENCE_CASES,
             items=items,
         )
@@ -337,4 +338,4 @@ def _displacement(a: Analysis, text: Text) -> list[str]:
 def _notes(a: Analysis, text: Text) -> list[str]:
     if not a.notes:
         return []
-    return ["", "## " + text.gettext("Notes"), "", *[f"- {text.gettext(_NOTES[n])}" for n in a.notes]]
+    return ["", "## " + text.gettext("Notes"), "", *[f"- {text.gettext(NOTES[n])}" for n in a.notes]]

@@ -73,6 +73,24 @@ class ProfileEventRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class ReportRunRow(Base):
+    """One report built (a joint report, a newsletter, a state of play): what, for which period, in which
+    language and format, from which data snapshot and code version, by whom and when. The state of play
+    counts them as the analyses run."""
+
+    __tablename__ = "report_runs"
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(8))
+    formats: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[str] = mapped_column(String(64))
+    code_version: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 def utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes for what was stored as UTC: make them aware again."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,12 +1,16 @@
 """The profile store: every version of every risk profile and every lifecycle step, in the operational DB.
 
 The lifecycle rules live in :mod:`iprisk.profiles.lifecycle` (pure); this class loads the current state,
-applies a rule and writes the new state and its event in one transaction.
+applies a rule and writes the new state and its event in one transaction. The writing methods also take the
+caller's unit of work (``session=``, committed by the caller): the channel applies a step received from the
+peer node in the transaction of its inbox. ``on_change`` hears every step inside its transaction (the
+channel sends joint profiles' steps to the peer from there: the step and its message commit together).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -23,6 +27,8 @@ from iprisk.store.audit import AuditTrail
 from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
+#: hears each lifecycle step (the profile as it is after the step, and the event) in its transaction
+ChangeHook = Callable[[Session, Profile, Event], None]
 #: Statuses a profile keeps when imported; anything further along arrives as ``proposed`` (to approve here).
 _IMPORT_KEEPS = ("draft", "proposed")
 
@@ -53,9 +59,33 @@ class ProfileStore:
     transaction.
     """
 
-    def __init__(self, url: str | Engine | None = None, *, audit: AuditTrail | None = None):
+    def __init__(
+        self,
+        url: str | Engine | None = None,
+        *,
+        audit: AuditTrail | None = None,
+        on_change: ChangeHook | None = None,
+    ):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
         self.audit = audit
+        self.on_change = on_change
+
+    @contextmanager
+    def _unit(self, session: Session | None) -> Iterator[Session]:
+        """The caller's unit of work when given (the caller commits it), else a new one, committed here."""
+        if session is not None:
+            yield session
+            return
+        with Session(self.engine) as fresh, fresh.begin():
+            yield fresh
+
+    @contextmanager
+    def _reading(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+            return
+        with Session(self.engine) as fresh:
+            yield fresh
 
     def close(self) -> None:
         self.engine.dispose()
@@ -75,9 +105,9 @@ class ProfileStore:
             raise NotFound("profile", profile_id)
         return row
 
-    def get(self, profile_id: str, version: int | None = None) -> Profile:
+    def get(self, profile_id: str, version: int | None = None, *, session: Session | None = None) -> Profile:
         """The newest version of a profile, or the given version; NotFound when absent."""
-        with Session(self.engine) as session:
+        with self._reading(session) as session:
             if version is None:
                 return _profile(self._latest_row(session, profile_id))
             row = session.get(ProfileRow, (profile_id, version))
@@ -115,9 +145,9 @@ class ProfileStore:
         profiles = self.profiles("active")
         return [p for p in profiles if on is None or p.is_valid_on(on)]
 
-    def history(self, profile_id: str) -> list[Event]:
+    def history(self, profile_id: str, *, session: Session | None = None) -> list[Event]:
         """Every event of every version of a profile, oldest first; NotFound when the profile is unknown."""
-        with Session(self.engine) as session:
+        with self._reading(session) as session:
             self._latest_row(session, profile_id)
             rows = session.scalars(
                 select(ProfileEventRow)
@@ -178,6 +208,8 @@ class ProfileStore:
             details = {"from": event.from_status, "to": event.to_status, "admin": event.admin}
             subject = f"{event.profile_id} v{event.version}"
             self.audit.record(session, f"profile.{event.action}", event.by, subject, details)
+        if self.on_change is not None:
+            self.on_change(session, profile, event)
 
     def add(self, profile: Profile, *, by: str | None = None, note: str = "") -> ImportResult:
         """Store a profile: a new id is created as given; new content for a known id becomes a new version
@@ -186,7 +218,7 @@ class ProfileStore:
         if profile.status not in _IMPORT_KEEPS:
             note = (note + "; " if note else "") + f"arrived as {profile.status}, needs approval here"
             profile = profile.model_copy(update={"status": "proposed"})
-        with Session(self.engine) as session, session.begin():
+        with self._unit(None) as session:
             try:
                 current = _profile(self._latest_row(session, profile.id))
             except NotFound:
@@ -206,21 +238,56 @@ class ProfileStore:
         """:meth:`add` each profile (e.g. from :func:`iprisk.profiles.load_profiles`)."""
         return [self.add(p, by=by, note="imported") for p in profiles]
 
+    def add_version(self, profile: Profile, event: Event, *, session: Session | None = None) -> None:
+        """Store a version as numbered and in the state it has elsewhere (a version received from the peer
+        node), with the event that made it: version 1 of a new profile, or the next version of a known one.
+        Raises InvalidTransition otherwise."""
+        with self._unit(session) as session:
+            try:
+                latest = self._latest_row(session, profile.id).version
+            except NotFound:
+                latest = 0
+            if profile.version != latest + 1:
+                raise InvalidTransition(
+                    profile.id,
+                    profile.status,
+                    event.action,
+                    f"version {profile.version} after version {latest}",
+                )
+            self._write(session, profile, event, new_row=True)
+
     def apply(
-        self, profile_id: str, action: str, *, by: str | None = None, admin: str | None = None, note: str = ""
+        self,
+        profile_id: str,
+        action: str,
+        *,
+        by: str | None = None,
+        admin: str | None = None,
+        note: str = "",
+        version: int | None = None,
+        at: datetime | None = None,
+        session: Session | None = None,
     ) -> Profile:
-        """Apply a lifecycle action (propose, approve, reject, activate, expire, withdraw) to the newest one.
+        """Apply a lifecycle action (propose, approve, reject, activate, expire, withdraw) to the newest one
+        (or to ``version``).
 
         Activating a version expires the previously active version of the same profile. Raises
         InvalidTransition when not allowed, NotFound for an unknown profile.
         """
         by = acting_user(by)
         try:
-            with Session(self.engine) as session, session.begin():
+            with self._unit(session) as session:
                 row = self._latest_row(session, profile_id)
+                if version is not None and version != row.version:
+                    found = session.get(ProfileRow, (profile_id, version))
+                    if found is None:
+                        raise NotFound("profile", f"{profile_id} v{version}")
+                    row = found
                 current = _profile(row)
                 approvals = self._approvals(session, profile_id, current.version)
-                new, event = transition(current, action, by=by, admin=admin, approvals=approvals, note=note)
+                new, event = transition(
+                    current, action, by=by, admin=admin, approvals=approvals, note=note, at=at
+                )
                 if action == "activate":
                     for old in session.scalars(
                         select(ProfileRow).where(
@@ -231,7 +298,7 @@ class ProfileStore:
                     ).all():
                         before = _profile(old)
                         expired, ev = transition(
-                            before, "expire", by=by, note=f"replaced by version {current.version}"
+                            before, "expire", by=by, note=f"replaced by version {current.version}", at=at
                         )
                         self._write(session, expired, ev, new_row=False)
                 self._write(session, new, event, new_row=False)

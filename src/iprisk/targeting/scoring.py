@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from iprisk.formats.referrals import ReferralWarning
 from iprisk.formats.scores import SCORES
+from iprisk.referrals.watch import flag_scores, watch_matches
 from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
 from iprisk.targeting.ranking import ranks, selected_count
 from iprisk.targeting.scorer import LightGBMScorer, format_reasons
@@ -32,6 +34,8 @@ def score_declarations(
     top: int = 3,
     reasons_for: float = 100.0,
     progress: ScoringProgress | None = None,
+    watches: Sequence[ReferralWarning] = (),
+    party_key: bytes | None = None,
 ) -> pa.Table:
     """The scores of every declaration line, in input order: a table of :data:`~iprisk.formats.SCORES`.
 
@@ -50,6 +54,10 @@ def score_declarations(
         Reasons listed per explained row (0: none).
     reasons_for
         Explain only the rows ranked in the top ``reasons_for`` % (explaining costs about 1 ms a row).
+    watches
+        Warnings received at this node's ports (KA2 referrals): the lines that match one are flagged with
+        ``referral:<id>`` in ``matched_profiles`` and the reason first in ``top_reasons``
+        (:mod:`iprisk.referrals.watch`); ``party_key`` lets keyed party ids match.
 
     Raises InvalidInput when a column the model needs is missing or empty throughout.
     """
@@ -71,7 +79,7 @@ def score_declarations(
         report("explaining", len(explained))
         for i, r in zip(explained, scorer.explain(declarations.take(explained), top=top), strict=True):
             reasons[i] = format_reasons(r)
-    return pa.table(
+    table = pa.table(
         {
             "declaration_id": scored.column("declaration_id"),
             "item_no": scored.column("item_no"),
@@ -82,3 +90,6 @@ def score_declarations(
         },
         schema=SCORES.arrow_schema,
     )
+    if watches:
+        table = flag_scores(table, watch_matches(declarations, watches, key=party_key))
+    return table

@@ -11,6 +11,7 @@ See ``docs/warehouse.md`` for the storage model, versions, as-of reads, atomicit
 from __future__ import annotations
 
 from iprisk.warehouse._connect import Location, parse_location
+from iprisk.warehouse._origins import ALREADY_RECEIVED, OBSOLETE, Origin, ReceiveResult
 from iprisk.warehouse._schema import SCHEMA_VERSION
 from iprisk.warehouse._submit import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, SubmitResult
 from iprisk.warehouse.core import Warehouse, parse_timestamp
@@ -18,11 +19,15 @@ from iprisk.warehouse.export import export_seizures, seizures_table
 from iprisk.warehouse.summary import stored_summary
 
 __all__ = [
+    "ALREADY_RECEIVED",
+    "OBSOLETE",
     "SCHEMA_VERSION",
     "STORED",
     "SUPERSEDED_PREVIOUS",
     "UNCHANGED",
     "Location",
+    "Origin",
+    "ReceiveResult",
     "SubmitResult",
     "Warehouse",
     "export_seizures",

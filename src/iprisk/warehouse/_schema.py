@@ -1,12 +1,14 @@
 """The warehouse tables: their columns, their DuckDB DDL, and the schema version for later migrations.
 
 ``seizure_lines`` holds the canonical seizures columns (from :mod:`iprisk.formats`) plus ``quarter`` and
-``submission_id``; ``submissions`` is the log of every version ever stored; ``trade`` holds trade
-statistics; ``iprisk_meta`` records the schema version. The canonical seizures columns are read from the
+``submission_id``; ``submissions`` is the log of every version ever stored; ``submission_origins`` says which
+versions arrived from the peer node, by which message; ``trade`` holds trade statistics; ``iprisk_meta``
+records the schema version. The canonical seizures columns are read from the
 formats package so the two never drift apart; a column the formats add later is added to an existing
 warehouse on open.
 
-Versions: 1, the first layout; 2, ``trade`` gains ``departure_port`` and ``arrival_port`` (lane traffic).
+Versions: 1, the first layout; 2, ``trade`` gains ``departure_port`` and ``arrival_port`` (lane traffic);
+3, ``submission_origins`` (statistics received on the channel between nodes).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from iprisk.errors import WarehouseError
 from iprisk.formats.trade import TRADE_SCHEMA
 
 #: Bumped when a change needs a migration step (in :func:`ensure_schema`); stored in ``iprisk_meta``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SEIZURE_LINES = "seizure_lines"
 SUBMISSIONS = "submissions"
+ORIGINS = "submission_origins"
 TRADE = "trade"
 META = "iprisk_meta"
 
@@ -46,6 +49,24 @@ SUBMISSIONS_SCHEMA = pa.schema(
         ("submitted_at", pa.timestamp("us", tz="UTC")),
         ("superseded_at", pa.timestamp("us", tz="UTC")),
         ("source", pa.string()),
+    ]
+)
+
+
+#: One row per statistics message received from the peer node: what it carried, and the version it made
+#: here (``submission_id`` empty when it was not applied because a newer version from the peer came first).
+ORIGINS_SCHEMA = pa.schema(
+    [
+        ("message_id", pa.string()),
+        ("origin_node", pa.string()),
+        ("reporting_admin", pa.string()),
+        ("quarter", pa.string()),
+        ("origin_version", pa.int64()),
+        ("origin_submitted_at", pa.timestamp("us", tz="UTC")),
+        ("content_hash", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("submission_id", pa.int64()),
+        ("applied", pa.bool_()),
     ]
 )
 
@@ -121,6 +142,7 @@ def ensure_schema(duck: Any) -> int:
         duck.execute(_ddl(SEIZURE_LINES, seizure_lines_schema()))
         duck.execute(_ddl(SUBMISSIONS, SUBMISSIONS_SCHEMA))
         duck.execute(_ddl(TRADE, TRADE_SCHEMA))
+        duck.execute(_ddl(ORIGINS, ORIGINS_SCHEMA))  # version 3; created with the others when absent
         _add_missing_line_columns(duck)
         # Migration steps, each idempotent (version 0 is a warehouse created just above).
         if version < 2:

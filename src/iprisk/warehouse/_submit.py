@@ -140,63 +140,68 @@ def rollback(duck: Any) -> None:
 
 def store_batch(duck: Any, batch: BatchLike, *, user: str | None = None) -> SubmitResult:
     """Store ``batch`` in one transaction on the DuckDB connection ``duck`` (see the module docstring)."""
-    lines = canonical_lines(batch)
-    admin, quarter, digest = batch.admin, str(Quarter.parse(str(batch.quarter))), batch.content_hash
-    who = acting_user(user)
     duck.execute("BEGIN TRANSACTION")
     try:
-        current = duck.execute(
-            f'SELECT submission_id, version, content_hash, submitted_at, "rows" FROM "{SUBMISSIONS}" '
-            "WHERE reporting_admin = ? AND quarter = ? AND status = 'current'",
-            [admin, quarter],
-        ).fetchone()
-        if current is not None and current[2] == digest:
-            duck.execute("ROLLBACK")
-            return SubmitResult(
-                UNCHANGED,
-                current[0],
-                current[1],
-                current[4],
-                digest,
-                admin,
-                quarter,
-                batch.source,
-                current[3].astimezone(UTC),
-            )
-        last_version, last_id = duck.execute(
-            f'SELECT (SELECT max(version) FROM "{SUBMISSIONS}" WHERE reporting_admin = ? AND quarter = ?), '
-            f'(SELECT max(submission_id) FROM "{SUBMISSIONS}")',
-            [admin, quarter],
-        ).fetchone()
-        submission_id = (last_id or 0) + 1
-        version = (last_version or 0) + 1
-        submitted_at = _now()
-        if current is not None and submitted_at <= current[3]:
-            # A clock that went back must not make two versions current at the same instant.
-            submitted_at = current[3] + timedelta(microseconds=1)
-        insert_log_row(
-            duck,
-            {
-                "submission_id": submission_id,
-                "reporting_admin": admin,
-                "quarter": quarter,
-                "version": version,
-                "status": "current",
-                "rows": lines.num_rows,
-                "content_hash": digest,
-                "submitted_by": who,
-                "submitted_at": submitted_at,
-                "superseded_at": None,
-                "source": batch.source,
-            },
-        )
-        if current is not None:
-            supersede(duck, current[0], submitted_at)
-        insert_lines(duck, lines, quarter, submission_id)
+        result = store_in_transaction(duck, batch, user=user)
         duck.execute("COMMIT")
     except BaseException:
         rollback(duck)
         raise
+    return result
+
+
+def store_in_transaction(duck: Any, batch: BatchLike, *, user: str | None = None) -> SubmitResult:
+    """The body of :func:`store_batch`, inside a transaction the caller opened and commits."""
+    lines = canonical_lines(batch)
+    admin, quarter, digest = batch.admin, str(Quarter.parse(str(batch.quarter))), batch.content_hash
+    who = acting_user(user)
+    current = duck.execute(
+        f'SELECT submission_id, version, content_hash, submitted_at, "rows" FROM "{SUBMISSIONS}" '
+        "WHERE reporting_admin = ? AND quarter = ? AND status = 'current'",
+        [admin, quarter],
+    ).fetchone()
+    if current is not None and current[2] == digest:
+        return SubmitResult(
+            UNCHANGED,
+            current[0],
+            current[1],
+            current[4],
+            digest,
+            admin,
+            quarter,
+            batch.source,
+            current[3].astimezone(UTC),
+        )
+    last_version, last_id = duck.execute(
+        f'SELECT (SELECT max(version) FROM "{SUBMISSIONS}" WHERE reporting_admin = ? AND quarter = ?), '
+        f'(SELECT max(submission_id) FROM "{SUBMISSIONS}")',
+        [admin, quarter],
+    ).fetchone()
+    submission_id = (last_id or 0) + 1
+    version = (last_version or 0) + 1
+    submitted_at = _now()
+    if current is not None and submitted_at <= current[3]:
+        # A clock that went back must not make two versions current at the same instant.
+        submitted_at = current[3] + timedelta(microseconds=1)
+    insert_log_row(
+        duck,
+        {
+            "submission_id": submission_id,
+            "reporting_admin": admin,
+            "quarter": quarter,
+            "version": version,
+            "status": "current",
+            "rows": lines.num_rows,
+            "content_hash": digest,
+            "submitted_by": who,
+            "submitted_at": submitted_at,
+            "superseded_at": None,
+            "source": batch.source,
+        },
+    )
+    if current is not None:
+        supersede(duck, current[0], submitted_at)
+    insert_lines(duck, lines, quarter, submission_id)
     return SubmitResult(
         SUPERSEDED_PREVIOUS if current is not None else STORED,
         submission_id,

@@ -22,7 +22,16 @@ from iprisk.periods import Quarter
 from iprisk.security.redact import redact
 from iprisk.settings import get_settings
 from iprisk.warehouse._connect import MEMORY, Location, connect_duckdb, parse_location
-from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, TRADE, check_schema, ensure_schema
+from iprisk.warehouse._origins import Origin, ReceiveResult, receive_batch
+from iprisk.warehouse._schema import (
+    ORIGINS,
+    SEIZURE_LINES,
+    SUBMISSIONS,
+    TRADE,
+    check_schema,
+    ensure_schema,
+    seizures_schema,
+)
 from iprisk.warehouse._submit import BatchLike, SubmitResult, check_batch_matches, store_batch
 from iprisk.warehouse._trade import normalise_trade, replace_quarters
 
@@ -290,6 +299,29 @@ class Warehouse:
         if quarter is not None:
             subs = subs.filter(subs.quarter == _quarter_text(quarter))
         frame: pd.DataFrame = subs.order_by("submission_id").to_pandas()
+        return frame.reset_index(drop=True)
+
+    def version_lines(self, submission_id: int) -> pa.Table:
+        """The lines of one stored version (current or superseded), canonical columns, in stored order."""
+        lines = self._table(SEIZURE_LINES)
+        schema = seizures_schema()
+        found = lines.filter(lines.submission_id == submission_id).select(*schema.names).to_pyarrow()
+        return found.cast(schema)
+
+    # -- statistics from the peer node -------------------------------------------------------------------
+
+    def receive(self, batch: BatchLike, origin: Origin, *, user: str | None = None) -> ReceiveResult:
+        """Store a version received from the peer node, idempotently by message id, keeping the sender's
+        order of versions (see :mod:`iprisk.warehouse._origins`); atomic."""
+        self._check_writable("receive")
+        who = user or f"{origin.node} (channel)"
+        result: ReceiveResult = self._write("receive", receive_batch, batch, origin, user=who)
+        return result
+
+    def origins(self) -> pd.DataFrame:
+        """Every statistics message received from the peer node, with the version it made here."""
+        table = self._table(ORIGINS)
+        frame: pd.DataFrame = table.order_by(["received_at", "message_id"]).to_pandas()
         return frame.reset_index(drop=True)
 
     # -- trade statistics --------------------------------------------------------------------------------

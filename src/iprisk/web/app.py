@@ -9,6 +9,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from iprisk.link.service import install_channel
 from iprisk.node import Node
 from iprisk.settings import Settings, get_settings
 from iprisk.web.idempotency import IdempotencyMiddleware
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
     app.add_middleware(TelemetryMiddleware)  # outermost: it also sees replays and refusals
     for router in ROUTERS:
         app.include_router(router)
+    install_channel(app, opened)  # the node answers its peer and delivers in the background
     return app

@@ -2,7 +2,8 @@
 
 The access log (:mod:`iprisk.web.telemetry`) already leaves out names, addresses and query strings; the
 filter is the second line of defence for every other logger (a library that quotes a header, a URL with a
-password): API tokens, bearer credentials and URL passwords are replaced by ``[redacted]``.
+password): API tokens and bearer credentials are replaced by ``[redacted]``, URL passwords and
+``password=...`` values by ``***`` (:mod:`iprisk.security.redact`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-_SECRETS = (
+from iprisk.security.redact import redact as security_redact
+
+#: What only the node handles; URL passwords and ``password=...`` pairs are iprisk.security's (one redactor).
+_CREDENTIALS = (
     re.compile(r"iprisk\.[a-z2-7]{12}\.[A-Za-z0-9_-]{20,}"),  # an API token
     re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),  # an Authorization header's credentials
-    re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+(?=@)"),  # user:password in a URL
-    re.compile(r"(?i)(password|passphrase|secret)=[^&\s]+"),
 )
 
 
 def redact(text: str) -> str:
-    for pattern in _SECRETS:
+    """``text`` without API tokens, Authorization credentials, URL passwords or ``password=...`` values."""
+    for pattern in _CREDENTIALS:
         text = pattern.sub("[redacted]", text)
-    return text
+    return security_redact(text)
 
 
 class RedactingFilter(logging.Filter):

@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from iprisk.web import dashboard, telemetry
-from iprisk.web.routes import accounts, analysis, audit, health, profiles, submissions
+from iprisk.web.routes import (
+    accounts,
+    allocation,
+    analysis,
+    audit,
+    channel,
+    health,
+    profiles,
+    referrals,
+    submissions,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,6 +25,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     submissions.router,
     profiles.router,
     analysis.router,
+    allocation.router,
+    referrals.router,
     audit.router,
+    channel.router,
     dashboard.router,
 )

@@ -17,6 +17,7 @@ from iprisk.accounts import Grant
 from iprisk.node import Node
 from iprisk.node.analysis import analysis_page
 from iprisk.web.auth import get_node, require
+from iprisk.web.params import MAX_INDEX
 
 router = APIRouter(tags=["analysis"])
 NodeDep = Annotated[Node, Depends(get_node)]
@@ -38,7 +39,7 @@ def analysis_table(
     table: Annotated[str, PathParam(max_length=32)],
     grant: Annotated[Grant, require("analysis.read")],
     node: NodeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Page:
     filters = {k: v for k, v in request.query_params.items() if k not in _PAGING}

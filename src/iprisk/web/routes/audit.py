@@ -18,6 +18,7 @@ from iprisk.accounts import Grant
 from iprisk.errors import InvalidValue, NotFound
 from iprisk.node import Node
 from iprisk.web.auth import get_node, require
+from iprisk.web.params import MAX_INDEX
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 NodeDep = Annotated[Node, Depends(get_node)]
@@ -79,7 +80,7 @@ def sign_checkpoint(grant: Annotated[Grant, require("audit.checkpoint")], node: 
 def entries(
     grant: Annotated[Grant, require("audit.read")],
     node: NodeDep,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=_MAX_PAGE)] = 100,
 ) -> list[Entry]:
     with Session(node.engine) as session:
@@ -89,11 +90,11 @@ def entries(
 
 @router.get("/entries/{index}/proof", response_model=Proof, summary="Inclusion proof of one entry")
 def inclusion(
-    index: Annotated[int, PathParam(ge=0)],
+    index: Annotated[int, PathParam(ge=0, le=MAX_INDEX)],
     grant: Annotated[Grant, require("audit.read")],
     node: NodeDep,
     size: Annotated[
-        int | None, Query(ge=1, description="Tree size (default: the latest checkpoint's).")
+        int | None, Query(ge=1, le=MAX_INDEX, description="Tree size (default: the latest checkpoint's).")
     ] = None,
 ) -> Proof:
     with Session(node.engine) as session:
@@ -111,8 +112,8 @@ def inclusion(
 def consistency(
     grant: Annotated[Grant, require("audit.read")],
     node: NodeDep,
-    old: Annotated[int, Query(ge=1)],
-    new: Annotated[int, Query(ge=1)],
+    old: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    new: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> Consistency:
     with Session(node.engine) as session:
         log = node.audit.log(session)

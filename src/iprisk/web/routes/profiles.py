@@ -21,6 +21,7 @@ from iprisk.errors import InvalidValue
 from iprisk.node import Node
 from iprisk.profiles import STATUSES, Profile
 from iprisk.web.auth import get_node, require
+from iprisk.web.params import MAX_ID
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 NodeDep = Annotated[Node, Depends(get_node)]
@@ -101,7 +102,7 @@ def show_profile(
     profile_id: ProfileId,
     grant: Annotated[Grant, require("profiles.read")],
     node: NodeDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> ProfileOut:
     return _out(node, node.profiles.get(profile_id, version))
 

@@ -1,0 +1,223 @@
+"""The channel end to end between two nodes on loopback, against the same HTTP POSTs without the channel.
+
+The receiver is a real node (``iprisk serve`` in its own process, SQLite database); the sender is the EU
+node's link in this process (its service stopped, so that its background worker does not compete).
+
+* throughput: ``MESSAGES`` probes of 1 KiB queued (signed and encrypted: sealed at enqueue) and delivered
+  (batches of ``IPRISK_DELIVERY_BATCH``, opened, verified, stored and receipted by the peer, receipts
+  checked and stored) — messages per second, and CPU seconds of both processes per 1,000 messages; the
+  baseline POSTs the same payloads in batches of the same size to a plain ASGI app (``_plain_node``, uvicorn,
+  its own process) that stores each in SQLite, one transaction per request;
+* latency: one message at a time, ``ROUNDS`` times, from enqueue to its receipt checked — p50 and p99,
+  against one plain POST stored and acknowledged;
+* a quarterly submission of ``ROWS`` lines: synced from the warehouse log, sent, validated with the rules of
+  ``iprisk submit`` and stored at the peer, against the same file submitted locally.
+
+Run alone: ``python -m benchmarks link`` (``python -m benchmarks.bench_link MESSAGES ROUNDS ROWS``).
+Targets (issue 10): >= 500 messages/s, p99 < 100 ms on 2 cores; the submission < 2x the local submit.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+MESSAGES = 2_000
+ROUNDS = 300
+ROWS = 1_000_000
+SIZE = 1024
+ROOT = Path(__file__).resolve().parents[1]
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _row(
+    name: str, value: float, unit: str, baseline: float | None, target: float | None, ok: bool = True
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": None if baseline is None else round(baseline, 3),
+        "ratio": round(value / baseline, 3) if baseline else None,
+        "target": target,
+        "ok": ok,
+    }
+
+
+@contextmanager
+def _plain_server(folder: Path) -> Iterator[tuple[str, int]]:
+    import httpx2
+    from tests.link.processes import free_port, wait_for
+
+    port = free_port()
+    env = {**os.environ, "PLAIN_DB": str(folder / "plain.sqlite")}
+    command = [sys.executable, "-m", "uvicorn", "benchmarks._plain_node:app", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--log-level", "warning"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx2.get(f"{url}/health", timeout=1).status_code == 200
+        except httpx2.TransportError:
+            return False
+
+    try:
+        wait_for(answers, "the plain server", timeout_s=120)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def _timed(work: Callable[[], None], server_pid: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process + the server) of ``work``."""
+    cpu0, server0, t0 = time.process_time(), _cpu_of(server_pid), time.perf_counter()
+    work()
+    elapsed = time.perf_counter() - t0
+    return elapsed, time.process_time() - cpu0 + _cpu_of(server_pid) - server0
+
+
+def _deliver_all(link: Any, expected: int) -> None:
+    from iprisk.link.status import counts
+
+    while counts(link).outgoing["received"] < expected:
+        done = link.deliver(limit=1000)
+        if done.transport_errors:
+            raise RuntimeError(f"delivery failed: {done.transport_errors[:3]}")
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def run(out: Path, messages: int = MESSAGES, rounds: int = ROUNDS, rows: int = ROWS) -> list[dict[str, Any]]:
+    import httpx2
+    from tests.link.processes import NodeProcess
+
+    from iprisk.link import add_peer
+    from iprisk.link.probe import send_probes
+
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        folder = Path(tmp)
+        eu = NodeProcess("EU", folder / "eu", "sqlite", peer_timeout_s="900", delivery_interval_s="5")
+        cn = NodeProcess("CN", folder / "cn", "sqlite", peer_timeout_s="900", delivery_interval_s="5")
+        try:
+            eu.launch()
+            cn.launch()
+            eu.wait_ready()
+            cn.wait_ready()
+            add_peer(eu.link(), cn.url, cn.fingerprint)
+            add_peer(cn.link(), eu.url, eu.fingerprint)
+            eu.stop()
+            link = eu.link()
+            assert cn.process is not None
+            server = cn.process.pid
+            payloads = [f"m{i:06d} ".encode().ljust(SIZE, b".") for i in range(messages)]
+
+            # -- throughput ---------------------------------------------------------------------------------
+            send_probes(link, "CN", 20)  # warm-up: connections, imports, caches
+            _deliver_all(link, 20)
+
+            def channel_all() -> None:
+                send_probes(link, "CN", messages, SIZE)
+                _deliver_all(link, messages + 20)
+
+            ours_s, ours_cpu = _timed(channel_all, server)
+            with (
+                _plain_server(folder) as (plain, plain_pid),
+                httpx2.Client(base_url=plain, timeout=900) as client,
+            ):
+                batch = link.config.batch_size
+
+                def post_all(offset: int = 0) -> None:
+                    for start in range(0, messages, batch):
+                        chunk = [
+                            {"id": f"{offset + start + i}", "body": base64.b64encode(p).decode()}
+                            for i, p in enumerate(payloads[start : start + batch])
+                        ]
+                        client.post("/plain/batches", json={"messages": chunk}).raise_for_status()
+
+                post_all(offset=messages)  # warm-up; the timed run stores new rows, as the channel does
+                payloads_ids = iter(range(10 * messages, 10**9))
+                base_s, base_cpu = _timed(post_all, plain_pid)
+
+                # -- latency ----------------------------------------------------------------------------
+                ours_lat = []
+                for _ in range(rounds):
+                    t0 = time.perf_counter()
+                    send_probes(link, "CN", 1, SIZE)
+                    assert link.deliver().received == 1
+                    ours_lat.append(time.perf_counter() - t0)
+                base_lat = []
+                for _ in range(rounds):
+                    t0 = time.perf_counter()
+                    headers = {"x-message-id": str(next(payloads_ids))}
+                    client.post("/plain/messages", content=payloads[0], headers=headers).raise_for_status()
+                    base_lat.append(time.perf_counter() - t0)
+            rate, base_rate = messages / ours_s, messages / base_s
+            (p50, p99), (b50, b99) = _percentiles(ours_lat), _percentiles(base_lat)
+            results += [
+                _row(f"channel end to end, {messages} x 1 KiB: messages/s", rate, "msg/s", base_rate, 500,
+                     rate >= 500),
+                _row("channel: CPU s per 1,000 messages (sender + receiver)", ours_cpu / messages * 1000,
+                     "cpu-s", base_cpu / messages * 1000, None),
+                _row("channel latency, one message, enqueue to receipt checked: p50", p50, "ms", b50, None),
+                _row("channel latency: p99", p99, "ms", b99, 100, p99 < 100),
+            ]  # fmt: skip
+            if rows:
+                results += _submission_rows(out, eu, cn, link, rows)
+        finally:
+            eu.close()
+            cn.close()
+    return results
+
+
+def _submission_rows(out: Path, eu: Any, cn: Any, link: Any, rows: int) -> list[dict[str, Any]]:
+    from benchmarks.bench_submit import make_file
+    from iprisk.link import sync_statistics
+    from iprisk.link.status import counts
+    from iprisk.warehouse import Warehouse
+
+    path = make_file(out, rows)
+    t0 = time.perf_counter()
+    with Warehouse.open(eu.settings().warehouse) as wh:
+        stored = wh.submit(path)
+    local_s = time.perf_counter() - t0
+    assert stored.status == "stored", stored
+    before = counts(link).outgoing["received"]
+    t0 = time.perf_counter()
+    assert len(sync_statistics(link)) == 1
+    _deliver_all(link, before + 1)
+    sent_s = time.perf_counter() - t0
+    return [
+        _row(
+            f"a {rows:,}-line submission synced, sent, validated, stored at the peer (target < 2x local): s",
+            sent_s, "s", local_s, None, sent_s < 2 * local_s,
+        ),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    for result in run(Path("bench-out"), *args):
+        print(result)

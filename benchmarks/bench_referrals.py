@@ -1,0 +1,132 @@
+"""Referrals: simulated referrals through their whole lifecycle, the store, and the KPI computation.
+
+- ``bench_referrals`` (``IPRISK_BENCH_REFERRALS``, default 100,000) simulated referrals from China's network
+  ports to the EU's, each drafted, sent, received, acknowledged (or not), given feedback (or not) and closed
+  by the pure lifecycle: time per referral.
+- The KPIs per quarter and port pair over them: the DuckDB query over Arrow (what iprisk runs) next to a
+  pandas group-by computing the same figures, in the same run; the two tables must agree.
+- 2,000 of them stored step by step in SQLite (``ReferralStore.step``: read, lifecycle, versioned update and
+  events in one transaction): time per step.
+
+Not yet measured: the referrals crossing between two nodes against the plain channel (the channel is not in
+this branch); ``python -m benchmarks referrals``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from iprisk.referrals import (
+    KPI_COLUMNS,
+    ReferralWorld,
+    default_network,
+    kpis,
+    referral_rows,
+    simulate_referrals,
+)
+from iprisk.settings import get_settings
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+TARGET_PER_REFERRAL_MS = 5.0
+TARGET_KPI_S = 2.0
+STORED = 2_000
+
+
+def _row(
+    name: str, value: Any, unit: str, baseline: Any = None, target: Any = None, ok: Any = None
+) -> dict[str, Any]:
+    ratio = baseline / value if baseline and value else None
+    return {"name": name, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio,
+            "target": target, "ok": ok}  # fmt: skip
+
+
+def pandas_kpis(rows: pa.Table, now: datetime) -> pd.DataFrame:
+    """The same KPIs with a pandas group-by (the baseline)."""
+    df = rows.to_pandas()
+    hours = (df["acknowledged_at"] - df["sent_at"]).dt.total_seconds() / 3600
+    controlled = df["result"].isin(["seized", "released"])
+    seized = df["result"].eq("seized")
+    open_ = df["state"].isin(["sent", "received", "acknowledged"])
+    overdue = open_ & (
+        (df["acknowledged_at"].isna() & (df["ack_due"] < now))
+        | (df["first_feedback_at"].isna() & (df["feedback_due"] < now))
+    )
+    df = df.assign(
+        hours=hours, controlled=controlled, seized=seized, overdue=overdue,
+        ack_in_time=(df["acknowledged_at"] <= df["ack_due"]).astype(float),
+        feedback_in_time=(df["first_feedback_at"] <= df["feedback_due"]).astype(float),
+        articles=df["articles_detained"].where(seized, 0), value=df["value_eur"].where(seized, 0.0),
+    )  # fmt: skip
+    g = df.groupby(["quarter", "sending_port", "receiving_port"], sort=True)
+    out = g.agg(
+        sent=("referral_id", "size"), received=("received_at", "count"),
+        acknowledged=("acknowledged_at", "count"),
+        ack_median_hours=("hours", "median"), ack_p90_hours=("hours", lambda h: h.quantile(0.9)),
+        ack_in_time_share=("ack_in_time", "mean"), feedback_in_time_share=("feedback_in_time", "mean"),
+        controlled=("controlled", "sum"), seized=("seized", "sum"), articles_seized=("articles", "sum"),
+        value_seized_eur=("value", "sum"), overdue_now=("overdue", "sum"),
+    ).reset_index()  # fmt: skip
+    out["hit_rate"] = out["seized"] / out["controlled"].where(out["controlled"] > 0)
+    return out[list(KPI_COLUMNS)]
+
+
+def _agree(ours: pa.Table, baseline: pd.DataFrame) -> bool:
+    mine = ours.to_pandas()
+    if len(mine) != len(baseline):
+        return False
+    return all(
+        np.allclose(mine[c].astype(float), baseline[c].astype(float), equal_nan=True) for c in KPI_COLUMNS[3:]
+    )
+
+
+def run(out: Path) -> list[dict[str, Any]]:
+    out.mkdir(parents=True, exist_ok=True)
+    n = get_settings().bench_referrals
+    network = default_network()
+    start = time.perf_counter()
+    simulated = simulate_referrals(ReferralWorld(), network, n, start=date(2026, 1, 1), seed=1)
+    per_referral_ms = (time.perf_counter() - start) / n * 1000
+    refs = [s.referral for s in simulated]
+    rows = referral_rows(refs)
+    kpis(rows, now=NOW)  # warm DuckDB up once: the first query loads its extension code
+    start = time.perf_counter()
+    table = kpis(rows, now=NOW)
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    baseline = pandas_kpis(rows, NOW)
+    pandas_s = time.perf_counter() - start
+    agree = _agree(table, baseline)
+    result = [
+        _row(f"lifecycle, {n:,} simulated referrals (draft to close)", per_referral_ms, "ms/referral",
+             target=TARGET_PER_REFERRAL_MS, ok=per_referral_ms <= TARGET_PER_REFERRAL_MS),
+        _row(f"KPIs per quarter and port pair, {n:,} referrals, {table.num_rows} pairs (DuckDB vs pandas)",
+             ours_s, "s", baseline=pandas_s, target=TARGET_KPI_S, ok=ours_s <= TARGET_KPI_S and agree),
+        _row("KPIs: DuckDB and pandas tables agree", int(agree), "bool", ok=agree),
+    ]  # fmt: skip
+    result.append(_bench_store(refs[:STORED], Path(out)))
+    return result
+
+
+def _bench_store(refs: list[Any], out: Path) -> dict[str, Any]:
+    """Store each referral drafted, then replay its later state as one step: SQLite, one transaction each."""
+    from iprisk.referrals import Event
+    from iprisk.store import ReferralStore
+
+    with tempfile.TemporaryDirectory(dir=out) as tmp, ReferralStore(str(Path(tmp) / "ops.sqlite")) as store:
+        start = time.perf_counter()
+        for ref in refs:
+            drafted = ref.__class__(ref.warning, "drafted", ref.drafted_at)
+            store.add(drafted, Event(ref.id, "draft", None, "drafted", "bench", ref.drafted_at))
+            store.step(
+                ref.id, lambda _r, ref=ref: (ref, Event(ref.id, "replay", "drafted", ref.state, "bench", NOW))
+            )
+        per_step_ms = (time.perf_counter() - start) / (2 * len(refs)) * 1000
+    return _row(f"store, {len(refs):,} referrals drafted then stepped (SQLite)", per_step_ms, "ms/step")

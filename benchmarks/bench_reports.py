@@ -1,0 +1,196 @@
+"""Benchmark of the joint report: the annual report of a year in English and Chinese, HTML and PDF, from the
+10 M-line benchmark warehouse of ``bench_analysis`` (drawn here with its ``make_data``, not timed), against
+running the analysis of that year alone, side by side in one run.
+
+Each side runs in its own fresh process, so that its peak memory (``VmHWM`` of ``/proc/self/status``) is its
+own:
+
+- **analysis alone**: :func:`iprisk.analysis.run` of the year (what ``iprisk analyse --from --to`` computes);
+- **report**: :func:`iprisk.reports.annual_inputs` (that same analysis, the three years of trends by every
+  cut, the lanes of the last quarter, the data snapshot) and the report written in both languages, each as
+  HTML and PDF (charts, the KA3 map, WeasyPrint).
+
+The report adds the difference; the target is less than 30 s and less than 1 GB over the analysis alone.
+``IPRISK_BENCH_LINES`` (the ``bench_lines`` setting) draws a smaller warehouse for a quick run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from iprisk.settings import get_settings
+
+TARGET_S = 30.0
+TARGET_MB = 1024.0
+#: The year reported: the last of the benchmark's sixteen quarters (2018Q1..2021Q4).
+YEAR = 2021
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - not Linux
+
+
+class _WithCaseCodes:
+    """The benchmark's Parquet files with the two case columns ``make_data`` does not draw, ``procedure`` and
+    ``outcome`` (the report's trends cut by them), assigned from the case id as a view: both sides read the
+    same tables, and the analysis alone ignores the two columns."""
+
+    def __init__(self, path: Path) -> None:
+        import ibis
+
+        from benchmarks.bench_analysis import _ParquetTables
+
+        self._files = _ParquetTables(ibis.duckdb.connect(threads=2), path)
+
+    def seizures(self) -> Any:
+        import ibis
+
+        from iprisk.codes import OUTCOMES, PROCEDURES
+
+        t = self._files.seizures()
+        procedures, outcomes = sorted(PROCEDURES), sorted(OUTCOMES)
+        pick = t.case_id.hash().abs()
+        return t.mutate(
+            procedure=ibis.cases(*((pick % len(procedures) == i, c) for i, c in enumerate(procedures))),
+            outcome=ibis.cases(*(((pick // 7) % len(outcomes) == i, c) for i, c in enumerate(outcomes))),
+        )
+
+    def trade(self) -> Any:
+        return self._files.trade()
+
+
+def _tables(path: Path) -> Any:
+    return _WithCaseCodes(path)
+
+
+def _child_analysis(path: Path) -> dict[str, Any]:
+    from iprisk.analysis import run
+
+    source = _tables(path)
+    t0 = time.perf_counter()
+    result = run(source, start=f"{YEAR}Q1", end=f"{YEAR}Q4")
+    return {"seconds": time.perf_counter() - t0, "signals": len(result.signals), "peak_mb": _peak_rss_mb()}
+
+
+def _child_report(path: Path, out: Path) -> dict[str, Any]:
+    from iprisk.reports import annual_inputs, annual_report, file_snapshot, write_report
+
+    source = _tables(path)
+    t0 = time.perf_counter()
+    inputs = annual_inputs(source, YEAR, snapshot=file_snapshot(path, path.with_name("trade.parquet")))
+    collected = time.perf_counter() - t0
+    files = []
+    for locale in ("en", "zh"):
+        doc = annual_report(inputs, locale)
+        files += write_report(
+            doc, [out / f"annual-{YEAR}.{locale}.html", out / f"annual-{YEAR}.{locale}.pdf"]
+        )
+    return {
+        "seconds": time.perf_counter() - t0,
+        "collect_seconds": collected,
+        "files": [str(f) for f in files],
+        "pdf_bytes": sum(f.stat().st_size for f in files if f.suffix == ".pdf"),
+        "peak_mb": _peak_rss_mb(),
+    }
+
+
+def _spawn(kind: str, *args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_reports", kind, *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode or not lines:
+        raise RuntimeError(f"bench_reports {kind} child failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def run(out: Path) -> list[dict[str, Any]]:
+    from benchmarks.bench_analysis import make_data
+
+    n_lines = get_settings().bench_lines
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "seizures.parquet"
+        sizes = make_data(path, n_lines)
+        analysis = _spawn("analysis", str(path))
+        folder = out / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        report = _spawn("report", str(path), str(folder))
+    added_s = report["seconds"] - analysis["seconds"]
+    added_mb = report["peak_mb"] - analysis["peak_mb"]
+    what = f"{sizes['lines']:,} lines"
+    return [
+        _row(f"analysis of {YEAR} alone, {what}", analysis["seconds"], "s"),
+        _row(
+            f"annual report {YEAR}, en + zh, HTML + PDF (analysis included)",
+            report["seconds"],
+            "s",
+            baseline=analysis["seconds"],
+        ),
+        _row(
+            "  of which gathering the inputs (analysis, trends, lanes, snapshot)",
+            report["collect_seconds"],
+            "s",
+        ),
+        _row("time the report adds to the analysis", added_s, "s", target=TARGET_S, ok=added_s < TARGET_S),
+        _row("peak memory, analysis alone", analysis["peak_mb"], "MB"),
+        _row("peak memory, report", report["peak_mb"], "MB", baseline=analysis["peak_mb"]),
+        _row(
+            "memory the report adds to the analysis",
+            added_mb,
+            "MB",
+            target=TARGET_MB,
+            ok=added_mb < TARGET_MB,
+        ),
+        _row("size of the two PDFs", report["pdf_bytes"] / 1e6, "MB"),
+    ]
+
+
+def _row(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    baseline: float | None = None,
+    target: float | None = None,
+    ok: bool | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": round(value, 2),
+        "unit": unit,
+        "baseline": None if baseline is None else round(baseline, 2),
+        "ratio": None if baseline is None or not baseline else round(value / baseline, 2),
+        "target": target,
+        "ok": ok,
+    }
+
+
+def _main(argv: list[str]) -> None:  # pragma: no cover - child processes and manual runs
+    kind, args = argv[0], argv[1:]
+    if kind == "analysis":
+        print(json.dumps(_child_analysis(Path(args[0]))))
+    elif kind == "report":
+        print(json.dumps(_child_report(Path(args[0]), Path(args[1]))))
+    else:
+        for r in run(Path(kind)):
+            print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:] or ["bench-out"])

@@ -1,0 +1,138 @@
+"""Reconciliation: does the peer hold what we hold? Compare the nodes' manifests and name every difference.
+
+A node's **manifest** lists the current version of every submission in its warehouse (administration,
+quarter, version, content hash, rows) and the newest version of every joint risk profile in its store (id,
+version, status, the sides that approved it). ``iprisk exchange reconcile`` asks the peer for its manifest
+(a sealed question, see :mod:`iprisk.link.queries`) and compares: a submission held on one side only, a
+submission whose current content hash differs, a joint profile whose version, state or approvals differ.
+The version *numbers* of a submission may differ between the nodes without it being a difference (a
+receiver skips a version that arrived after a newer one); its current content may not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from iprisk.exchange import Opened
+from iprisk.link.queries import ask, register_query
+from iprisk.profiles.model import admin_side
+
+if TYPE_CHECKING:
+    from iprisk.link.context import Link
+
+MANIFEST = "manifest"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing the two nodes do not agree on; ``here`` / ``there`` describe each side (None: absent)."""
+
+    what: Literal["submission", "profile"]
+    key: str
+    here: str | None
+    there: str | None
+
+    @property
+    def problem(self) -> str:
+        if self.here is None:
+            return "missing here"
+        if self.there is None:
+            return "missing at the peer"
+        return "content differs" if self.what == "submission" else "version, state or approvals differ"
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.key}: {self.problem} (here: {self.here or '-'}; peer: {self.there or '-'})"
+
+
+@dataclass
+class Reconciliation:
+    node: str
+    peer: str
+    submissions: int
+    profiles: int
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def manifest(link: Link) -> dict[str, Any]:
+    """What this node holds: current submissions and joint profiles (see the module docstring)."""
+    from iprisk.warehouse import Warehouse
+
+    with Warehouse.open(link.warehouse) as wh:
+        log = wh.submissions()
+    current = log[log["status"] == "current"]
+    submissions = [
+        {
+            "admin": r["reporting_admin"],
+            "quarter": r["quarter"],
+            "version": int(r["version"]),
+            "hash": r["content_hash"],
+            "rows": int(r["rows"]),
+        }
+        for r in current.to_dict(orient="records")
+    ]
+    store = link.node.profiles
+    profiles = [
+        {
+            "id": p.id,
+            "version": p.version,
+            "status": p.status,
+            "approvals": sorted({admin_side(a, p.valid_from) for a in store.approvals(p.id, p.version)}),
+        }
+        for p in store.profiles()
+        if p.joint
+    ]
+    return {"node": link.name, "submissions": submissions, "profiles": profiles}
+
+
+def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> Reconciliation:
+    """The differences between two manifests (pure)."""
+    mine = {f"{s['admin']} {s['quarter']}": s for s in ours["submissions"]}
+    other = {f"{s['admin']} {s['quarter']}": s for s in theirs["submissions"]}
+    differences = [
+        Difference("submission", key, _sub(mine.get(key)), _sub(other.get(key)))
+        for key in sorted(mine.keys() | other.keys())
+        if (mine.get(key) or {}).get("hash") != (other.get(key) or {}).get("hash")
+    ]
+    my_profiles = {p["id"]: p for p in ours["profiles"]}
+    their_profiles = {p["id"]: p for p in theirs["profiles"]}
+    differences += [
+        Difference("profile", key, _prof(my_profiles.get(key)), _prof(their_profiles.get(key)))
+        for key in sorted(my_profiles.keys() | their_profiles.keys())
+        if _prof(my_profiles.get(key)) != _prof(their_profiles.get(key))
+    ]
+    return Reconciliation(
+        ours["node"],
+        theirs["node"],
+        len(mine.keys() | other.keys()),
+        len(my_profiles.keys() | their_profiles.keys()),
+        differences,
+    )
+
+
+def reconcile(link: Link, peer: str) -> Reconciliation:
+    """Ask ``peer`` for its manifest and compare it with ours."""
+    theirs = ask(link, peer, MANIFEST)
+    return compare(manifest(link), theirs)
+
+
+def _sub(entry: dict[str, Any] | None) -> str | None:
+    return None if entry is None else f"v{entry['version']} {entry['hash'][:12]} ({entry['rows']} rows)"
+
+
+def _prof(entry: dict[str, Any] | None) -> str | None:
+    if entry is None:
+        return None
+    approved = ", ".join(entry.get("approvals") or []) or "nobody"
+    return f"v{entry['version']} {entry['status']} (approved by {approved})"
+
+
+def _answer_manifest(link: Link, opened: Opened) -> dict[str, Any]:
+    return manifest(link)
+
+
+register_query(MANIFEST, _answer_manifest)

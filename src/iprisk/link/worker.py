@@ -1,0 +1,95 @@
+"""The delivery worker: fills the outbox from its sources and delivers, again and again, until told to stop.
+
+``iprisk serve`` runs one in a background thread of each process (several uvicorn workers, or several node
+processes on one database, are safe: each pass *claims* the messages it sends, ``FOR UPDATE SKIP LOCKED`` /
+``BEGIN IMMEDIATE``, and holds them for a lease); ``iprisk exchange deliver`` runs passes until nothing is
+left to send now. Stopping is graceful: the pass in progress finishes (its requests complete or time out)
+and the thread ends; messages claimed by a worker killed mid-pass are retried when their lease ends, after
+a restart or by another worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from iprisk.exchange import next_wakeup
+from iprisk.link.kinds import sources
+
+if TYPE_CHECKING:
+    from iprisk.link.context import Link
+
+_log = logging.getLogger("iprisk.channel")
+
+
+@dataclass
+class WorkerPass:
+    """What one pass did."""
+
+    queued: int = 0
+    attempted: int = 0
+    received: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued or self.attempted)
+
+
+class DeliveryWorker:
+    def __init__(self, link: Link, *, interval_s: float | None = None, limit: int = 500):
+        self.link = link
+        self.interval_s = interval_s if interval_s is not None else link.node.settings.delivery_interval_s
+        self.limit = limit
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> WorkerPass:
+        """Run every source, then deliver until no message is due now."""
+        done = WorkerPass()
+        for name, source in sources().items():
+            try:
+                done.queued += len(source(self.link))
+            except Exception as exc:  # e.g. the warehouse is busy: the next pass tries again
+                done.errors.append(f"source {name}: {type(exc).__name__}: {exc}")
+        while not self._stop.is_set():
+            round_ = self.link.deliver(self.limit)
+            done.attempted += round_.attempted
+            done.received += round_.received
+            done.failed += round_.failed
+            done.errors.extend(round_.transport_errors)
+            if round_.attempted < self.limit:
+                break
+        return done
+
+    def run(self) -> None:
+        """Passes until :meth:`stop`; sleeps until the next retry is due or the interval ends."""
+        while not self._stop.is_set():
+            try:
+                done = self.run_once()
+                if done.busy or done.errors:
+                    _log.info("delivery: %s", done)
+            except Exception:  # the database is gone for a moment: log, wait, try again
+                _log.exception("delivery pass failed")
+            self._stop.wait(self._pause())
+
+    def _pause(self) -> float:
+        wake = next_wakeup(self.link.outbox())
+        if wake is None:
+            return self.interval_s
+        return max(0.05, min(self.interval_s, (wake - self.link.clock.now()).total_seconds()))
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="iprisk-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Ask the worker to stop after its current pass, and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None

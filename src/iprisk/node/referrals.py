@@ -1,0 +1,101 @@
+"""Referrals on a node: the library's lifecycle on the node's database, clock and signed audit log.
+
+Who acts is the caller's ``Principal`` (an ``iprisk.referrals.Actor``); the lifecycle checks what they may do
+on this referral (their ports, their side), after the authorisation table let the route through. Every step is
+a row of ``referral_events`` and an entry of the node's audit log, in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from iprisk.accounts import Principal
+from iprisk.formats.referrals import read_feedback
+from iprisk.node.context import Node
+from iprisk.referrals import (
+    Deadlines,
+    NotPermitted,
+    Referral,
+    acknowledge,
+    close,
+    draft,
+    give_feedback,
+    kpi_sides,
+    kpis,
+    may_see,
+    prepare_warning,
+    referral_rows,
+    rows_of_sides,
+    send,
+    summary,
+)
+from iprisk.store import ReferralStore
+
+
+def _store(node: Node) -> ReferralStore:
+    return ReferralStore(node.engine, audit=node.audit)
+
+
+def _visible(principal: Principal, ref: Referral) -> None:
+    if not may_see(principal, ref.warning.sending_port, ref.warning.receiving_port):
+        raise NotPermitted(principal.name, "see", ref.id, "it concerns none of your ports or your side")
+
+
+def referral_list(node: Node, principal: Principal, states: list[str] | None = None) -> list[dict[str, Any]]:
+    """The referrals the caller may see, oldest first, as JSON summaries."""
+    refs = _store(node).referrals(states=states)
+    return [summary(r) for r in refs if may_see(principal, r.warning.sending_port, r.warning.receiving_port)]
+
+
+def referral_detail(node: Node, principal: Principal, referral_id: str) -> dict[str, Any]:
+    """One referral the caller may see, with every step."""
+    store = _store(node)
+    ref = store.get(referral_id)
+    _visible(principal, ref)
+    events = [
+        {"step": e.step, "from": e.from_state, "to": e.to_state, "by": e.by, "at": e.at.isoformat(),
+         "details": dict(e.details)}
+        for e in store.events(referral_id)
+    ]  # fmt: skip
+    return summary(ref) | {"events": events}
+
+
+def draft_referral(node: Node, principal: Principal, data: Any) -> dict[str, Any]:
+    """Draft a warning sent as JSON, checked against the node's network (parties keyed when needed)."""
+    from iprisk.referrals import load_party_key
+
+    store = _store(node)
+    now = node.clock.now()
+    warning = prepare_warning(
+        data, store.network(), sender_side=principal.administration, today=now.date(),
+        party_key=lambda: load_party_key(node.settings.key_folder), source="warning",
+    )  # fmt: skip
+    return summary(store.add(*draft(warning, principal, now)))
+
+
+def take_step(
+    node: Node, principal: Principal, referral_id: str, step: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Send, acknowledge, give feedback on or close a referral; the new state."""
+    now = node.clock.now()
+    if step == "feedback":
+        feedback = read_feedback(
+            {"referral_id": referral_id, "at": now.isoformat(), **(body or {})}, source="feedback"
+        )
+        make: Any = lambda r: give_feedback(r, principal, feedback)  # noqa: E731
+    elif step == "acknowledge":
+        make = lambda r: acknowledge(r, principal, now, (body or {}).get("note"))  # noqa: E731
+    elif step == "send":
+        make = lambda r: send(r, principal, now)  # noqa: E731
+    else:
+        make = lambda r: close(r, principal, now)  # noqa: E731
+    return summary(_store(node).step(referral_id, make))
+
+
+def kpi_table(node: Node, principal: Principal, quarter: str | None) -> pa.Table:
+    """The KPIs the caller may read (the coordinator both sides, an analyst or auditor their own)."""
+    sides = kpi_sides(principal)
+    rows = referral_rows(_store(node).referrals(), Deadlines.from_settings(node.settings))
+    return kpis(rows_of_sides(rows, sides), now=node.clock.now(), quarter=quarter)

@@ -1,0 +1,104 @@
+"""Cells (``iprisk.analysis._common.cells``): every analysis gives on them what it gives on the lines."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from iprisk.analysis import analyse
+from iprisk.analysis._common import CASES_IN_CELL, SPREAD_CASE_KEY, aggregate, cells, prepare
+from iprisk.analysis.concentration import concentration
+from iprisk.analysis.displacement import displacement
+from iprisk.analysis.mirror import mirror
+from iprisk.analysis.propensity import propensity
+from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
+from iprisk.analysis.trends import trends_for
+from tests.analysis.worlds import canonical_lines, make_world, trade_table
+
+
+def _spread(lines: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The lines with cases spread over several cells: second lines moved to another product (and HS code),
+    quarter or port, some dimensions emptied: what real declarations hold and the simulated ones do not."""
+    rng = np.random.default_rng(seed)
+    df = lines.copy()
+    second = np.flatnonzero(df["line_no"].to_numpy() == 2)
+    picked = rng.choice(second, size=len(second) // 2, replace=False)
+    thirds = np.array_split(picked, 4)
+    df.loc[thirds[0], "product_category"] = "medicines"
+    df.loc[thirds[0], "hs_code"] = "3004"
+    quarters = sorted(df["quarter"].unique())
+    df.loc[thirds[1], "quarter"] = [
+        quarters[min(quarters.index(q) + 1, len(quarters) - 1)] for q in df.loc[thirds[1], "quarter"]
+    ]
+    df.loc[thirds[2], "departure_port"] = None
+    df.loc[thirds[3], "ipr_type"] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[ibis.Table, ibis.Table, ibis.Table]:
+    world = make_world(5, n_cells=80, n_quarters=12, planted=1)
+    lines = ibis.memtable(_spread(canonical_lines(world)))
+    return lines, cells(prepare(lines)), ibis.memtable(trade_table(world))
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert not a.empty
+    # Sums of money are added in another order: equal to the last few bits.
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False, rtol=1e-9
+    )
+
+
+def test_cells_fold_lines_and_keep_spread_cases_apart(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    lines, folded, _ = both
+    n_lines, n_cells = lines.count().to_pyarrow().as_py(), folded.count().to_pyarrow().as_py()
+    assert n_cells < n_lines
+    spread = folded.filter(folded[SPREAD_CASE_KEY].notnull())
+    assert spread.count().to_pyarrow().as_py() > 0
+    assert spread.filter(spread[CASES_IN_CELL] != 0).count().to_pyarrow().as_py() == 0
+
+
+@pytest.mark.parametrize("cut", TREND_CUTS)
+def test_trends_on_cells_are_those_on_lines(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table], cut: tuple[str, ...]
+) -> None:
+    lines, folded, _ = both
+    _same(trends_for(lines, list(cut), TREND_METRICS), trends_for(folded, list(cut), TREND_METRICS))
+
+
+def test_totals_concentration_mirror_propensity_displacement_on_cells_are_those_on_lines(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    lines, folded, trade = both
+    metrics = ["cases", "lines", "articles", "retail_value"]
+    _same(aggregate(lines, [], metrics), aggregate(folded, [], metrics))
+    for by in ("office", "lane"):
+        _same(concentration(lines, by, trade=trade), concentration(folded, by, trade=trade))
+    _same(mirror(lines), mirror(folded))
+    for by in ("hs_chapter", "provenance_country"):
+        _same(propensity(lines, trade, by=by), propensity(folded, trade, by=by))
+    # Displacement reads these counts (its tests need a larger world to find a shift: its result is compared
+    # too, be it empty).
+    keys = ["flow", "product_category", "provenance_country", "office", "transport_mode", "quarter"]
+    _same(aggregate(lines, keys, ["cases", "lines"]), aggregate(folded, keys, ["cases", "lines"]))
+    pd.testing.assert_frame_equal(displacement(lines), displacement(folded), check_dtype=False, rtol=1e-9)
+
+
+def test_analyse_gives_what_each_analysis_gives_on_the_lines(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
+    """Before cells, ``analyse`` ran each analysis on the lines: it still gives exactly that."""
+    lines, _, trade = both
+    got = analyse(lines, trade)
+    _same(got.concentration, concentration(lines, "office", trade=trade))
+    _same(got.lanes, concentration(lines, "lane", trade=trade))
+    _same(got.mirror, mirror(lines))
+    cases = got.trends[(got.trends["metric"] == "cases") & (got.trends["product_category"] != "")]
+    expected = trends_for(lines, ["product_category"], ["cases"])
+    assert cases["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
+    assert got.totals["cases"] == aggregate(lines, [], ["cases"])["cases"].iloc[0]

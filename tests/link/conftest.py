@@ -1,0 +1,3 @@
+from tests.link.twonodes import nodes
+
+__all__ = ["nodes"]
