@@ -57,11 +57,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, analysis_folder: Path) -> I
     with Node.open(settings) as node:
         node.accounts.add_user("ana", "analyst", "EU", (), by="test")
         node.accounts.set_password("ana", PASSWORD, by="test")
-    process, url = start_node(env, folder)
+    served_node = start_node(env, folder)
     try:
-        yield url
+        yield served_node.url
     finally:
-        stop_node(process)
+        stop_node(served_node)
 
 
 @pytest.fixture(scope="module")
