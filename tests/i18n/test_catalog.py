@@ -15,7 +15,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "iprisk"
 
 
 def _used() -> dict[str, str | tuple[str, ...]]:
-    found = extract_from_dir(str(SRC), method_map=[("**.py", "python")], keywords=KEYWORDS)
+    # the dashboard's templates call gettext("...") too (Jinja2's extractor)
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    found = extract_from_dir(str(SRC), method_map=method_map, keywords=KEYWORDS)
     return {m if isinstance(m, str) else m[0]: m for _, _, m, _, _ in found}
 
 

@@ -13,8 +13,9 @@ from iprisk.web import ROUTERS, catalog
 from tests.web.conftest import LiveNode
 
 #: Routes anyone may call: the probe, the metrics (no data, no names) and the API's description (/docs and
-#: /openapi.json are not among the routers: FastAPI adds them); and the channel's routes, which the peer node
-#: calls with no token: each message is authenticated by itself (signed by the peer's pinned key).
+#: /openapi.json are not among the routers: FastAPI adds them); the channel's routes, which the peer node
+#: calls with no token: each message is authenticated by itself (signed by the peer's pinned key); and the
+#: dashboard's login, logout (a form with its CSRF token) and style sheet.
 PUBLIC = {
     "/health",
     "/metrics",
@@ -22,6 +23,9 @@ PUBLIC = {
     "/channel/batches",
     "/channel/queries",
     "/channel/card",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/static/{name}",
 }
 
 

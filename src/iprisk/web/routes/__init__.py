@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from iprisk.web import telemetry
+from iprisk.web import dashboard, telemetry
 from iprisk.web.routes import (
     accounts,
     allocation,
@@ -29,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     referrals.router,
     audit.router,
     channel.router,
+    dashboard.router,
 )

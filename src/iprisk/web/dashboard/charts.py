@@ -1,0 +1,141 @@
+"""The pages' charts: Altair specs rendered on the server to SVG by vl-convert (nothing runs in the browser,
+nothing is fetched). A mark carries an ``href`` (a click drills down) and a tooltip (SVG ``<title>``)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from iprisk.i18n import Text
+from iprisk.web.dashboard.tables import Table, cell
+
+_WIDTH = 640
+#: vl-convert writes a fixed width and height; the page scales the chart to its box instead.
+_SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)" height="([\d.]+)"')
+#: ARIA attributes Vega writes whatever the config (in English: "Title text ..."); our label stays.
+_VEGA_ARIA = re.compile(r' (aria-[a-z]+|role)="[^"]*"')
+#: Vega resolves a mark's href against its data loader's base URL; ours are paths of the node.
+_LINK = re.compile(r'<a xlink:href="https://vega\.github\.io/vega-datasets/(/[^"]*)">')
+
+
+def to_svg(chart: alt.TopLevelMixin, description: str, tips: dict[str, str] | None = None) -> str:
+    """The chart as inline SVG with a text alternative (``role="img"``, ``aria-label``); each linked mark
+    gets its link back as a path of the node and its tooltip (``tips[href]``) as an SVG ``<title>``."""
+    import vl_convert as vlc
+
+    # Vega's own ARIA labels are English ("Symbol mark container"): the page gives the chart its own label
+    svg = vlc.vegalite_to_svg(chart.configure(aria=False).to_dict())
+    svg = svg[svg.index("<svg") :]
+    tips = tips or {}
+
+    def link(m: re.Match[str]) -> str:
+        href = html.unescape(m.group(1))
+        tip = tips.get(href)
+        title = f"<title>{html.escape(tip)}</title>" if tip else ""
+        return f'<a xlink:href="{m.group(1)}">{title}'
+
+    svg = _LINK.sub(link, _VEGA_ARIA.sub("", svg)).replace(' class="marks"', "", 1)  # ours: class="chart"
+    label = html.escape(description, quote=True)
+    return _SIZE.sub(
+        lambda m: (
+            f'<svg{m.group(1)} viewBox="0 0 {m.group(2)} {m.group(3)}" role="img" aria-label="{label}"'
+            f' class="chart"'
+        ),
+        svg,
+        count=1,
+    )
+
+
+def trend_chart(table: Table, dimension: str, text: Text, title: str, top: int = 8) -> str | None:
+    """Lines of the ``top`` values of the dimension over quarters; a point links to its row."""
+    if not table.rows:
+        return None
+    quarter_col, value_col = table.columns[0], table.columns[1]
+    frame = pd.DataFrame(
+        {
+            "quarter": [r[0] for r in table.rows],
+            "code": [r[1] for r in table.rows],
+            "value": [float(r[2]) if r[2] is not None else None for r in table.rows],
+            "href": table.row_links,
+        }
+    )
+    frame = frame[frame["code"] != ""]  # the total ("all") would flatten every line
+    keep = frame.groupby("code")["value"].sum().nlargest(top).index
+    frame = frame[frame["code"].isin(keep)].copy()
+    frame["label"] = [cell(value_col, c, text) for c in frame["code"]]
+    frame["quarter_label"] = [cell(quarter_col, q, text) for q in frame["quarter"]]
+    frame["value_label"] = [text.number(v, decimals=0) for v in frame["value"]]
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=alt.OverlayMarkDef(size=60))
+        .encode(
+            x=alt.X("quarter_label:O", title=None, sort=None),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("label:N", title=None),
+            href="href:N",
+        )
+        .properties(width=_WIDTH, height=260)
+    )
+    tips = {
+        h: f"{lab}, {q}: {v}"
+        for h, lab, q, v in zip(
+            frame["href"], frame["label"], frame["quarter_label"], frame["value_label"], strict=True
+        )
+    }
+    return to_svg(chart, title, tips)
+
+
+def bars_chart(rows: list[dict[str, Any]], x: str, color: str, title: str) -> str | None:
+    """Grouped bars (``x`` against ``value``, one colour per ``color``); a bar links to ``href`` and shows
+    ``tip``."""
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x}:O", title=None, sort=None),
+            y=alt.Y("value:Q", title=None),
+            xOffset=f"{color}:N",
+            color=alt.Color(f"{color}:N", title=None),
+            href="href:N",
+        )
+        .properties(width=_WIDTH, height=220)
+    )
+    return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
+
+
+def signals_chart(table: Table, text: Text, title: str) -> str | None:
+    """Each signal's observed count against its expected range (95%), a click drills to its trend."""
+    if not table.rows:
+        return None
+    from scipy.stats import poisson
+
+    frame = pd.DataFrame(
+        {
+            "segment": [f"{r[0]}. {r[2]}" for r in table.rows],
+            "observed": [float(r[4]) for r in table.rows],
+            "expected": [float(r[5]) for r in table.rows],
+            "href": table.row_links,
+        }
+    )
+    frame["low"], frame["high"] = poisson.interval(0.95, frame["expected"])
+    frame["tip"] = [
+        text.gettext(
+            "{observed} observed, {expected} expected", observed=text.number(o), expected=text.number(e)
+        )
+        for o, e in zip(frame["observed"], frame["expected"], strict=True)
+    ]
+    base = alt.Chart(frame, title=title).encode(y=alt.Y("segment:N", sort=None, title=None,
+                                                        axis=alt.Axis(labelLimit=360)))  # fmt: skip
+    interval = base.mark_rule(color="#999999", strokeWidth=6, opacity=0.6).encode(
+        x=alt.X("low:Q", title=None), x2="high:Q"
+    )
+    observed = base.mark_point(filled=True, size=90, color="#d62728").encode(x="observed:Q", href="href:N")
+    chart = alt.layer(interval, observed).properties(width=_WIDTH - 200, height=26 * len(frame) + 20)
+    return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))

@@ -1,0 +1,443 @@
+"""The dashboard's routes (``/ui/...``): each page makes one library call (``views``), renders a template and
+answers; each table page has its export (``?format=csv|xlsx``) through the same view and the same action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from iprisk.errors import InvalidInput, IpriskError, NotFound, Unauthenticated
+from iprisk.i18n import Text
+from iprisk.node import Node
+from iprisk.web.auth import get_node
+from iprisk.web.dashboard import charts, views
+from iprisk.web.dashboard.access import (
+    LANG_COOKIE,
+    LOGIN_PATH,
+    Viewer,
+    check_csrf,
+    language,
+    page,
+    sessions,
+)
+from iprisk.web.dashboard.export import MEDIA_TYPES, ExportFormat, export_bytes
+from iprisk.web.dashboard.navigation import NAVIGATION, nav_entries
+from iprisk.web.dashboard.session import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    new_csrf_cookie,
+)
+from iprisk.web.dashboard.tables import NUMBER_KINDS, Table, display
+from iprisk.web.routes import profiles as profile_routes
+
+router = APIRouter(prefix="/ui", tags=["dashboard"])
+NodeDep = Annotated[Node, Depends(get_node)]
+ProfileId = Annotated[str, PathParam(max_length=64)]
+CsrfField = Annotated[str, Form(max_length=128)]
+STATIC = Path(__file__).with_name("static")
+#: Content Security Policy: every script, style, font and image comes from the node; no inline script.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_ENV = Environment(
+    loader=PackageLoader("iprisk.web.dashboard", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=StrictUndefined,
+)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _lang_url(request: Request, lang: str) -> str:
+    params = dict(request.query_params)
+    params["lang"] = lang
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def render(
+    request: Request, viewer: Viewer | None, template: str, status: int = 200, **context: Any
+) -> Response:
+    """A page in the viewer's language with the security headers, the language and CSRF cookies set."""
+    text = viewer.text if viewer is not None else Text(language(request))
+    csrf_cookie = request.cookies.get(CSRF_COOKIE) or new_csrf_cookie()
+    html = _ENV.get_template(template).render(
+        text=text,
+        gettext=text.gettext,
+        viewer=viewer,
+        nav=nav_entries(viewer) if viewer is not None else [],
+        path=request.url.path,
+        lang_links={lang: _lang_url(request, lang) for lang in ("en", "zh")},
+        csrf_field=CSRF_FIELD,
+        csrf_token=sessions(request).csrf_token(csrf_cookie),
+        cells=display,
+        number_kinds=NUMBER_KINDS,
+        params=dict(request.query_params),
+        **{"chart": None, "intro": None, "notice": None, "exports": None, **context},
+    )
+    response = HTMLResponse(html, status_code=status)
+    _headers(response)
+    secure = _secure(request)
+    if CSRF_COOKIE not in request.cookies:
+        response.set_cookie(
+            CSRF_COOKIE, csrf_cookie, httponly=True, samesite="strict", secure=secure, path="/ui"
+        )
+    if "lang" in request.query_params:
+        response.set_cookie(LANG_COOKIE, text.locale, samesite="strict", secure=secure, path="/ui",
+                            max_age=365 * 86400)  # fmt: skip
+    return response
+
+
+def _headers(response: Response) -> None:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+
+
+# -- login, logout, static files ------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse, summary="The login page")
+def login_page(request: Request, next: str = "/ui/") -> Response:
+    title = Text(language(request)).gettext("Log in")
+    return render(request, None, "login.html", title=title, next=_safe_next(next), failed=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only a page of the dashboard (no open redirect to another site)."""
+    return target if target.startswith("/ui/") and not target.startswith("//") else "/ui/"
+
+
+@router.post("/login", response_class=HTMLResponse, summary="Log in with an account's password")
+def login(
+    request: Request,
+    node: NodeDep,
+    user: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: CsrfField = "",
+    next: Annotated[str, Form(max_length=2000)] = "/ui/",
+) -> Response:
+    if not sessions(request).csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and send the form again")
+    try:
+        principal = node.accounts.check_password(user.strip(), password)
+    except Unauthenticated:
+        title = Text(language(request)).gettext("Log in")
+        return render(
+            request, None, "login.html", status=401, title=title, next=_safe_next(next), failed=True
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, sessions(request).issue(principal.name), max_age=SESSION_SECONDS, httponly=True,
+        samesite="strict", secure=_secure(request), path="/",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/logout", summary="Log out")
+def logout(request: Request, csrf_token: CsrfField = "") -> Response:
+    if not sessions(request).csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and send the form again")
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/static/{name}", summary="The dashboard's style sheet and script (shipped in the package)")
+def static(
+    name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_-]+\.(css|js|svg)$")],
+) -> Response:
+    path = STATIC / name
+    if not path.is_file():
+        raise HTTPException(404, f"no static file {name}")
+    response = FileResponse(path)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- table pages and their exports ------------------------------------------------------------
+
+
+def _export(table: Table, fmt: ExportFormat, name: str) -> Response:
+    body = export_bytes(table, fmt, name)
+    disposition = f'attachment; filename="iprisk-{name}.{fmt.value}"'
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+def _export_route(name: str, action: str, build: Callable[[Request, Viewer, Node], Table]) -> None:
+    # (closures take their dependency as a default: a postponed annotation could not see ``action``)
+    def export(
+        request: Request,
+        node: NodeDep,
+        viewer: Viewer = page(action),  # noqa: B008
+        format: ExportFormat = ExportFormat.csv,
+    ) -> Response:
+        return _export(build(request, viewer, node), format, name)
+
+    router.add_api_route(
+        f"/{name}/export", export, methods=["GET"], summary=f"Export the {name} view (CSV or XLSX)",
+        response_class=Response, name=f"export_{name}",
+    )  # fmt: skip
+
+
+def _export_links(request: Request, name: str) -> dict[str, str]:
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {
+        fmt.value: f"/ui/{name}/export?{urlencode({**params, 'format': fmt.value})}" for fmt in ExportFormat
+    }
+
+
+def _overview_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    return (
+        views.overview(node, viewer.grant)
+        if viewer.grant.ports() is None
+        else views.lanes(node, viewer.grant, {})
+    )
+
+
+@router.get(
+    "/", response_class=HTMLResponse, summary="Overview: cases, articles, value; signals; submissions"
+)
+def overview(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    table = _overview_table(request, viewer, node)
+    chart = None
+    signals = missing = None
+    if viewer.grant.ports() is None:
+        bars = [
+            {"quarter": text.quarter(r[0]), "side": r[1], "value": r[2], "href": link,
+             "tip": f"{r[1]}, {text.quarter(r[0])}: {text.number(r[2])}"}
+            for r, link in zip(reversed(table.rows[:16]), reversed(table.row_links[:16]), strict=True)
+        ]  # fmt: skip
+        chart = charts.bars_chart(
+            bars, "quarter", "side", text.gettext("Cases per quarter and administration")
+        )
+        signals = _optional(lambda: views.signals(node, viewer.grant, text))
+        if viewer.may("submissions.read"):
+            missing = views.missing_submissions(views.submissions(node, None, None))
+    return render(
+        request, viewer, "overview.html", title=text.gettext("Overview"), table=table, chart=chart,
+        signals=signals, missing=missing, exports=_export_links(request, "overview"),
+    )  # fmt: skip
+
+
+def _optional(build: Callable[[], Table]) -> Table | None:
+    """A side table of a page: absent (not an error) when the analysis has not been run yet."""
+    try:
+        return build()
+    except IpriskError:
+        return None
+
+
+_export_route("overview", "analysis.read", _overview_table)
+
+
+def _trend_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    return views.trends(node, viewer.grant, views.TrendQuery.parse(request.query_params))
+
+
+@router.get("/trends", response_class=HTMLResponse, summary="Trends: any dimension over quarters, filtered")
+def trends(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    query = views.TrendQuery.parse(request.query_params)
+    table = views.trends(node, viewer.grant, query)
+    title = text.gettext(
+        "{metric} per quarter by {dimension}",
+        metric=text.gettext(views.METRIC_LABELS[query.metric]),
+        dimension=text.gettext(views.dimension_message(query.dimension)),
+    )
+    return render(
+        request, viewer, "trends.html", title=text.gettext("Trends"), table=table, query=query,
+        chart=charts.trend_chart(table, query.dimension, text, title), chart_title=title,
+        dimensions=views.DIMENSIONS, metrics=views.METRICS, metric_labels=views.METRIC_LABELS,
+        dimension_message=views.dimension_message, exports=_export_links(request, "trends"),
+    )  # fmt: skip
+
+
+_export_route("trends", "analysis.read", _trend_table)
+
+
+def _signal_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    return views.signals(node, viewer.grant, viewer.text)
+
+
+@router.get("/signals", response_class=HTMLResponse, summary="Emerging risks: the signals, explained")
+def signals(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    table = _signal_table(request, viewer, node)
+    title = text.gettext("Observed against the expected range (95%)")
+    return render(
+        request, viewer, "table.html", title=text.gettext("Emerging risks"), table=table,
+        chart=charts.signals_chart(table, text, title), exports=_export_links(request, "signals"),
+        intro=text.gettext(
+            "Segments whose counts left their expected range; a point opens the segment's trend."
+        ),
+    )  # fmt: skip
+
+
+_export_route("signals", "analysis.read", _signal_table)
+
+
+def _lane_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    lane = request.query_params.get("lane")
+    return views.lanes(node, viewer.grant, {"lane": lane} if lane else {})
+
+
+@router.get("/lanes", response_class=HTMLResponse, summary="Lanes: the incidence table (and the KA3 map)")
+def lanes(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    return render(
+        request, viewer, "table.html", title=text.gettext("Lanes"), table=_lane_table(request, viewer, node),
+        chart=None, exports=_export_links(request, "lanes"),
+        notice=text.gettext("The KA3 map will be shown here once the map of the reports is in this node."),
+    )  # fmt: skip
+
+
+_export_route("lanes", "analysis.read", _lane_table)
+
+
+def _submission_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    params = request.query_params
+    return views.submissions(node, params.get("admin") or None, params.get("quarter") or None)
+
+
+@router.get("/submissions", response_class=HTMLResponse, summary="Submissions: log, versions, upload")
+def submissions(
+    request: Request, viewer: Annotated[Viewer, page("submissions.read")], node: NodeDep
+) -> Response:
+    return _submissions_page(request, viewer, node)
+
+
+def _submissions_page(
+    request: Request, viewer: Viewer, node: Node, *, problems: InvalidInput | None = None, stored: Any = None,
+    status: int = 200,
+) -> Response:  # fmt: skip
+    text = viewer.text
+    table = _submission_table(request, viewer, node)
+    return render(
+        request, viewer, "submissions.html", status=status, title=text.gettext("Submissions"), table=table,
+        missing=views.missing_submissions(table), problems=problems, stored=stored,
+        missing_labels=lambda pairs: [f"{text.country(a)} {text.quarter(q)}" for a, q in pairs],
+        exports=_export_links(request, "submissions"),
+    )  # fmt: skip
+
+
+_export_route("submissions", "submissions.read", _submission_table)
+
+
+@router.post("/submissions", response_class=HTMLResponse, summary="Upload a quarterly submission")
+def upload(
+    request: Request,
+    viewer: Annotated[Viewer, page("submissions.create")],
+    node: NodeDep,
+    file: UploadFile,
+    csrf_token: CsrfField = "",
+) -> Response:
+    """The node's submission call (as ``POST /submissions``); on failure the problems, row by row."""
+    from iprisk.web.routes.submissions import submit
+
+    check_csrf(request, viewer, csrf_token)
+    try:
+        result = submit(viewer.grant, node, file)
+    except InvalidInput as exc:
+        return _submissions_page(request, viewer, node, problems=exc, status=422)
+    return _submissions_page(request, viewer, node, stored=result, status=201)
+
+
+def _profile_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    return views.profiles(node)
+
+
+@router.get("/profiles", response_class=HTMLResponse, summary="Profiles: lifecycle and joint approval")
+def profiles(request: Request, viewer: Annotated[Viewer, page("profiles.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    return render(
+        request, viewer, "profiles.html", title=text.gettext("Profiles"),
+        table=_profile_table(request, viewer, node),
+        exports=_export_links(request, "profiles"),
+    )  # fmt: skip
+
+
+_export_route("profiles", "profiles.read", _profile_table)
+
+
+def _step_route(step: str, action: str, take: Callable[..., Any], body: Callable[[], Any]) -> None:
+    """A lifecycle button: the API route's own call (same rules, same audit), then back to the profile."""
+
+    def take_step(
+        request: Request,
+        profile_id: ProfileId,
+        node: NodeDep,
+        csrf_token: CsrfField = "",
+        viewer: Viewer = page(action),  # noqa: B008
+    ) -> Response:
+        check_csrf(request, viewer, csrf_token)
+        take(profile_id, body(), viewer.grant, node)
+        response = RedirectResponse(f"/ui/profiles?id={profile_id}", status_code=303)
+        return response
+
+    router.add_api_route(
+        f"/profiles/{{profile_id}}/{step}", take_step, methods=["POST"], summary=f"Profile: {step}",
+        response_class=Response, name=f"profile_{step}",
+    )  # fmt: skip
+
+
+_step_route("propose", "profiles.propose", profile_routes.propose, profile_routes.Step)
+_step_route("approve", "profiles.decide", profile_routes.approve, profile_routes.Approval)
+_step_route("reject", "profiles.decide", profile_routes.reject, profile_routes.Step)
+_step_route("activate", "profiles.activate", profile_routes.activate, profile_routes.Step)
+
+
+def _report_table(request: Request, viewer: Viewer, node: Node) -> Table:
+    if viewer.grant.ports() is not None:  # as the API answers for a table that names no port
+        raise NotFound("reports", "for an account limited to ports (they cover every port)")
+    return views.reports(node)
+
+
+@router.get("/reports", response_class=HTMLResponse, summary="Reports: summaries and charts, both languages")
+def reports(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
+    text = viewer.text
+    return render(
+        request, viewer, "table.html", title=text.gettext("Reports"),
+        table=_report_table(request, viewer, node),
+        chart=None, exports=None,
+    )  # fmt: skip
+
+
+@router.get("/reports/{name}", summary="Download one report file")
+def report_file(
+    request: Request,
+    name: Annotated[str, PathParam(max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")],
+    viewer: Annotated[Viewer, page("analysis.read")],
+    node: NodeDep,
+) -> Response:
+    listed = {row[0] for row in _report_table(request, viewer, node).rows}
+    if name not in listed:
+        raise HTTPException(404, f"no report {name}")
+    return FileResponse(Path(node.settings.analysis_folder) / name, filename=name)
+
+
+@router.get("/referrals", response_class=HTMLResponse, summary="Referrals (not available on this node yet)")
+def referrals(request: Request, viewer: Annotated[Viewer, page("account.read")]) -> Response:
+    text = viewer.text
+    return render(
+        request, viewer, "notice.html", title=text.gettext("Referrals"),
+        notice=text.gettext("Referrals between ports are not available on this node yet."),
+    )  # fmt: skip
+
+
+__all__ = ["NAVIGATION", "router"]

@@ -1,0 +1,156 @@
+"""A table as a page shows it: columns (a key, a label, a kind that says how to write a cell), raw rows, and
+the API query behind each row. The page, the CSV and the XLSX export are all made from one ``Table``, so an
+export holds exactly the rows and columns on screen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from iprisk.codes.lists import FLOWS, IPR_TYPES, PRODUCT_CATEGORIES, TRANSPORT_MODES, CodeList
+from iprisk.i18n import N_, Text
+
+#: Kinds of cell: how a raw value is written for people.
+_CODE_LISTS: dict[str, CodeList] = {
+    "product_category": PRODUCT_CATEGORIES,
+    "transport_mode": TRANSPORT_MODES,
+    "ipr_type": IPR_TYPES,
+    "flow": FLOWS,
+}
+
+#: Column labels (the column key is the message's context: the English label is the message id).
+COLUMN_LABELS: dict[str, str] = {
+    "quarter": N_("quarter"),
+    "reporting_admin": N_("administration"),
+    "administration": N_("administration"),
+    "transport_mode": N_("transport mode"),
+    "provenance_country": N_("provenance"),
+    "product_category": N_("product"),
+    "ipr_type": N_("IPR type"),
+    "flow": N_("flow"),
+    "office": N_("office"),
+    "metric": N_("metric"),
+    "value": N_("value"),
+    "change_prev_pct": N_("change on previous quarter (%)"),
+    "change_yoy_pct": N_("change on a year before (%)"),
+    "share": N_("share"),
+    "rolling_4q": N_("last four quarters"),
+    "cases": N_("cases"),
+    "articles": N_("articles"),
+    "retail_value": N_("retail value (EUR)"),
+    "lane": N_("lane"),
+    "lines": N_("lines"),
+    "cases_per_1000_consignments": N_("cases per 1,000 consignments"),
+    "rank": N_("rank"),
+    "segment": N_("segment"),
+    "direction": N_("direction"),
+    "observed": N_("observed"),
+    "expected": N_("expected"),
+    "interval": N_("expected range (95%)"),
+    "q_value": N_("q-value"),
+    "explanation": N_("explanation"),
+    "submission_id": N_("submission"),
+    "version": N_("version"),
+    "status": N_("status"),
+    "rows": N_("rows"),
+    "submitted_by": N_("submitted by"),
+    "submitted_at": N_("submitted at"),
+    "id": N_("profile"),
+    "owner": N_("owner"),
+    "joint": N_("joint"),
+    "title": N_("title"),
+    "approvals_missing": N_("approvals missing"),
+    "missing": N_("missing submissions"),
+    "file": N_("file"),
+    "row": N_("row"),
+    "column": N_("column"),
+    "rule": N_("rule"),
+    "message": N_("message"),
+    "language": N_("language"),
+}
+
+#: Words that are values of a column (a status, a language): written in the page's language.
+VALUE_MESSAGES: tuple[str, ...] = (
+    N_("draft"), N_("proposed"), N_("approved"), N_("active"), N_("expired"), N_("withdrawn"),
+    N_("current"), N_("superseded"), N_("stored"), N_("unchanged"), N_("superseded-previous"),
+    N_("English"), N_("Chinese"),
+)  # fmt: skip
+
+#: Kinds whose cells are numbers (right-aligned, linked to the API query of their row).
+NUMBER_KINDS = ("int", "float", "percent", "ratio")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    #: text, int, float, percent (already in %), ratio (0-1, shown in %), quarter, code, country, bool,
+    #: message (a word to translate), name (a file or account name: not translated, marked as such)
+    kind: str = "text"
+
+    def label(self, text: Text) -> str:
+        return text.gettext(COLUMN_LABELS[self.key])
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[list[Any]]
+    total: int
+    api: str  # the API query that returns these rows
+    row_api: list[str] = field(default_factory=list)  # the API query of each row (its numbers link there)
+    row_links: list[str] = field(default_factory=list)  # where a click on a row's first cell drills to
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+
+def api_url(path: str, params: Mapping[str, Any]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{path}?{query}" if query else path
+
+
+def cell(column: Column, value: Any, text: Text) -> str:
+    """One cell as people read it in ``text``'s language."""
+    if value is None or (value == "" and column.kind not in ("code", "country")):
+        return ""
+    kind = column.kind
+    if kind in NUMBER_KINDS:
+        number = float(value)
+        if kind == "int":
+            return text.number(number)
+        if kind == "percent":
+            return text.number(number, decimals=1)
+        if kind == "ratio":
+            return text.number(100 * number, decimals=1) + "%"
+        return text.number(number, decimals=1)
+    if kind == "quarter":
+        return text.quarter(str(value))
+    if kind == "code":
+        return text.label(_CODE_LISTS[column.key], str(value)) if value else text.gettext("all")
+    if kind == "country":
+        return text.country(str(value)) if value else text.gettext("all")
+    if kind == "message":
+        return text.gettext(str(value)) if str(value) in VALUE_MESSAGES else str(value)
+    if kind == "bool":
+        return text.gettext("yes") if value else text.gettext("no")
+    return str(value)
+
+
+def display(table: Table, text: Text) -> list[list[str]]:
+    return [[cell(c, v, text) for c, v in zip(table.columns, row, strict=True)] for row in table.rows]
+
+
+def code_kind(key: str) -> str:
+    """The kind of a dimension column: a code list's label or a country's name."""
+    return "code" if key in _CODE_LISTS else "country"
+
+
+def dimension_label(key: str, text: Text) -> str:
+    return text.gettext(COLUMN_LABELS[key])
+
+
+def columns(spec: Sequence[tuple[str, str]]) -> list[Column]:
+    return [Column(key, kind) for key, kind in spec]

@@ -1,0 +1,84 @@
+"""A node with a real analysis folder (a small simulated world analysed), and people logged in per role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import ibis
+import pytest
+from fastapi.testclient import TestClient
+
+from iprisk.accounts import Role
+from iprisk.analysis import analyse
+from iprisk.reports import write_analysis
+from tests.analysis.worlds import canonical_lines, make_world, trade_table
+from tests.conftest import fresh_database
+from tests.web.conftest import LiveNode, start
+
+PASSWORD = "correct horse battery staple"
+#: The account name of each role's person (as tests/web/conftest.py names them).
+NAMES = {role: role.value.replace("_", "-") for role in Role}
+SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "seizures" / "DE_2016Q3.csv"
+
+
+@pytest.fixture(scope="session")
+def analysis_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``iprisk analyse --out`` of a small world with a planted signal (tables and summaries)."""
+    world = make_world(7, n_cells=80, n_quarters=12, planted=1)
+    result = analyse(ibis.memtable(canonical_lines(world)), ibis.memtable(trade_table(world)))
+    folder = tmp_path_factory.mktemp("analysis")
+    write_analysis(result, folder, charts=False)
+    return folder
+
+
+def _with_passwords(node: LiveNode) -> LiveNode:
+    accounts = node.node.accounts
+    for role in Role:
+        accounts.set_password(_name(node, role), PASSWORD, by="test")
+    return node
+
+
+def _name(node: LiveNode, role: Role) -> str:
+    return node.init.operator if role is Role.OPERATOR else NAMES[role]
+
+
+def _serving(folder: Path, analysis_folder: Path) -> Iterator[LiveNode]:
+    with fresh_database("sqlite", folder) as url:
+        node = start(folder, url)
+        node.node.settings.analysis_folder = analysis_folder
+        with node.client:
+            yield _with_passwords(node)
+
+
+@pytest.fixture
+def dash(tmp_path: Path, analysis_folder: Path) -> Iterator[LiveNode]:
+    """An EU node on SQLite serving ``analysis_folder``, every role with a password (for a test that changes
+    what the node holds)."""
+    yield from _serving(tmp_path, analysis_folder)
+
+
+@pytest.fixture(scope="module")
+def shown(tmp_path_factory: pytest.TempPathFactory, analysis_folder: Path) -> Iterator[LiveNode]:
+    """The same node, shared by the tests of a module that only read (a node takes seconds to set up)."""
+    yield from _serving(tmp_path_factory.mktemp("node"), analysis_folder)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def login(node: LiveNode, role: Role) -> TestClient:
+    """A browser-like client of the node, logged in as ``role``'s person (session and CSRF cookies set)."""
+    client = TestClient(node.client.app, headers={"Accept": "text/html"})
+    page = client.get("/ui/login")
+    answer = client.post(
+        "/ui/login",
+        data={"user": _name(node, role), "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client

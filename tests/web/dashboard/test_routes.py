@@ -1,0 +1,276 @@
+"""The dashboard's pages through FastAPI's TestClient: every page for every role, as the authorisation table
+says; the language; the filters in the URL; exports equal to the view; CSRF; login and sessions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+import yaml
+from fastapi.routing import APIRoute
+
+from iprisk.accounts import Role, permission
+from iprisk.i18n import Text
+from iprisk.profiles import profiles_to_data
+from iprisk.web.auth import action_of
+from iprisk.web.dashboard import router
+from iprisk.web.dashboard.export import table_frame
+from iprisk.web.dashboard.views import TrendQuery, lanes, trends
+from tests.profiles.samples import profile
+from tests.web.conftest import LiveNode
+from tests.web.dashboard.conftest import SAMPLE, csrf_of, login
+
+PAGES = ("/ui/", "/ui/trends", "/ui/signals", "/ui/lanes", "/ui/submissions", "/ui/profiles", "/ui/reports",
+         "/ui/referrals")  # fmt: skip
+EXPORTS = ("overview", "trends", "signals", "lanes", "submissions", "profiles")
+
+
+def _get_routes() -> list[tuple[str, str]]:
+    return [
+        (route.path, action)
+        for route in router.routes
+        if isinstance(route, APIRoute) and "GET" in route.methods and (action := action_of(route)) is not None
+    ]
+
+
+def test_every_page_and_export_answers_each_role_as_the_table_says(shown: LiveNode) -> None:
+    clients = {role: login(shown, role) for role in Role}
+    checked = 0
+    for path, action in _get_routes():
+        url = path.replace("{name}", "summary.md")
+        anonymous = shown.client.get(url, headers={"Accept": "text/html"}, follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/ui/login?next=")
+        assert shown.client.get(url).status_code == 401  # a program without a token
+        for role, client in clients.items():
+            status = client.get(url).status_code
+            if role in permission(action).grants:
+                assert status not in (401, 403), (url, role, status)
+            else:
+                assert status == 403, (url, role, status)
+            checked += 1
+    assert checked >= (len(PAGES) + len(EXPORTS)) * len(Role)
+
+
+def test_every_page_renders_for_an_analyst_with_security_headers(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    for path in PAGES:
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.text[:300])
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert "<script" not in page.text  # no script at all, inline or not
+        assert 'href="http' not in page.text and 'src="http' not in page.text  # nothing from another host
+
+
+class _Words(HTMLParser):
+    """The words a person reads: text and labels, outside elements marked lang="en" (names)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.words: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("input", "meta", "link", "br", "img", "rect", "path"):
+            return
+        english = dict(attrs).get("lang") == "en" or bool(self.stack and self.stack[-1])
+        self.stack.append(english)
+        for name, value in attrs:
+            if name in ("aria-label", "title", "placeholder") and value and not english:
+                self.words += _english(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ("input", "meta", "link", "br", "img", "rect", "path") and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]):
+            self.words += _english(data)
+
+
+def _english(text: str) -> list[str]:
+    """Lower-case Latin words (codes are upper case, numbers are digits)."""
+    return [w for w in re.findall(r"[A-Za-z]{2,}", text) if not w.isupper() and w not in _NAMES]
+
+
+#: Names written as they are in every language (the system, a file format).
+_NAMES = ("iprisk", "Parquet")
+
+
+@pytest.mark.parametrize("path", (*PAGES, "/ui/trends?dimension=transport_mode", "/ui/login"))
+def test_a_chinese_page_has_no_english_left(shown: LiveNode, path: str) -> None:
+    client = login(shown, Role.COORDINATOR)
+    page = client.get(path, params={"lang": "zh"}, follow_redirects=True)
+    assert page.status_code == 200 and '<html lang="zh-Hans">' in page.text
+    parser = _Words()
+    parser.feed(page.text)
+    assert parser.words == [], f"{path}: English words on the Chinese page: {sorted(set(parser.words))[:20]}"
+
+
+def test_the_language_comes_from_the_url_then_the_cookie_then_the_browser(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    assert '<html lang="en">' in client.get("/ui/referrals").text
+    assert (
+        '<html lang="zh-Hans">'
+        in client.get("/ui/referrals", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    )
+    switched = client.get("/ui/referrals?lang=zh")
+    assert switched.cookies.get("iprisk_lang") == "zh"
+    assert '<html lang="zh-Hans">' in client.get("/ui/lanes").text  # the cookie keeps it
+    assert '<html lang="en">' in client.get("/ui/lanes?lang=en").text
+
+
+def test_the_trends_filters_live_in_the_url_and_a_point_drills_down(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    page = client.get("/ui/trends?dimension=transport_mode&metric=articles").text
+    links = re.findall(r'<a xlink:href="(/ui/trends\?[^"]+)"><title>([^<]+)</title>', page)
+    assert links, "the chart's points carry no drill-down link or tooltip"
+    drill = links[0][0].replace("&amp;", "&")
+    assert "transport_mode=" in drill and "quarter=" in drill and "metric=articles" in drill
+    drilled = client.get(drill).text
+    assert len(re.findall(r"<tbody>.*?</tbody>", drilled, re.S)[0].split("<tr>")) - 1 == 1  # the one row
+    view = trends(shown.node, _grant(shown, Role.ANALYST), TrendQuery("transport_mode", "articles"))
+    assert {row[1] for row in view.rows} - {""} and all(row[1] in ("", *_codes(view)) for row in view.rows)
+
+
+def _codes(view: object) -> set[str]:
+    return {row[1] for row in view.rows}  # type: ignore[attr-defined]
+
+
+def _grant(dash: LiveNode, role: Role):  # type: ignore[no-untyped-def]
+    from iprisk.accounts import authorize
+
+    return authorize(dash.node.accounts.authenticate(dash.tokens[role]), "analysis.read")
+
+
+@pytest.mark.parametrize("name", ["lanes", "trends", "signals"])
+def test_the_export_holds_exactly_the_rows_and_columns_of_the_view(shown: LiveNode, name: str) -> None:
+    client = login(shown, Role.ANALYST)
+    params = {"lanes": "", "trends": "dimension=product_category&metric=cases", "signals": ""}[name]
+    page = client.get(f"/ui/{name}?{params}").text
+    shown = len(re.findall(r"<tbody>.*?</tbody>", page, re.S)[-1].split("<tr>")) - 1
+    as_csv = client.get(f"/ui/{name}/export?{params}&format=csv")
+    assert as_csv.headers["content-disposition"] == f'attachment; filename="iprisk-{name}.csv"'
+    rows = list(csv.reader(io.StringIO(as_csv.text)))
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/ui/{name}/export?{params}&format=xlsx").content))
+    sheet = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert len(rows) - 1 == len(sheet) - 1 == shown > 0
+    assert rows[0] == list(sheet[0])
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
+    assert len(headers) == len(rows[0])
+
+
+def test_the_lanes_export_equals_the_library_view(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    exported = list(csv.DictReader(io.StringIO(client.get("/ui/lanes/export?format=csv").text)))
+    view = table_frame(lanes(shown.node, _grant(shown, Role.ANALYST), {}))
+    assert [r["lane"] for r in exported] == list(view["lane"])
+    assert [float(r["cases"]) for r in exported] == list(view["cases"])
+
+
+def test_a_port_officer_sees_only_its_ports(shown: LiveNode) -> None:
+    officer = login(shown, Role.PORT_OFFICER)  # bound to NLRTM
+    page = officer.get("/ui/lanes").text
+    lanes_shown = re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', page)
+    assert lanes_shown and all("NLRTM" in lane for lane in lanes_shown)
+    analyst_page = login(shown, Role.ANALYST).get("/ui/lanes").text
+    assert len(re.findall(r'<th scope="row">', analyst_page)) > len(lanes_shown)
+    other = officer.get("/ui/lanes?lane=CNSHA%20-%3E%20DEHAM").text
+    assert "DEHAM" not in re.findall(r"<tbody>.*?</tbody>", other, re.S)[-1]
+    assert officer.get("/ui/trends").status_code == 404  # trends name no port
+    assert officer.get("/ui/reports").status_code == 404
+    assert 'href="/ui/trends"' not in page and 'href="/ui/submissions"' not in page
+
+
+def test_the_referrals_page_says_it_is_not_available(shown: LiveNode) -> None:
+    page = login(shown, Role.PORT_OFFICER).get("/ui/referrals")
+    assert page.status_code == 200 and "not available on this node yet" in page.text
+    zh = login(shown, Role.PORT_OFFICER).get("/ui/referrals?lang=zh").text
+    assert Text("zh").gettext("Referrals between ports are not available on this node yet.") in zh
+
+
+def test_forms_refuse_a_missing_or_wrong_csrf_token(dash: LiveNode) -> None:
+    client = login(dash, Role.COORDINATOR)
+    assert client.post("/ui/logout").status_code == 403
+    assert client.post("/ui/logout", data={"csrf_token": "forged"}).status_code == 403
+    upload = client.post(
+        "/ui/submissions", files={"file": ("DE_2016Q3.csv", SAMPLE.read_bytes(), "text/csv")}
+    )
+    assert upload.status_code == 403
+    fresh = dash.client.__class__(dash.client.app)
+    assert fresh.post("/ui/login", data={"user": "analyst", "password": "x"}).status_code == 403
+    assert client.get("/ui/lanes").status_code == 200  # still logged in
+
+
+def test_login_logout_and_a_disabled_account(dash: LiveNode) -> None:
+    client = dash.client.__class__(dash.client.app, headers={"Accept": "text/html"})
+    form = client.get("/ui/login?next=/ui/lanes").text
+    wrong = client.post(
+        "/ui/login", data={"user": "analyst", "password": "nope", "csrf_token": csrf_of(form)}
+    )
+    assert wrong.status_code == 401 and "Wrong account or password" in wrong.text
+    good = client.post(
+        "/ui/login",
+        data={"user": "analyst", "password": "correct horse battery staple", "csrf_token": csrf_of(form),
+              "next": "https://elsewhere.example/"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert good.status_code == 303 and good.headers["location"] == "/ui/"  # no open redirect
+    cookie = good.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert client.get("/ui/lanes").status_code == 200
+    page = client.get("/ui/lanes").text
+    out = client.post("/ui/logout", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/ui/lanes", follow_redirects=False).status_code == 303
+    again = login(dash, Role.ANALYST)
+    dash.node.accounts.disable_user("analyst", by="test")
+    assert again.get("/ui/lanes", follow_redirects=False).status_code == 303
+    client.cookies.set("iprisk_session", "eyJ1IjoiYW5hbHlzdCIsImV4cCI6OTk5OTk5OTk5OX0.forged")
+    assert client.get("/ui/lanes", follow_redirects=False).status_code == 303
+
+
+def test_an_upload_shows_every_problem_row_or_the_stored_version(dash: LiveNode) -> None:
+    client = login(dash, Role.COORDINATOR)
+    token = csrf_of(client.get("/ui/submissions").text)
+    bad = SAMPLE.read_text(encoding="utf-8").replace("2016-07-04", "2016-13-04").replace(",4800,", ",-5,")
+    refused = client.post(
+        "/ui/submissions",
+        data={"csrf_token": token},
+        files={"file": ("DE_2016Q3.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    rows = re.findall(r"<tr><td>DE_2016Q3.csv</td><td class=\"num\">(\d+)</td><td>(\w+)</td>", refused.text)
+    assert ("1", "detention_date") in rows and ("1", "articles") in rows and "/tmp" not in refused.text
+    stored = client.post(
+        "/ui/submissions", data={"csrf_token": token},
+        files={"file": ("DE_2016Q3.csv", SAMPLE.read_bytes(), "text/csv")},
+    )  # fmt: skip
+    assert stored.status_code == 201 and "version 1" in stored.text
+    assert '<td lang="en">coordinator</td>' in stored.text
+    assert login(dash, Role.AUDITOR).get("/ui/submissions").text.count('<td lang="en">coordinator</td>') == 1
+
+
+def test_profile_buttons_follow_the_table_and_take_the_step(dash: LiveNode) -> None:
+    text = yaml.safe_dump(profiles_to_data([profile("P1")]), allow_unicode=True).encode("utf-8")
+    dash.client.post("/profiles", files={"file": ("p.yaml", text, "application/yaml")},
+                     headers=dash.headers(Role.ANALYST))  # fmt: skip
+    analyst = login(dash, Role.ANALYST)
+    page = analyst.get("/ui/profiles").text
+    assert 'action="/ui/profiles/P1/propose"' in page and "/approve" not in page
+    analyst.post("/ui/profiles/P1/propose", data={"csrf_token": csrf_of(page)})
+    coordinator = login(dash, Role.COORDINATOR)
+    page = coordinator.get("/ui/profiles").text
+    assert 'action="/ui/profiles/P1/approve"' in page and 'action="/ui/profiles/P1/reject"' in page
+    assert 'action="/ui/profiles/P1/approve"' not in login(dash, Role.ANALYST).get("/ui/profiles").text
+    done = coordinator.post(
+        "/ui/profiles/P1/approve", data={"csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert "approved" in coordinator.get("/ui/profiles").text
+    assert 'action="/ui/profiles/P1/activate"' in coordinator.get("/ui/profiles").text
+    history = dash.client.get("/profiles/P1/history", headers=dash.headers(Role.AUDITOR)).json()
+    assert [(h["action"], h["by"]) for h in history][-1] == ("approve", "coordinator")
