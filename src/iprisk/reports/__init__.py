@@ -22,9 +22,9 @@ from iprisk.reports.build import (
     write_report,
 )
 from iprisk.reports.charts import CHART_FILES, chart_file, charts
-from iprisk.reports.events import EVENT_FILE_COLUMNS, event_explanations, explain_event
 from iprisk.reports.document import Document, Num
 from iprisk.reports.effectiveness import Effectiveness, read_effectiveness
+from iprisk.reports.events import EVENT_FILE_COLUMNS, event_explanations, explain_event
 from iprisk.reports.fonts import MissingGlyphs, check_glyphs, report_fonts
 from iprisk.reports.html import render_html
 from iprisk.reports.inputs import ReportInputs, collect, period_lanes
