@@ -35,6 +35,21 @@ def test_the_command_prints_what_the_library_returns(
     assert plan is not None and plan.quarter == "2017Q1"
     assert f"expected {plan.expected:,.0f} cases against {plan.status_quo:,.0f} today" in out
     assert "KA2 network" in out and result.allocation is not None and len(result.allocation.ports.curve) == 8
+    # two nodes exchanged the last quarter and a joint profile, and agree
+    channel = result.channel
+    assert (
+        channel is not None
+        and channel.reconciliation.ok
+        and channel.profile
+        == {
+            "EU": (1, "active"),
+            "CN": (1, "active"),
+        }
+    )
+    last_quarter = [f for f in result.world.seizure_files if f.stem.endswith("2016Q4")]
+    assert sum(channel.sent.values()) == len(last_quarter) == channel.reconciliation.submissions
+    assert f"{channel.reconciliation.submissions} submissions (content hashes) and 1 joint profile" in out
+    assert "no difference" in out and "The EU node's message log" in out
     for strategy in ("random", "profiles", "model", "model+profiles"):
         row = result.targeting.comparison.query("strategy == @strategy and k_pct == 5").iloc[0]
         cells = rf"│ {re.escape(strategy)} +│ +5 │ +{int(row.selected):,} │ +{int(row.hits_selected):,} │"

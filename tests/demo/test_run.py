@@ -15,6 +15,7 @@ def test_demo_stores_every_simulated_submission(tmp_path: Path) -> None:
         seed=3,
         progress=lambda s, d, t: stages.add(s),
         reports=False,  # the reports are checked with the command (tests/cli/test_demo.py)
+        nodes=False,  # the two nodes are shown by tests/cli/test_demo.py
     )
     assert {"seizures", "declarations", "submit"} <= stages
     assert len(result.submissions) == len(result.world.seizure_files) > 0

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pa
 
     from iprisk.demo import TargetingDemo
     from iprisk.demo.allocation import AllocationDemo
+    from iprisk.demo.channel import ChannelDemo
 
 TOP_SIGNALS = 10
 
@@ -82,6 +83,8 @@ def demo(
         out.print("\n[bold]Reports[/] (newsletter of the last quarter, joint report of the last full year):")
         for path in result.reports:
             out.print(f"  {path}", markup=False)
+    if result.channel is not None:
+        _print_channel(result.channel)
 
 
 def _print_signals(signals: pd.DataFrame, events: pd.DataFrame, folder: Path | None) -> None:
@@ -179,3 +182,32 @@ def _print_allocation(a: AllocationDemo) -> None:
         curve.add_row(str(r["size"]), str(r["added"]) + (f" (-{r['dropped']})" if r["dropped"] else ""),
                       str(r["partners"]), f"{r['share']:.1%}", f"{r['gain']:+,.0f}")  # fmt: skip
     out.print(curve)
+
+
+def _print_channel(c: ChannelDemo) -> None:
+    out.print(
+        f"\n[bold]Two nodes[/] on loopback: the EU node sent {c.sent['EU']} quarterly submissions and the "
+        f"CN node {c.sent['CN']}, each sealed, delivered, validated and stored with its provenance at the "
+        f"other; a joint profile approved by both sides is {c.profile['EU'][1]} (version "
+        f"{c.profile['EU'][0]}) at the EU node and {c.profile['CN'][1]} (version {c.profile['CN'][0]}) at "
+        f"the CN node; {c.receipts_checked} "
+        f"signed receipts checked, in {c.seconds:.0f} s."
+    )
+    table = Table(title="The EU node's message log (newest first; never a payload)")
+    for col in ("dir", "kind", "peer", "state", "attempts", "message id"):
+        table.add_column(col)
+    for m in c.log[:12]:
+        table.add_row(m.direction, m.kind, m.peer, m.state, str(m.attempts), m.id)
+    out.print(table)
+    for node, n in c.counts.items():
+        sent = ", ".join(f"{k} {v}" for k, v in n.outgoing.items() if v)
+        got = ", ".join(f"{k} {v}" for k, v in n.incoming.items() if v)
+        out.print(f"{node}: sent {sent or 'nothing'}; received {got or 'nothing'}", markup=False)
+    r = c.reconciliation
+    verdict = "no difference" if r.ok else f"{len(r.differences)} differences"
+    out.print(
+        f"[bold]Reconcile[/] {r.node} <-> {r.peer}: {r.submissions} submissions (content hashes) and "
+        f"{r.profiles} joint profile compared: {verdict}."
+    )
+    for difference in r.differences:
+        out.print(f"  {difference}", markup=False)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from iprisk.analysis import Analysis, run
 from iprisk.demo.allocation import AllocationDemo, run_allocation_demo
+from iprisk.demo.channel import ChannelDemo, run_channel_demo
 from iprisk.demo.targeting import TargetingDemo, run_targeting_demo
 from iprisk.i18n import LOCALES
 from iprisk.periods import Quarter
@@ -47,6 +48,7 @@ class DemoResult:
     allocation: AllocationDemo | None = None
     #: the newsletter of the last quarter and the joint report of the last full year, in each language
     reports: list[Path] = field(default_factory=list)
+    channel: ChannelDemo | None = None
 
 
 def run_demo(
@@ -58,6 +60,7 @@ def run_demo(
     seed: int = 7,
     progress: Progress | None = None,
     reports: bool = True,
+    nodes: bool = True,
 ) -> DemoResult:
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
     ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
@@ -66,7 +69,8 @@ def run_demo(
     controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports; then
     (``reports``) write the newsletter of the last quarter and the joint report of the last full year, in
     English and Chinese, HTML and PDF, into ``out_dir/reports`` (the report's effectiveness section shows the
-    targeting stage's figures when they measured that year)."""
+    targeting stage's figures when they measured that year). With ``nodes``, an EU and a CN node on loopback
+    exchange the last quarter's statistics and a joint profile, and reconcile (``out_dir/nodes``)."""
     report = progress or (lambda stage, done, total: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,6 +114,11 @@ def run_demo(
     if reports:
         with Warehouse.open(warehouse_path) as wh:
             result.reports = write_demo_reports(wh, out / "reports", last, result.targeting, progress=report)
+    if nodes:
+        report("two nodes", 0, 1)
+        last_files = [f for f in world.seizure_files if f.stem.endswith(str(last))]
+        result.channel = run_channel_demo(out, last_files)
+        report("two nodes", 1, 1)
     return result
 
 
