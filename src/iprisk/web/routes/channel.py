@@ -8,6 +8,7 @@ failed. ``POST /channel/messages`` answers a duplicate with the same receipt, by
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -101,16 +102,7 @@ def _refusal(request: Request, exc: Exception) -> ProblemResponse:
     openapi_extra=_SEALED_BODY,
 )
 async def post_message(request: Request) -> Response:
-    try:
-        link = _link(request)
-    except _NoChannel:
-        return _no_channel(request)
-    body = await request.body()
-    try:
-        receipt = await run_in_threadpool(link.receive, body)
-    except Exception as exc:  # a refusal (ChannelError) or a transient failure: never a 500
-        return _refusal(request, exc)
-    return Response(receipt, media_type=JOSE)
+    return await _sealed_exchange(request, lambda link, body: link.receive(body))
 
 
 @router.post(
@@ -157,13 +149,18 @@ def get_card(request: Request) -> Any:
     openapi_extra=_SEALED_BODY,
 )
 async def post_query(request: Request) -> Response:
+    return await _sealed_exchange(request, answer_query)
+
+
+async def _sealed_exchange(request: Request, answer: Callable[[Link, bytes], str | bytes]) -> Response:
+    """Sealed bytes in, sealed (or signed) bytes out, computed off the event loop by ``answer``."""
     try:
         link = _link(request)
     except _NoChannel:
         return _no_channel(request)
     body = await request.body()
     try:
-        sealed = await run_in_threadpool(answer_query, link, body)
-    except Exception as exc:
+        sealed = await run_in_threadpool(answer, link, body)
+    except Exception as exc:  # a refusal (ChannelError) or a transient failure: never a 500
         return _refusal(request, exc)
     return Response(sealed, media_type=JOSE)
