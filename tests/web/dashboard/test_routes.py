@@ -274,3 +274,23 @@ def test_profile_buttons_follow_the_table_and_take_the_step(dash: LiveNode) -> N
     assert 'action="/ui/profiles/P1/activate"' in coordinator.get("/ui/profiles").text
     history = dash.client.get("/profiles/P1/history", headers=dash.headers(Role.AUDITOR)).json()
     assert [(h["action"], h["by"]) for h in history][-1] == ("approve", "coordinator")
+
+
+def test_the_lanes_map_links_each_lane_to_its_filter_with_its_figures(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    page = client.get("/ui/lanes?lang=zh").text
+    links = re.findall(r'<a xlink:href="(/ui/lanes\?lane=[^"]+)"><title>([^<]+)</title>', page)
+    assert len(links) >= 5, "the map's lanes carry no filter link or tooltip"
+    view = lanes(shown.node, _grant(shown, Role.ANALYST), {})
+    first = view.rows[0]  # the busiest lane: its tooltip names its ports in Chinese and its cases
+    href = f"/ui/lanes?lane={first[0].replace(' ', '+').replace('>', '%3E')}"
+    tip = dict(links)[href]
+    assert f"{int(first[1])}宗案件" in tip and "至" in tip
+    filtered = client.get(href.replace("&amp;", "&")).text
+    body = re.findall(r"<tbody>.*?</tbody>", filtered, re.S)[-1]
+    assert body.count("<tr>") == 1 and first[0].replace(">", "&gt;") in body
+    assert 'stroke="#1f5fa8"' in filtered  # the chosen lane is drawn on top
+    assert len(re.findall(r'<a xlink:href="/ui/lanes', filtered)) == len(links)  # the map keeps every lane
+    officer = login(shown, Role.PORT_OFFICER).get("/ui/lanes").text
+    drawn = re.findall(r'<a xlink:href="/ui/lanes\?lane=([^"]+)">', officer)
+    assert drawn and all("NLRTM" in lane for lane in drawn)

@@ -139,3 +139,75 @@ def signals_chart(table: Table, text: Text, title: str) -> str | None:
     observed = base.mark_point(filled=True, size=90, color="#d62728").encode(x="observed:Q", href="href:N")
     chart = alt.layer(interval, observed).properties(width=_WIDTH - 200, height=26 * len(frame) + 20)
     return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
+
+
+def lanes_map_chart(table: Table, text: Text, title: str, selected: str | None = None) -> str | None:
+    """The KA3 map of the reports (:func:`iprisk.reports.lanes_map.lanes_map`) made interactive: each drawn
+    lane is a link that filters the page to it (``row_links``) with its figures as tooltip; the lane of the
+    filter is drawn on top in the accent colour. ``table`` is the lanes view (lane, cases, ..., incidence)."""
+    from iprisk.reports.lanes_map import lanes_map, map_lanes
+
+    if not table.rows:
+        return None
+    index = {key: i for i, key in enumerate(table.keys)}
+    frame = pd.DataFrame(
+        {
+            "lane": [r[index["lane"]] for r in table.rows],
+            "cases": [r[index["cases"]] or 0 for r in table.rows],
+            "cases_per_1000_consignments": [
+                float("nan") if r[index["cases_per_1000_consignments"]] is None
+                else r[index["cases_per_1000_consignments"]]
+                for r in table.rows
+            ],
+        }
+    )  # fmt: skip
+    drawn = map_lanes(frame, text)
+    if drawn.lanes.empty:
+        return None
+    links = dict(zip((r[index["lane"]] for r in table.rows), table.row_links, strict=True))
+    chart = lanes_map(drawn, text, width=_WIDTH, height=400)
+    projection = chart.layer[0].projection  # the basemap's: the overlays fall on the same places
+    tips, features = {}, []
+    for lane in drawn.lanes.to_dict("records"):
+        href = links[lane["lane"]]
+        tips[href] = _lane_tip(lane, text)
+        features.append(_arc(lane, href))
+    overlays = []
+    chosen = [f for f in features if f["properties"]["lane"] == selected]
+    if chosen:
+        overlays.append(
+            alt.Chart(alt.Data(values=chosen))
+            .mark_geoshape(filled=False, stroke="#1f5fa8", strokeWidth=5, strokeCap="round")
+            .project(**projection.to_dict())
+        )
+    # a wide, almost transparent stroke over every lane: the link and tooltip are easy to hit with a mouse
+    overlays.append(
+        alt.Chart(alt.Data(values=features))
+        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0.01, strokeWidth=10, cursor="pointer")
+        .encode(href="properties.href:N")
+        .project(**projection.to_dict())
+    )
+    layered = alt.LayerChart(layer=[*chart.layer, *overlays], width=_WIDTH, height=400, title=title)
+    return to_svg(layered, title, tips)
+
+
+def _arc(lane: dict[Any, Any], href: str) -> dict[str, Any]:
+    ends = [[lane["dep_lon"], lane["dep_lat"]], [lane["arr_lon"], lane["arr_lat"]]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": ends},
+        "properties": {"lane": lane["lane"], "href": href},
+    }
+
+
+def _lane_tip(lane: dict[Any, Any], text: Text) -> str:
+    """``Shanghai to Rotterdam: 289 cases, 1.2 per 1,000 consignments`` in the page's language."""
+    tip = text.gettext(
+        "{departure} to {arrival}: {cases} cases", departure=lane["departure"], arrival=lane["arrival"],
+        cases=text.number(lane["cases"]),
+    )  # fmt: skip
+    if not pd.isna(lane["incidence"]):
+        tip += "; " + text.gettext(
+            "{incidence} per 1,000 consignments", incidence=text.number(lane["incidence"], decimals=2)
+        )
+    return tip
