@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from iprisk.codes import ALL_LISTS
 from iprisk.i18n import Text
 from iprisk.node import Node
 from iprisk.web.auth import get_node
@@ -20,7 +21,7 @@ from iprisk.web.dashboard.access import LANG_COOKIE, Viewer, language, page, ses
 from iprisk.web.dashboard.export import MEDIA_TYPES, ExportFormat, export_bytes
 from iprisk.web.dashboard.navigation import nav_entries
 from iprisk.web.dashboard.session import CSRF_COOKIE, CSRF_FIELD, new_csrf_cookie
-from iprisk.web.dashboard.tables import NUMBER_KINDS, Table, display
+from iprisk.web.dashboard.tables import NUMBER_KINDS, Column, Table, cell, display
 
 router = APIRouter(prefix="/ui", tags=["dashboard"])
 NodeDep = Annotated[Node, Depends(get_node)]
@@ -67,6 +68,11 @@ def render(
         csrf_field=CSRF_FIELD,
         csrf_token=sessions(request).csrf_token(csrf_cookie),
         cells=display,
+        code_label=lambda name, code: text.label(ALL_LISTS[name], code),
+        codes_of=lambda name, codes: [text.label(ALL_LISTS[name], c) for c in codes],
+        port_name=lambda code: cell(Column("port", "port"), code, text),
+        when=lambda at: cell(Column("at", "datetime"), at, text),
+        day=lambda iso: cell(Column("day", "date"), iso, text),
         number_kinds=NUMBER_KINDS,
         params=dict(request.query_params),
         **{"chart": None, "intro": None, "notice": None, "exports": None, **context},
@@ -108,11 +114,11 @@ def export_route(name: str, action: str, build: Callable[[Request, Viewer, Node]
         viewer: Viewer = page(action),  # noqa: B008
         format: ExportFormat = ExportFormat.csv,
     ) -> Response:
-        return _export(build(request, viewer, node), format, name)
+        return _export(build(request, viewer, node), format, name.replace("/", "-"))
 
     router.add_api_route(
         f"/{name}/export", export, methods=["GET"], summary=f"Export the {name} view (CSV or XLSX)",
-        response_class=Response, name=f"export_{name}",
+        response_class=Response, name=f"export_{name.replace('/', '_')}",
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from iprisk.errors import InvalidInput, IpriskError, NotFound, Unauthenticated
 from iprisk.i18n import Text
 from iprisk.node import Node
-from iprisk.web.dashboard import charts, views
+from iprisk.web.dashboard import charts, referral_views, views
 from iprisk.web.dashboard.access import LOGIN_PATH, Viewer, check_csrf, language, page, sessions
 from iprisk.web.dashboard.navigation import NAVIGATION
 from iprisk.web.dashboard.rendering import (
@@ -121,9 +121,12 @@ def overview(request: Request, viewer: Annotated[Viewer, page("analysis.read")],
         signals = _optional(lambda: views.signals(node, viewer.grant, text))
         if viewer.may("submissions.read"):
             missing = views.missing_submissions(views.submissions(node, None, None))
+    who = viewer.principal
     return render(
         request, viewer, "overview.html", title=text.gettext("Overview"), table=table, chart=chart,
         signals=signals, missing=missing, exports=export_links(request, "overview"),
+        referral_kpis=referral_views.headline(node, who) if viewer.may("referrals.kpis") else None,
+        inbox=referral_views.open_counts(node, who) if viewer.grant.ports() is not None else None,
     )  # fmt: skip
 
 
@@ -325,15 +328,6 @@ def report_file(
     if name not in listed:
         raise HTTPException(404, f"no report {name}")
     return FileResponse(Path(node.settings.analysis_folder) / name, filename=name)
-
-
-@router.get("/referrals", response_class=HTMLResponse, summary="Referrals (not available on this node yet)")
-def referrals(request: Request, viewer: Annotated[Viewer, page("account.read")]) -> Response:
-    text = viewer.text
-    return render(
-        request, viewer, "notice.html", title=text.gettext("Referrals"),
-        notice=text.gettext("Referrals between ports are not available on this node yet."),
-    )  # fmt: skip
 
 
 __all__ = ["NAVIGATION", "router"]
