@@ -126,11 +126,15 @@ def run(out: Path) -> list[dict[str, Any]]:
 
 
 def _deliver(*sides: Any) -> None:
-    """Delivery passes both ways, sources included, until nothing moves."""
-    from iprisk.link import DeliveryWorker
+    """Delivery passes both ways, each with the referrals' receipt source (what the worker runs; not the
+    statistics source, which opens the warehouse: the same for both sides of the comparison), until quiet."""
+    from iprisk.link.referrals import sync_referral_receipts
 
-    while any([DeliveryWorker(side.link, limit=10_000).run_once().busy for side in sides]):
-        pass
+    while True:
+        moved = sum(len(sync_referral_receipts(side.link)) for side in sides)
+        attempted = sum(side.link.deliver(10_000).attempted for side in sides)
+        if not moved and not attempted:
+            return
 
 
 def _lifecycles(cn: Any, eu: Any, n: int) -> None:
