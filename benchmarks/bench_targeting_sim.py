@@ -260,9 +260,14 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
 
 
 def markdown(out: Path) -> str:
-    """The docs tables from a run CSV files: ``python -m benchmarks.bench_targeting_sim out markdown``."""
-    summary = pd.read_csv(out / "targeting-bayes-summary.csv")
-    cal = pd.read_csv(out / "targeting-calibration.csv")
+    """The docs tables from a run CSV files: ``python -m benchmarks.bench_targeting_sim out markdown``
+    (from the worlds finished so far when the run was stopped before its end)."""
+    finished = out / "targeting-bayes-summary.csv"
+    summary = (
+        pd.read_csv(finished)
+        if finished.exists()
+        else summarise(pd.read_csv(out / "targeting-bayes-partial.csv"))
+    )
     ks = [k for k in AT]
     lines = [
         "| world | strategy | " + " | ".join(f"@{k:g} %" for k in ks) + " |",
@@ -275,13 +280,15 @@ def markdown(out: Path) -> str:
             spread = f" ± {r['std']:.3f}" if r["count"] > 1 and np.isfinite(r["std"]) else ""
             cells.append(f"{r['mean']:.3f}{spread}")
         lines.append(f"| {world} | {strategy} | " + " | ".join(cells) + " |")
-    lines += ["", "| world | seeds | test rows | test hit rate | Brier, model | Brier, previous model |"]
-    lines.append("|---|---|---|---|---|---|")
-    for world, g in cal.groupby("world", sort=False):
-        lines.append(
-            f"| {world} | {len(g)} | {g['test_rows'].mean():,.0f} | {g['rate'].mean():.2%} | "
-            f"{g['brier_model'].mean():.3g} | {g['brier_previous'].mean():.3g} |"
-        )
+    if (out / "targeting-calibration.csv").exists():
+        cal = pd.read_csv(out / "targeting-calibration.csv")
+        lines += ["", "| world | seeds | test rows | test hit rate | Brier, model | Brier, previous model |"]
+        lines.append("|---|---|---|---|---|---|")
+        for world, g in cal.groupby("world", sort=False):
+            lines.append(
+                f"| {world} | {len(g)} | {g['test_rows'].mean():,.0f} | {g['rate'].mean():.2%} | "
+                f"{g['brier_model'].mean():.3g} | {g['brier_previous'].mean():.3g} |"
+            )
     if (out / "targeting-ablation.csv").exists():
         abl = pd.read_csv(out / "targeting-ablation.csv")
         lines += ["", "| world | variant | " + " | ".join(f"@{k:g} %" for k in ks) + " |"]
