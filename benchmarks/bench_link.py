@@ -48,8 +48,9 @@ def _cpu_of(pid: int) -> float:
 
 
 def _row(
-    name: str, value: float, unit: str, baseline: float | None, target: float | None, ok: bool = True
+    name: str, value: float, unit: str, baseline: float | None, target: float | None, ok: bool | None = None
 ) -> dict[str, Any]:
+    """One result row; ``ok`` is None ("no target") unless the row is judged against its target."""
     return {
         "name": name,
         "value": round(value, 3),
