@@ -179,3 +179,17 @@ def test_the_same_inputs_give_the_same_page(built: Built) -> None:
 
     again = annual_report(built.inputs, "en")
     assert render_html(again) == built.file("annual", "en", ".html").read_text(encoding="utf-8")
+
+
+def test_the_same_warehouse_gives_the_same_page(built: Built) -> None:
+    """The whole chain again from the warehouse (analysis, trends, lanes, snapshot): byte-identical HTML."""
+    from iprisk.reports import annual_inputs, annual_report, newsletter
+    from iprisk.warehouse import Warehouse
+    from tests.reports.conftest import YEAR, effectiveness
+
+    with Warehouse.open(built.folder / "warehouse.duckdb", create=False, read_only=True) as wh:
+        again = annual_inputs(wh, YEAR, effectiveness=effectiveness())
+    assert again.snapshot.digest == built.inputs.snapshot.digest
+    for kind, locale, doc in (("annual", "en", annual_report), ("newsletter", "zh", newsletter)):
+        page = render_html(doc(again, locale))
+        assert page == built.file(kind, locale, ".html").read_text(encoding="utf-8"), (kind, locale)
