@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from iprisk.demo import run_demo
+from iprisk.periods import Quarter
+from iprisk.simulate.receipts import DELAY_BOUNDS
 
 
 def test_demo_stores_every_simulated_submission(tmp_path: Path) -> None:
@@ -20,6 +22,10 @@ def test_demo_stores_every_simulated_submission(tmp_path: Path) -> None:
     assert {"seizures", "declarations", "submit"} <= stages
     assert len(result.submissions) == len(result.world.seizure_files) > 0
     assert {r.status for r in result.submissions} == {"stored"}
+    # each logged on the day the simulator's calendar says its administration sent it, weeks after its quarter
+    delays = [(r.submitted_at.date() - Quarter.parse(r.quarter).end).days for r in result.submissions]
+    assert all(0 < d <= DELAY_BOUNDS[1] for d in delays)
+    assert [r.submitted_at for r in result.submissions] == sorted(r.submitted_at for r in result.submissions)
     total = result.stored.set_index("reporting_admin").loc["all"]
     assert total.cases == result.world.seizure_cases
     assert total.articles == result.world.seizure_articles

@@ -94,15 +94,15 @@ def _exclusive(path: Path) -> Iterator[None]:
 
 
 def _build(folder: Path) -> None:
-    from iprisk.simulate import simulate
+    from iprisk.simulate import receipt_calendar, simulate
     from iprisk.store import RunLog
     from iprisk.warehouse import Warehouse
 
     world = simulate(out_dir=folder / "world", declarations=False, **WORLD)  # type: ignore[arg-type]
     db = f"sqlite:///{folder / 'ops.sqlite'}"
     with Warehouse.open(folder / "warehouse.duckdb") as wh:
-        for path in sorted(world.seizure_files):
-            wh.submit(path, user="test")
+        for receipt in receipt_calendar(world.seizure_files, seed=int(WORLD["seed"])):
+            wh.submit(receipt.path, user="test", received_at=receipt.received_at)
         wh.load_trade(world.trade_path)
         inputs = annual_inputs(wh, YEAR, effectiveness=effectiveness())
         with RunLog(db) as log:

@@ -3,7 +3,8 @@ the referral KPIs, from hand-made logs with known dates."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +14,8 @@ from iprisk.reports import StateOfPlayInputs, referral_section, render_text, sta
 from iprisk.reports.facts import Facts
 from iprisk.reports.snapshot import DataSnapshot
 from iprisk.reports.state_of_play import deadline, receipts, status_at
+from tests.reports.conftest import Built
+from tests.warehouse.samples import make_batch
 
 
 def _log() -> pd.DataFrame:
@@ -125,3 +128,40 @@ def test_no_statistics_yet(locale: str) -> None:
     )
     text = render_text(state_of_play(empty, locale))
     assert ("No statistics have been submitted yet." if locale == "en" else "尚未提交任何统计数据。") in text
+
+
+def test_a_late_submission_shows_late_from_the_warehouse_log(tmp_path: Path) -> None:
+    """From a real warehouse: the first version's receipt time decides; a later correction does not."""
+    from iprisk.reports import state_of_play_inputs
+    from iprisk.warehouse import Warehouse
+
+    def at(day: str) -> datetime:
+        return datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC)
+
+    with Warehouse.open(tmp_path / "wh.duckdb") as wh:
+        wh.submit(make_batch("DE", "2016Q3"), received_at=at("2016-10-20"))
+        wh.submit(make_batch("NL", "2016Q3"), received_at=at("2016-12-01"))  # deadline Nov 14: 17 days late
+        wh.submit(make_batch("DE", "2016Q3", variant=1), received_at=at("2017-01-10"))  # a correction
+        play = state_of_play_inputs(wh, f"sqlite:///{tmp_path / 'ops.sqlite'}", "2016Q3", deadline_days=45)
+    table = receipts(play.submissions, ["2016Q3"], 45).set_index("reporting_admin")
+    assert table.loc["DE", "on_time"] and table.loc["DE", "received"] == date(2016, 10, 20)
+    assert table.loc["NL", "days_late"] == 17 and not table.loc["NL", "on_time"]
+    text = render_text(state_of_play(play, "en"))
+    assert "on time (Oct 20, 2016)" in text and "17 days late" in text
+    assert "For 2016Q3, 1 of 2 administrations sent their statistics on time" in text
+    zh = render_text(state_of_play(play, "zh"))
+    assert "2016年10月20日" in zh
+
+
+def test_the_simulated_world_sends_most_statistics_on_time_and_some_late(built: Built) -> None:
+    """The test world's files were submitted on the days of the simulator's calendar of receipts: the state
+    of play shows a mix, not every quarter on time nor every quarter years late."""
+    table = built.play_docs["en"].sources["receipts"]
+    sent = {tuple(p.stem.split("_")) for p in (built.folder / "world" / "seizures").glob("*.csv")}
+    assert [(a, q) in sent for a, q in zip(table["reporting_admin"], table["quarter"], strict=True)] == list(
+        table["received_any"]
+    )  # "not received" where the world had no seizures to send
+    received = table[table["received_any"]]
+    late = received[~received["on_time"]]
+    assert 0 < len(late) < len(received) / 3, late
+    assert (late["days_late"] < 180).all()

@@ -81,6 +81,24 @@ def test_every_number_equals_the_table_cell_it_names(built: Built) -> None:
             assert n.value == pytest.approx(expected, nan_ok=True, rel=1e-12), (name, str(n.origin))
 
 
+def _tables_read(origin: Src | Calc | Param) -> set[str]:
+    if isinstance(origin, Src):
+        return {origin.table}
+    if isinstance(origin, Calc):
+        return set().union(*(_tables_read(a) for a in origin.args))
+    return set()
+
+
+def test_every_section_has_numbers_the_check_above_traced(built: Built) -> None:
+    """The newest sections too: events and their shares, the lanes map, effectiveness, the receipts."""
+    kinds = {"annual": built.annual, "newsletter": built.newsletter, "play": built.play_docs}
+    read = {k: set().union(*(_tables_read(n.origin) for n in d["en"].numbers())) for k, d in kinds.items()}
+    assert {"trends", "signals", "events", "offices", "lanes", "map_lanes", "mirror", "propensity",
+            "strategies", "profile_metrics"} <= read["annual"], read["annual"]  # fmt: skip
+    assert {"trends", "quarter_lanes", "map_quarter_lanes"} <= read["newsletter"], read["newsletter"]
+    assert {"settings", "receipts", "runs", "profile_status", "profile_steps"} <= read["play"], read["play"]
+
+
 def test_the_annual_report_reads_the_analysis_of_its_year(built: Built) -> None:
     a = built.inputs.analysis
     assert (a.start, a.end) == ("2016Q1", "2016Q4")
@@ -161,3 +179,17 @@ def test_the_same_inputs_give_the_same_page(built: Built) -> None:
 
     again = annual_report(built.inputs, "en")
     assert render_html(again) == built.file("annual", "en", ".html").read_text(encoding="utf-8")
+
+
+def test_the_same_warehouse_gives_the_same_page(built: Built) -> None:
+    """The whole chain again from the warehouse (analysis, trends, lanes, snapshot): byte-identical HTML."""
+    from iprisk.reports import annual_inputs, annual_report, newsletter
+    from iprisk.warehouse import Warehouse
+    from tests.reports.conftest import YEAR, effectiveness
+
+    with Warehouse.open(built.folder / "warehouse.duckdb", create=False, read_only=True) as wh:
+        again = annual_inputs(wh, YEAR, effectiveness=effectiveness())
+    assert again.snapshot.digest == built.inputs.snapshot.digest
+    for kind, locale, doc in (("annual", "en", annual_report), ("newsletter", "zh", newsletter)):
+        page = render_html(doc(again, locale))
+        assert page == built.file(kind, locale, ".html").read_text(encoding="utf-8"), (kind, locale)

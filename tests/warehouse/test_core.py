@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import ibis
@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from iprisk.errors import InvalidSubmission, NotFound, Unsupported, WarehouseError
+from iprisk.errors import InvalidSubmission, InvalidValue, NotFound, Unsupported, WarehouseError
 from iprisk.settings import get_settings
 from iprisk.warehouse import STORED, SUPERSEDED_PREVIOUS, UNCHANGED, Warehouse, parse_timestamp
 from iprisk.warehouse._schema import seizures_schema
@@ -108,6 +108,21 @@ def test_as_of_returns_the_version_current_at_that_instant(wh: Warehouse) -> Non
     assert ids(datetime.now(UTC) + timedelta(days=1)) == ids(None)
     # strings and naive datetimes are UTC
     assert ids(v1.submitted_at.replace(tzinfo=None).isoformat()) == {v1.submission_id}
+
+
+def test_a_replay_logs_when_each_submission_was_received(wh: Warehouse) -> None:
+    received = datetime(2016, 11, 20, 10, 30, tzinfo=timezone(timedelta(hours=1)))  # Brussels in winter
+    first = wh.submit(make_batch(n=3), received_at=received)
+    assert first.submitted_at == received and first.submitted_at.tzinfo is not None
+    (logged,) = wh.submissions()["submitted_at"]
+    assert logged == pd.Timestamp("2016-11-20 09:30", tz="UTC")
+    with pytest.raises(InvalidValue, match="no time zone"):
+        wh.submit(make_batch(n=4, variant=1), received_at=datetime(2016, 12, 1))
+    assert len(wh.submissions()) == 1  # nothing written
+    # a correction received later supersedes the first at its own receipt time
+    later = wh.submit(make_batch(n=4, variant=1), received_at=received + timedelta(days=30))
+    log = wh.submissions().set_index("version")
+    assert log.loc[1, "superseded_at"] == later.submitted_at == log.loc[2, "submitted_at"]
 
 
 def test_filters_by_admin_and_quarter(wh: Warehouse) -> None:

@@ -28,7 +28,7 @@ from iprisk.reports import (
     write_analysis,
     write_report,
 )
-from iprisk.simulate import SimulationSummary, simulate
+from iprisk.simulate import SimulationSummary, receipt_calendar, simulate
 from iprisk.warehouse import SubmitResult, Warehouse, stored_summary
 
 #: ``progress(stage, done, total)``
@@ -63,10 +63,11 @@ def run_demo(
     nodes: bool = True,
 ) -> DemoResult:
     """Simulate a world into ``out_dir/world``, submit every quarterly seizure file to a fresh warehouse
-    ``out_dir/warehouse.duckdb``, load the trade statistics, summarise what was stored, run the joint
-    analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose
-    profiles, fit the score on all but the last year and compare selection strategies on that year; plan the
-    controls of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports; then
+    ``out_dir/warehouse.duckdb`` (each on the day its administration would have sent it,
+    :func:`~iprisk.simulate.receipt_calendar`), load the trade statistics, summarise what was stored, run
+    the joint analysis into ``out_dir/analysis`` (tables, charts, ``summary.md``); then propose profiles,
+    fit the score on all but the last year and compare selection strategies on that year; plan the controls
+    of the quarter after ``end`` (checked in the simulator) and choose the KA2 ports; then
     (``reports``) write the newsletter of the last quarter and the joint report of the last full year, in
     English and Chinese, HTML and PDF, into ``out_dir/reports`` (the report's effectiveness section shows the
     targeting stage's figures when they measured that year). With ``nodes``, an EU and a CN node on loopback
@@ -84,10 +85,12 @@ def run_demo(
         stale.unlink(missing_ok=True)
     results: list[SubmitResult] = []
     with Warehouse.open(warehouse_path) as wh:
-        files = sorted(world.seizure_files)
-        for i, path in enumerate(files, start=1):
-            results.append(wh.submit(path, user="demo"))
-            report("submit", i, len(files))
+        # in the order and on the days the administrations would have sent them (the state of play reads
+        # when each arrived)
+        calendar = receipt_calendar(world.seizure_files, seed=seed)
+        for i, receipt in enumerate(calendar, start=1):
+            results.append(wh.submit(receipt.path, user="demo", received_at=receipt.received_at))
+            report("submit", i, len(calendar))
         wh.load_trade(world.trade_path)
         stored = stored_summary(wh.seizures())
         report("analysis", 0, 1)

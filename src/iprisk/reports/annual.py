@@ -22,7 +22,6 @@ from iprisk.reports.document import (
     Code,
     Document,
     Figure,
-    Meta,
     Num,
     Para,
     Section,
@@ -36,7 +35,6 @@ from iprisk.reports.findings import concentration, displacement, emerging_risks,
 from iprisk.reports.inputs import ReportInputs
 from iprisk.reports.labels import category_label
 from iprisk.reports.sections import Ctx, annex
-from iprisk.reports.snapshot import code_version
 from iprisk.reports.summary import NOTES
 
 #: The trend subsections: dimension, title, whether a chart compares the two years.
@@ -72,21 +70,16 @@ def annual_report(inputs: ReportInputs, locale: str = "en") -> Document:
         annex(ctx, notes),
     )
     period = ctx.year(year)
-    return Document(
-        kind="annual",
-        locale=ctx.text.locale,
+    return ctx.document(
+        "annual",
         title=ctx.say("Joint risk-analysis report {year}", year=period),
-        subtitle=ctx.say("EU-China customs cooperation against counterfeit and pirated goods"),
-        meta=Meta(ctx.say("Year {year}", year=period), inputs.snapshot.short, code_version()),
+        period=ctx.say("Year {year}", year=period),
         sections=sections,
-        lead=(
-            ctx.say(
-                "The joint analysis of the seizure statistics the customs administrations exchanged for "
-                "{year}, for the risk experts of both sides.",
-                year=period,
-            ),
+        lead=ctx.say(
+            "The joint analysis of the seizure statistics the customs administrations exchanged for {year}, "
+            "for the risk experts of both sides.",
+            year=period,
         ),
-        sources=ctx.facts.tables,
     )
 
 
@@ -174,12 +167,13 @@ def _summary(ctx: Ctx, year: int) -> Section:
     else:
         items.append(
             ctx.say(
-                "{n} emerging-risk signals in {year}, {up} of them rises and {new} new segments (section "
-                "Emerging risks).",
+                "{n} emerging-risk signals in {year}, told as {events} events: {up} rises and {new} new "
+                "segments (section Emerging risks).",
                 n=f.num("signals", "observed", "int", agg="count"),
                 year=ctx.year(year),
-                up=f.num("signals", "observed", "int", agg="count", direction="up"),
-                new=f.num("signals", "observed", "int", agg="count", direction="new"),
+                events=f.num("events", "observed", "int", agg="count"),
+                up=f.num("events", "observed", "int", agg="count", direction="up"),
+                new=f.num("events", "observed", "int", agg="count", direction="new"),
             )
         )
     lanes = ctx.inputs.analysis.lanes

@@ -15,6 +15,7 @@ from iprisk.reports.document import Block, Code, Figure, Para, Section, Table, j
 from iprisk.reports.facts import PARAMETERS
 from iprisk.reports.figures import factors, mirror_sides
 from iprisk.reports.labels import category_label, country_label
+from iprisk.reports.risks import event_figure, event_table, events_intro, risk_bullets, risk_items, top_events
 from iprisk.reports.sections import (
     Ctx,
     highest_incidence,
@@ -22,41 +23,38 @@ from iprisk.reports.sections import (
     map_figure,
     offices_table,
     pareto_figure,
-    risk_bullets,
-    risk_items,
-    signal_figure,
-    signal_table,
 )
 
 #: Rows of a findings table, at most.
 TOP = 10
+#: Events told as sentences, at most.
+BULLETS = 8
 
 
 def emerging_risks(ctx: Ctx) -> Section:
+    """The events of the period: how many, the most important as sentences with what they explain, a table
+    and a chart of their observed against expected cases."""
     signals = ctx.inputs.analysis.signals
-    period = ctx.period(ctx.inputs.start, ctx.inputs.end)
     title = ctx.say("Emerging risks")
     if signals.empty:
         return Section(
             "risks",
             title,
-            (ctx.say("No segment departed significantly from its history in {period}.", period=period),),
+            (
+                ctx.say(
+                    "No segment departed significantly from its history in {period}.",
+                    period=ctx.period(ctx.inputs.start, ctx.inputs.end),
+                ),
+            ),
         )
-    f = ctx.facts
-    counts = {d: f.num("signals", "observed", "int", agg="count", direction=d) for d in ("up", "new", "down")}
-    intro = ctx.say(
-        "{n} signals in {period} (false-discovery rate controlled per quarter): {up} rises, {new} new "
-        "segments, {down} falls. The most important:",
-        n=f.num("signals", "observed", "int", agg="count"),
-        period=period,
-        **counts,
-    )
-    top = signals.sort_values(["score", "quarter"], ascending=[False, False], kind="stable").head(TOP)
+    top = top_events(ctx).head(TOP)
     blocks: list[Block] = [
-        intro,
-        risk_bullets(ctx, risk_items(signals)[:8]),
-        signal_table(ctx, top, "signals"),
-        signal_figure(ctx, top, "signals"),
+        events_intro(ctx),
+        risk_bullets(ctx, risk_items(signals, top.head(BULLETS))),
+        event_table(ctx, top, "events"),
+        event_figure(
+            ctx, top, "events", ctx.say("Events: cases observed against the cases the history predicts")
+        ),
     ]
     return Section("risks", title, tuple(blocks))
 

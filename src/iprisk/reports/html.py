@@ -1,7 +1,8 @@
 """A :class:`~iprisk.reports.document.Document` as one self-contained HTML page (Jinja2 templates, CSS and
 SVG charts inline): what ``--out report.html`` writes and what :mod:`iprisk.reports.pdf` prints.
 
-Numbers are ``<span class="n">`` carrying their exact value (``data-v``) and their origin (``title``, shown
+Numbers are ``<span class="n">`` carrying their value (``data-v``, to :data:`VALUE_DIGITS` significant
+digits) and their origin (``title``, shown
 on hover), codes ``<span class="code">``, periods ``<span class="period">``, and section, table and figure
 numbers ``<span class="ref">``: a reader can trace every figure, and a test can check that no other digit
 is printed. The page is the same bytes for the same document (no time stamp, charts drawn deterministically).
@@ -74,6 +75,16 @@ def environment(text: Text) -> Environment:
     return env
 
 
+#: Significant digits of a number's ``data-v``: far beyond what any report prints, and short of the last
+#: digits of a double, which a parallel sum may vary from run to run (DuckDB adds in the order its threads
+#: finish): the same warehouse then still gives the same page.
+VALUE_DIGITS = 12
+
+
+def _value(value: float) -> str:
+    return f"{float(value):.{VALUE_DIGITS}g}"
+
+
 def inline_html(cell: Any, text: Text) -> Markup:
     """A paragraph or a table cell as HTML: numbers, codes and periods marked."""
     return Markup("").join(_part(p, text) for p in as_para(cell).parts)
@@ -82,7 +93,7 @@ def inline_html(cell: Any, text: Text) -> Markup:
 def _part(part: Any, text: Text) -> Markup:
     if isinstance(part, Num):
         return Markup('<span class="n" data-v="{}" title="{}">{}</span>').format(
-            repr(float(part.value)), str(part.origin), part.text(text)
+            _value(part.value), str(part.origin), part.text(text)
         )
     if isinstance(part, Code):
         return Markup('<span class="code">{}</span>').format(part.label)

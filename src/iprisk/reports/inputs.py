@@ -68,6 +68,7 @@ class ReportInputs:
             "totals": pd.DataFrame([a.totals]),
             "trends": self.trends,
             "signals": a.signals,
+            "events": a.events,
             "offices": a.concentration,
             "lanes": a.lanes,
             "quarter_lanes": self.quarter_lanes,

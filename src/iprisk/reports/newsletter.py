@@ -18,7 +18,6 @@ from iprisk.reports.document import (
     Code,
     Document,
     Figure,
-    Meta,
     Num,
     Para,
     Section,
@@ -26,12 +25,11 @@ from iprisk.reports.document import (
     Table,
     join,
 )
-from iprisk.reports.figures import observed_expected, quarterly, two_periods
+from iprisk.reports.figures import quarterly, two_periods
 from iprisk.reports.inputs import ReportInputs
 from iprisk.reports.labels import category_label
-from iprisk.reports.sections import Ctx, highest_incidence, lanes_table, map_figure, risk_bullets, risk_items
-from iprisk.reports.signals import describe_segment, direction_label, segment_of
-from iprisk.reports.snapshot import code_version
+from iprisk.reports.risks import event_figure, risk_bullets, risk_items, top_events
+from iprisk.reports.sections import Ctx, highest_incidence, lanes_table, map_figure
 
 #: Quarters the newsletter's charts show.
 CHART_QUARTERS = 8
@@ -51,21 +49,16 @@ def newsletter(inputs: ReportInputs, locale: str = "en") -> Document:
         _products(ctx, q),
         _modi(ctx, q),
     )
-    return Document(
-        kind="newsletter",
-        locale=ctx.text.locale,
+    return ctx.document(
+        "newsletter",
         title=ctx.say("Risk newsletter {quarter}", quarter=period),
-        subtitle=ctx.say("EU-China customs cooperation against counterfeit and pirated goods"),
-        meta=Meta(ctx.say("Quarter {quarter}", quarter=period), inputs.snapshot.short, code_version()),
+        period=ctx.say("Quarter {quarter}", quarter=period),
         sections=sections,
-        lead=(
-            ctx.say(
-                "General risk information for port officers, from the seizure statistics the customs "
-                "administrations exchanged up to {quarter}. For risk analysis only: not case information.",
-                quarter=period,
-            ),
+        lead=ctx.say(
+            "General risk information for port officers, from the seizure statistics the customs "
+            "administrations exchanged up to {quarter}. For risk analysis only: not case information.",
+            quarter=period,
         ),
-        sources=ctx.facts.tables,
     )
 
 
@@ -103,15 +96,8 @@ def _glance(ctx: Ctx, q: Quarter) -> Section:
     return Section("glance", ctx.say("The quarter at a glance"), (line, figure))
 
 
-def _quarter_signals(ctx: Ctx, q: Quarter, directions: tuple[str, ...]) -> pd.DataFrame:
-    s = ctx.inputs.analysis.signals
-    if s.empty:
-        return s
-    return s[(s["quarter"] == str(q)) & s["direction"].isin(directions)]
-
-
 def _rose(ctx: Ctx, q: Quarter) -> Section:
-    rising = _quarter_signals(ctx, q, ("up",))
+    rising = top_events(ctx, str(q), ("up",)).head(TOP)
     blocks: list[Block] = []
     if rising.empty:
         blocks.append(
@@ -119,34 +105,18 @@ def _rose(ctx: Ctx, q: Quarter) -> Section:
         )
     else:
         blocks.append(ctx.say("Segments whose cases rose significantly above their history:"))
-        blocks.append(risk_bullets(ctx, risk_items(rising)[:TOP]))
+        blocks.append(risk_bullets(ctx, risk_items(ctx.inputs.analysis.signals, rising)))
     movers = _movers(ctx, q)
     if movers:
         blocks.append(
             ctx.say("Largest rises on a year before, by product: {items}.", items=join(ctx.text, movers))
         )
     if not rising.empty:
-        top = rising.sort_values("rank").head(TOP)
-        labelled = top.assign(
-            label=[
-                ctx.text.gettext(
-                    "{segment} ({direction})",
-                    segment=describe_segment(segment_of(r), ctx.text),
-                    direction=direction_label(str(r["direction"]), ctx.text),
-                )
-                for r in top.to_dict("records")
-            ]
-        )
-        chart = observed_expected(labelled, ctx.text)
         caption = ctx.say("Rising segments: cases observed against the cases their history predicts")
-        source = ctx.source("signals")
+        blocks.append(event_figure(ctx, rising, "rose", caption))
     else:
-        chart, caption, source = (
-            _year_chart(ctx, q),
-            ctx.say("Cases by product, a year apart"),
-            ctx.source("trends"),
-        )
-    blocks.append(Figure("rose", caption, chart, source))
+        caption = ctx.say("Cases by product, a year apart")
+        blocks.append(Figure("rose", caption, _year_chart(ctx, q), ctx.source("trends")))
     return Section("rose", ctx.say("What rose"), tuple(blocks))
 
 
@@ -253,10 +223,10 @@ def _products(ctx: Ctx, q: Quarter) -> Section:
 def _modi(ctx: Ctx, q: Quarter) -> Section:
     """New segments, the transport mode whose share rose most, and recent displacement."""
     blocks: list[Block] = []
-    new = _quarter_signals(ctx, q, ("new",))
+    new = top_events(ctx, str(q), ("new",)).head(TOP)
     if not new.empty:
         blocks.append(ctx.say("Segments with cases where their history had none:"))
-        blocks.append(risk_bullets(ctx, risk_items(new)[:TOP]))
+        blocks.append(risk_bullets(ctx, risk_items(ctx.inputs.analysis.signals, new)))
     shift = _mode_shift(ctx, q)
     if shift is not None:
         blocks.append(shift)

@@ -20,6 +20,8 @@ from iprisk.reports.fonts import report_fonts
 _FONT_SIZES = {"label": 10, "title": 11}
 _ID = re.compile(r'id="([^"]+)"')
 _REF = re.compile(r'(id="|url\(#|href="#)([^")]+)(["\)])')
+#: A number with more decimals than a drawing needs (Vega writes coordinates to the last bit of a double).
+_LONG_DECIMAL = re.compile(r"\d+\.\d{5,}")
 
 
 def themed(chart: alt.TopLevelMixin, family: str | None = None) -> alt.TopLevelMixin:
@@ -54,7 +56,10 @@ def to_svg(chart: alt.TopLevelMixin, prefix: str = "c") -> str:
     # Vega numbers clip paths and gradients with a counter that runs on within the process: rename them in
     # order of appearance, so that the same chart gives the same SVG (and the same page) every time
     names = {name: f"{prefix}-{i}" for i, name in enumerate(dict.fromkeys(_ID.findall(svg)), 1)}
-    return _REF.sub(lambda m: f"{m[1]}{names.get(m[2], m[2])}{m[3]}", svg)
+    svg = _REF.sub(lambda m: f"{m[1]}{names.get(m[2], m[2])}{m[3]}", svg)
+    # and to four decimals (a ten-thousandth of a point), so that the last bits of a parallel sum, which vary
+    # from run to run, do not change the page
+    return _LONG_DECIMAL.sub(lambda m: f"{float(m[0]):.4f}", svg)
 
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

@@ -1,9 +1,6 @@
-"""Pieces the annual report and the newsletter share: the builder's context (language, facts, periods),
-emerging risks as items, tables of offices and lanes, the KA3 map figure and the data annex.
-
-Emerging risks are listed as *items* (:func:`risk_items`): today one per signal; when the signals table
-carries an ``event_id`` (signals grouped into events), one per event, headed by its most specific signal
-with the broader segments it explains named under it.
+"""Pieces the reports share: the builder's context (language, facts, periods), the document with its
+running header (:func:`cooperation_document`), tables of offices and lanes, the KA3 map figure and the data
+annex. Emerging risks are in :mod:`iprisk.reports.risks`.
 """
 
 from __future__ import annotations
@@ -19,14 +16,25 @@ from iprisk.codes import eu_members
 from iprisk.i18n import N_, Text
 from iprisk.lanes import SEPARATOR
 from iprisk.periods import Quarter
-from iprisk.reports.document import Bullets, Code, Figure, Para, Period, Section, Table, join, rich
+from iprisk.reports.document import (
+    Bullets,
+    Code,
+    Document,
+    Figure,
+    Meta,
+    Para,
+    Period,
+    Section,
+    Table,
+    join,
+    rich,
+)
 from iprisk.reports.facts import PARAMETERS, Facts
-from iprisk.reports.figures import observed_expected, pareto
+from iprisk.reports.figures import pareto
 from iprisk.reports.inputs import ReportInputs
 from iprisk.reports.labels import country_label, port_label
 from iprisk.reports.lanes_map import lanes_map as lanes_map_chart
 from iprisk.reports.lanes_map import map_lanes
-from iprisk.reports.signals import describe_segment, direction_label, segment_of, signal_para, signal_where
 from iprisk.reports.snapshot import code_version
 
 
@@ -63,6 +71,15 @@ class Ctx:
         )
         return Period(f"{first}/{last}", label)
 
+    def document(
+        self, kind: str, *, title: Para, period: Para, sections: tuple[Section, ...], lead: Para
+    ) -> Document:
+        """The report of ``sections`` (see :func:`cooperation_document`)."""
+        return cooperation_document(
+            self.text, self.facts, self.inputs.snapshot.short,
+            kind=kind, title=title, period=period, sections=sections, lead=lead,
+        )  # fmt: skip
+
     def source(self, table: str) -> Para:
         """The source line of a table or figure: which analysis table, which data snapshot."""
         return self.say(
@@ -72,11 +89,38 @@ class Ctx:
         )
 
 
+def cooperation_document(
+    text: Text,
+    facts: Facts,
+    snapshot: str,
+    *,
+    kind: str,
+    title: Para,
+    period: Para,
+    sections: tuple[Section, ...],
+    lead: Para,
+) -> Document:
+    """A report of the cooperation in ``text``'s language: its title over the cooperation's name, the lead
+    line, the running header's period, data ``snapshot`` and code version, and the tables of ``facts`` its
+    numbers were read from."""
+    return Document(
+        kind=kind,
+        locale=text.locale,
+        title=title,
+        subtitle=rich(text, "EU-China customs cooperation against counterfeit and pirated goods"),
+        meta=Meta(period, snapshot, code_version()),
+        sections=sections,
+        lead=(lead,),
+        sources=facts.tables,
+    )
+
+
 #: How a source line names each table of the inputs.
 TABLE_NAMES = {
     "totals": N_("totals"),
     "trends": N_("trends per quarter"),
     "signals": N_("emerging-risk signals"),
+    "events": N_("emerging-risk events"),
     "offices": N_("detentions per office"),
     "lanes": N_("detentions per lane"),
     "quarter_lanes": N_("detentions per lane in the quarter"),
@@ -86,93 +130,6 @@ TABLE_NAMES = {
     "strategies": N_("selection strategies evaluated"),
     "profile_metrics": N_("risk profiles evaluated"),
 }
-
-
-def risk_items(signals: pd.DataFrame) -> list[pd.DataFrame]:
-    """The emerging risks as items, most important first: one per event when the signals carry an
-    ``event_id`` (its rows, most specific first), else one per signal."""
-    if signals.empty:
-        return []
-    ordered = signals.sort_values(["quarter", "rank"], ascending=[False, True], kind="stable")
-    if "event_id" not in ordered.columns:
-        return [ordered.iloc[[i]] for i in range(len(ordered))]
-    return [group for _, group in ordered.groupby("event_id", sort=False)]
-
-
-def risk_bullets(ctx: Ctx, items: list[pd.DataFrame]) -> Bullets:
-    """One bullet per item: its quarter and its headline sentence; an event names its broader segments."""
-    bullets = []
-    for item in items:
-        head = item.iloc[0].to_dict()
-        line = ctx.say(
-            "{quarter}: {sentence}",
-            quarter=ctx.quarter(head["quarter"]),
-            sentence=signal_para(head, ctx.facts, ctx.text),
-        )
-        if len(item) > 1:
-            broader = [describe_segment(segment_of(r), ctx.text) for r in item.iloc[1:].to_dict("records")]
-            line = ctx.say("{line} Also seen as: {segments}.", line=line, segments=join(ctx.text, broader))
-        bullets.append(line)
-    return Bullets(tuple(bullets))
-
-
-def signal_table(ctx: Ctx, rows: pd.DataFrame, key: str) -> Table:
-    """The signals ``rows`` as a table: quarter, segment, direction, observed, expected, ratio, q."""
-    out = []
-    for row in rows.to_dict("records"):
-        where = signal_where(row)
-        observed = ctx.facts.num("signals", "observed", "int", **where)
-        expected = ctx.facts.num("signals", "expected", "dec1", **where)
-        ratio = (
-            ctx.facts.calc("ratio", observed, expected, style="dec2") if row["direction"] != "new" else "–"
-        )
-        out.append(
-            (
-                ctx.quarter(row["quarter"]),
-                describe_segment(segment_of(row), ctx.text),
-                direction_label(str(row["direction"]), ctx.text),
-                observed,
-                expected if row["direction"] != "new" else "–",
-                ratio,
-                ctx.facts.num("signals", "q_value", "sig2", **where),
-            )
-        )
-    columns = (
-        N_("quarter"),
-        N_("segment"),
-        N_("direction"),
-        N_("observed"),
-        N_("expected"),
-        N_("observed / expected"),
-        N_("q"),
-    )
-    return Table(
-        key,
-        ctx.say("Emerging-risk signals, most significant first"),
-        tuple(ctx.say(c) for c in columns),
-        tuple(out),
-        ctx.source("signals"),
-        align="lllrrrr",
-    )
-
-
-def signal_figure(ctx: Ctx, rows: pd.DataFrame, key: str) -> Figure:
-    labelled = rows.assign(
-        label=[
-            ctx.text.gettext(
-                "{segment} ({direction})",
-                segment=describe_segment(segment_of(r), ctx.text),
-                direction=direction_label(str(r["direction"]), ctx.text),
-            )
-            for r in rows.to_dict("records")
-        ]
-    )
-    return Figure(
-        key,
-        ctx.say("Signals: cases observed against the cases the history predicts"),
-        observed_expected(labelled, ctx.text),
-        ctx.source("signals"),
-    )
 
 
 def offices_table(ctx: Ctx, top: int = 10) -> Table:

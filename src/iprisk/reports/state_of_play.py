@@ -20,11 +20,12 @@ import pandas as pd
 
 from iprisk.i18n import N_, Text
 from iprisk.periods import Quarter
-from iprisk.reports.document import Block, Code, Document, Figure, Meta, Para, Period, Section, Table, rich
+from iprisk.reports.document import Block, Code, Document, Figure, Para, Period, Section, Table, rich
 from iprisk.reports.facts import Facts
 from iprisk.reports.figures import on_time
 from iprisk.reports.labels import country_label
-from iprisk.reports.snapshot import DataSnapshot, code_version
+from iprisk.reports.sections import cooperation_document
+from iprisk.reports.snapshot import DataSnapshot
 from iprisk.settings import get_settings
 
 #: Quarters of statistics the state of play shows: the quarter and the three before.
@@ -193,27 +194,25 @@ def state_of_play(inputs: StateOfPlayInputs, locale: str = "en") -> Document:
     """The state of play of ``inputs.quarter`` in ``locale``."""
     ctx = _Ctx(inputs, locale)
     period = ctx.quarter(ctx.q)
-    return Document(
+    return cooperation_document(
+        ctx.text,
+        ctx.facts,
+        inputs.snapshot.short,
         kind="state-of-play",
-        locale=ctx.text.locale,
         title=ctx.say("State of play of the action plan, {quarter}", quarter=period),
-        subtitle=ctx.say("EU-China customs cooperation against counterfeit and pirated goods"),
-        meta=Meta(ctx.say("Quarter {quarter}", quarter=period), inputs.snapshot.short, code_version()),
+        period=ctx.say("Quarter {quarter}", quarter=period),
         sections=(
             _statistics(ctx),
             _analyses(ctx),
             _profiles(ctx),
             referral_section(ctx.text, ctx.facts, inputs.referral_kpis),
         ),
-        lead=(
-            ctx.say(
-                "The indicators of the action plan: the exchange of statistics, the joint analyses, the risk "
-                "profiles and the referrals. Statistics are on time when stored within {days} days after "
-                "their quarter ends.",
-                days=_deadline_num(ctx),
-            ),
+        lead=ctx.say(
+            "The indicators of the action plan: the exchange of statistics, the joint analyses, the risk "
+            "profiles and the referrals. Statistics are on time when stored within {days} days after their "
+            "quarter ends.",
+            days=_deadline_num(ctx),
         ),
-        sources=ctx.facts.tables,
     )
 
 
@@ -240,7 +239,9 @@ def _statistics(ctx: _Ctx) -> Section:
             elif r["on_time"]:
                 cells.append(ctx.say("on time ({day})", day=ctx.day(r["received"])))
             else:
-                cells.append(ctx.say("{days} days late", days=f.num("receipts", "days_late", "int", **where)))
+                late = f.num("receipts", "days_late", "int", **where)
+                message = N_("{days} day late") if late.value == 1 else N_("{days} days late")
+                cells.append(ctx.say(message, days=late))
         rows.append(tuple(cells))
     now = table[table["quarter"] == str(ctx.q)]
     blocks: list[Block] = [

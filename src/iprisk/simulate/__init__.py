@@ -8,6 +8,7 @@ truth. See ``docs/simulation.md``.
 from __future__ import annotations
 
 from iprisk.simulate.calibration import PUBLISHED, calibration_table
+from iprisk.simulate.receipts import Receipt, receipt_calendar
 from iprisk.simulate.run import SimulationSummary, simulate
 from iprisk.simulate.scenario import PlantedEvent, RuleProfile, Scenario, default_scenario, load_scenario
 from iprisk.simulate.truth import TRUE_LABEL, labelled_declarations
@@ -16,6 +17,7 @@ __all__ = [
     "PUBLISHED",
     "TRUE_LABEL",
     "PlantedEvent",
+    "Receipt",
     "RuleProfile",
     "Scenario",
     "SimulationSummary",
@@ -23,5 +25,6 @@ __all__ = [
     "default_scenario",
     "labelled_declarations",
     "load_scenario",
+    "receipt_calendar",
     "simulate",
 ]

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from iprisk.errors import InvalidSubmission, Problem
+from iprisk.errors import InvalidSubmission, InvalidValue, Problem
 from iprisk.periods import Quarter
 from iprisk.settings import acting_user
 from iprisk.warehouse._schema import SEIZURE_LINES, SUBMISSIONS, seizures_schema
@@ -138,11 +138,13 @@ def rollback(duck: Any) -> None:
         duck.execute("ROLLBACK")
 
 
-def store_batch(duck: Any, batch: BatchLike, *, user: str | None = None) -> SubmitResult:
+def store_batch(
+    duck: Any, batch: BatchLike, *, user: str | None = None, received_at: datetime | None = None
+) -> SubmitResult:
     """Store ``batch`` in one transaction on the DuckDB connection ``duck`` (see the module docstring)."""
     duck.execute("BEGIN TRANSACTION")
     try:
-        result = store_in_transaction(duck, batch, user=user)
+        result = store_in_transaction(duck, batch, user=user, received_at=received_at)
         duck.execute("COMMIT")
     except BaseException:
         rollback(duck)
@@ -150,8 +152,13 @@ def store_batch(duck: Any, batch: BatchLike, *, user: str | None = None) -> Subm
     return result
 
 
-def store_in_transaction(duck: Any, batch: BatchLike, *, user: str | None = None) -> SubmitResult:
-    """The body of :func:`store_batch`, inside a transaction the caller opened and commits."""
+def store_in_transaction(
+    duck: Any, batch: BatchLike, *, user: str | None = None, received_at: datetime | None = None
+) -> SubmitResult:
+    """The body of :func:`store_batch`, inside a transaction the caller opened and commits. ``received_at``
+    (time-zone aware) is the time logged as ``submitted_at``; now when not given."""
+    if received_at is not None and received_at.utcoffset() is None:
+        raise InvalidValue(f"received_at {received_at.isoformat()} has no time zone")
     lines = canonical_lines(batch)
     admin, quarter, digest = batch.admin, str(Quarter.parse(str(batch.quarter))), batch.content_hash
     who = acting_user(user)
@@ -179,7 +186,7 @@ def store_in_transaction(duck: Any, batch: BatchLike, *, user: str | None = None
     ).fetchone()
     submission_id = (last_id or 0) + 1
     version = (last_version or 0) + 1
-    submitted_at = _now()
+    submitted_at = received_at.astimezone(UTC) if received_at is not None else _now()
     if current is not None and submitted_at <= current[3]:
         # A clock that went back must not make two versions current at the same instant.
         submitted_at = current[3] + timedelta(microseconds=1)
