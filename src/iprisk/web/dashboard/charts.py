@@ -4,6 +4,7 @@ nothing is fetched). A mark carries an ``href`` (a click drills down) and a tool
 from __future__ import annotations
 
 import html
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -32,13 +33,11 @@ def to_svg(
     """The chart as inline SVG with a text alternative (``role="img"``, ``aria-label``); each linked mark
     gets its link back as a path of the node and its tooltip (``tips[href]``) as an SVG ``<title>``.
     ``datasets``: named data the chart refers to, added to the spec as it is (Altair would walk it)."""
-    import vl_convert as vlc
-
     # Vega's own ARIA labels are English ("Symbol mark container"): the page gives the chart its own label
     spec = chart.configure(aria=False).to_dict(validate=datasets is None)
     if datasets:
         spec.setdefault("datasets", {}).update(datasets)
-    svg = vlc.vegalite_to_svg(spec)
+    svg = _vega_svg(json.dumps(spec, sort_keys=True, default=str))
     svg = svg[svg.index("<svg") :]
     tips = tips or {}
 
@@ -58,6 +57,16 @@ def to_svg(
         svg,
         count=1,
     )
+
+
+@lru_cache(maxsize=256)
+def _vega_svg(spec: str) -> str:
+    """The SVG of a Vega-Lite spec (JSON). Rendering takes a good part of a second; the same data in the same
+    language gives the same spec, so a page seen again is drawn from this cache (a new analysis gives new
+    data, so new specs)."""
+    import vl_convert as vlc
+
+    return str(vlc.vegalite_to_svg(json.loads(spec)))
 
 
 def trend_chart(table: Table, dimension: str, text: Text, title: str, top: int = 8) -> str | None:
@@ -204,10 +213,10 @@ def _lanes_map_svg(
         href = links[lane["lane"]]
         tips[href] = _lane_tip(lane, text)
         features.append(_arc(lane, href))
-    # a wide, almost transparent stroke over every lane: the link and tooltip are easy to hit with a mouse
+    # a wide, invisible stroke over every lane (it still takes the pointer): links and tooltips easy to hit
     overlay = (
         alt.Chart(alt.Data(values=features))
-        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0.01, strokeWidth=10, cursor="pointer")
+        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0, strokeWidth=10, cursor="pointer")
         .encode(href="properties.href:N")
         .project(**projection.to_dict())
     )
