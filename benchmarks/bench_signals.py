@@ -43,35 +43,66 @@ WORLD = {"narrow": 3, "narrow_inside": 1}
 HISTORY = 8
 
 
-def farrington_detector(*, alpha: float = 0.01, fdr: float | None = None) -> Any:
-    """A detector for ``tests.analysis.worlds.measure_many``: Farrington flexible on every segment."""
+#: Benjamini-Hochberg cuts tried for Farrington, to find the one whose false events per null quarter come
+#: down to iprisk's (recall at equal false events).
+FARRINGTON_CUTS = (0.05, 5e-3, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-13, 1e-16, 1e-20, 1e-30)
 
-    def detect(counts: SegmentCounts, history: int) -> pd.DataFrame:
-        live = [cc for cc in counts.combos if cc.keys]
-        keys = [k for cc in live for k in cc.keys]
-        mat = np.concatenate([cc.counts for cc in live])
-        frames = []
-        for k in range(history, len(counts.quarters)):
-            years = min(2, (k - 1) // 4)  # the window around a year back must fit in the series
-            if years < 1:
-                continue
-            # one year back leaves the window alone (a second block makes the fit singular); R keeps a trend
-            # only with three years or more
-            blocks = 2 if years > 1 else 1
-            control = FarringtonControl(b=years, w=1, no_periods=blocks, alpha=alpha, trend=years >= 3)
-            res = farrington_batch(mat, k, reference_points(k, 4, years), control)
-            if fdr is None:
-                hit = res.alarm
-            else:
-                p = np.where(np.isfinite(res.p_value) & np.isfinite(res.upperbound), res.p_value, 1.0)
-                hit = (benjamini_hochberg(p) <= fdr) & (mat[:, k] > 0)
-            idx = np.flatnonzero(hit)
-            rows = [{d: dict(keys[i]).get(d, "") for d in SIGNAL_DIMENSIONS} for i in idx]
-            frame = pd.DataFrame(rows, columns=list(SIGNAL_DIMENSIONS))
-            frames.append(frame.assign(quarter=counts.quarters[k], direction="up", observed=mat[idx, k]))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    return detect
+def farrington_tests(counts: SegmentCounts, history: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Farrington flexible on every segment's series, each quarter from ``history`` on: per quarter, its
+    index, the segments' alarms at ``alpha = 0.01`` and their p-values (1 where no threshold exists)."""
+    live = [cc for cc in counts.combos if cc.keys]
+    mat = np.concatenate([cc.counts for cc in live])
+    out = []
+    for k in range(history, len(counts.quarters)):
+        years = min(2, (k - 1) // 4)  # the window around a year back must fit in the series
+        if years < 1:
+            continue
+        # one year back leaves the window alone (a second block makes the fit singular); R keeps a trend
+        # only with three years or more
+        blocks = 2 if years > 1 else 1
+        control = FarringtonControl(b=years, w=1, no_periods=blocks, alpha=0.01, trend=years >= 3)
+        res = farrington_batch(mat, k, reference_points(k, 4, years), control)
+        p = np.where(np.isfinite(res.p_value) & np.isfinite(res.upperbound), res.p_value, 1.0)
+        out.append((k, res.alarm, np.where(mat[:, k] > 0, p, 1.0)))
+    return out
+
+
+def farrington_detectors(cuts: tuple[float, ...] = FARRINGTON_CUTS) -> dict[str, Any]:
+    """Detectors for ``tests.analysis.worlds.measure_many``: Farrington flexible on every segment, once
+    with its own ``alpha = 0.01`` per series (``farrington``) and once per Benjamini-Hochberg cut over its
+    p-values per quarter (``farrington_bh_<cut>``). The Farrington fits of a world are made once and shared
+    by all of them (the cuts only threshold the same p-values)."""
+    memo: dict[int, tuple[SegmentCounts, list[tuple[int, np.ndarray, np.ndarray]]]] = {}
+
+    def tests(counts: SegmentCounts, history: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        if id(counts) not in memo or memo[id(counts)][0] is not counts:
+            if len(memo) >= 2:  # a planted and a null world at a time
+                memo.clear()
+            memo[id(counts)] = (counts, farrington_tests(counts, history))
+        return memo[id(counts)][1]
+
+    def detector(cut: float | None) -> Any:
+        def detect(counts: SegmentCounts, history: int) -> pd.DataFrame:
+            keys = [k for cc in counts.combos for k in cc.keys]
+            frames = []
+            for k, alarm, p in tests(counts, history):
+                hit = alarm if cut is None else benjamini_hochberg(p) <= cut
+                idx = np.flatnonzero(hit)
+                rows = [{d: dict(keys[i]).get(d, "") for d in SIGNAL_DIMENSIONS} for i in idx]
+                frame = pd.DataFrame(rows, columns=list(SIGNAL_DIMENSIONS))
+                frames.append(frame.assign(quarter=counts.quarters[k], direction="up"))
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+        return detect
+
+    return {"farrington": detector(None)} | {f"farrington_bh_{c:g}": detector(c) for c in cuts}
+
+
+def any_signal(detect: Any) -> Any:
+    """iprisk judged by Farrington's rule: every significant segment counts, headline of its event or not
+    (the ``role`` column dropped, so ``evaluate`` reads every signal)."""
+    return lambda counts, history: detect(counts, history).drop(columns="role")
 
 
 def compare(seeds: range, progress: Any = None) -> dict[str, dict[str, float]]:
@@ -79,25 +110,46 @@ def compare(seeds: range, progress: Any = None) -> dict[str, dict[str, float]]:
 
     detectors = {
         "iprisk": iprisk_detector(0.05),
-        "farrington": farrington_detector(alpha=0.01),
-        "farrington_bh": farrington_detector(fdr=0.05),
-        "farrington_bh_strict": farrington_detector(fdr=0.005),
+        "iprisk_any_signal": any_signal(iprisk_detector(0.05, most_specific_only=False)),
+        **farrington_detectors(),
     }
     return measure_many(seeds, detectors, history=HISTORY, progress=progress, **WORLD)
+
+
+def matched_cut(got: dict[str, dict[str, float]]) -> str:
+    """The Farrington detector at equal false events: the loosest BH cut whose false events per null quarter
+    are at most iprisk's; when no cut comes down that far, the best Farrington does at its fewest false
+    events (the highest recall among the cuts that reach them)."""
+    ours = got["iprisk"]["false_events_per_null_quarter"]
+    cuts = [f"farrington_bh_{c:g}" for c in sorted(FARRINGTON_CUTS, reverse=True)]
+    for name in cuts:
+        if got[name]["false_events_per_null_quarter"] <= ours:
+            return name
+    fewest = min(got[name]["false_events_per_null_quarter"] for name in cuts)
+    floor = [name for name in cuts if got[name]["false_events_per_null_quarter"] == fewest]
+    return max(floor, key=lambda name: got[name]["recall"])
 
 
 def run(out: Path) -> list[dict[str, Any]]:
     start = time.perf_counter()
     got = compare(range(WORLDS))
     seconds = time.perf_counter() - start
-    ours = got["iprisk"]
     target = "ahead on recall at equal or fewer false events"
+    matched = matched_cut(got)
     rows: list[dict[str, Any]] = []
-    for peer in ("farrington", "farrington_bh", "farrington_bh_strict"):
-        theirs = got[peer]
+    # The target is judged at equal (or fewer) false events, against the matched cut, once by iprisk's own
+    # rule (only events' headlines count) and once by Farrington's (any signal at the right segment); the
+    # other Farrington settings are shown beside it.
+    pairs = [("iprisk", matched), ("iprisk_any_signal", matched)] + [
+        ("iprisk", peer) for peer in ("farrington", "farrington_bh_0.05", "farrington_bh_0.005")
+    ]
+    for mine_name, peer in pairs:
+        ours, theirs = got[mine_name], got[peer]
+        judged = peer == matched
         ahead = ours["recall"] > theirs["recall"] and (
             ours["false_events_per_null_quarter"] <= theirs["false_events_per_null_quarter"]
         )
+        label = f"{mine_name} vs {peer}" + (", equal false events" if judged else "")
         for metric, unit in (
             ("recall", "share"),
             ("broad_recall", "share"),
@@ -108,13 +160,13 @@ def run(out: Path) -> list[dict[str, Any]]:
             mine, base = ours[metric], theirs[metric]
             rows.append(
                 {
-                    "name": f"{metric} (iprisk vs {peer}, {WORLDS} worlds)",
+                    "name": f"{metric} ({label}, {WORLDS} worlds)",
                     "value": mine,
                     "unit": unit,
                     "baseline": base,
                     "ratio": mine / base if base else None,
-                    "target": target if metric == "recall" else None,
-                    "ok": ahead if metric == "recall" else None,
+                    "target": target if judged and metric == "recall" else None,
+                    "ok": ahead if judged and metric == "recall" else None,
                 }
             )
     rows.append({"name": "worlds x detectors measured", "value": seconds, "unit": "s"})

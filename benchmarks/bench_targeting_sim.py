@@ -14,7 +14,8 @@ selection). Per world, the fraction of Bayes precision at 1, 2, 5 and 10 % of:
 Rows give the mean over seeds with the spread (standard deviation, min and max) beside it; the target is 0.90
 of Bayes at 5 and 10 % for the model in every world. Calibration: the Brier score of the model (against the
 true probabilities) beside that of the previous model, and a reliability chart
-(``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``.
+(``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``. Out-of-time
+calibration (isotonic and Platt on 2016H2, before / after on 2017): :mod:`benchmarks.targeting_calibration`.
 
 Ablation (first seed only, every world): the model without the party multipliers of the risk features, and
 without the party histories, beside the default and the model without risk features; and the ceiling of any
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks import targeting_calibration
 from benchmarks.targeting_worlds import (
     TRAIN_UNTIL,
     WORLDS,
@@ -235,7 +237,8 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
     pd.DataFrame([{k: v for k, v in c.items() if k != "bins"} for c in calibrations]).to_csv(
         out / "targeting-calibration.csv", index=False
     )
-    return rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
+    rows = rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
+    return rows + targeting_calibration.run(out, seeds)
 
 
 def markdown(out: Path) -> str:

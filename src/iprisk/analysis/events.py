@@ -204,7 +204,56 @@ class _Quarter:
             if moved is None:
                 break
             heads = self._backward(moved)
-        return heads
+        return self._split(heads)
+
+    def leave_out_p(self, heads: list[int], i: int) -> float:
+        """``i``'s p-value given the headlines, their rates fitted without ``i``'s own cases: a narrow rise
+        inside a broad headline is judged against the rise of the rest of that headline, not against a rate
+        its own extra cases inflated."""
+        h = np.asarray([k for k in heads if k != i])
+        if h.size == 0:
+            return float(self.p0[i])
+        holds = np.array([self._within(i, k) for k in h])
+        a = self.shared[np.ix_(h, h)] - np.where(holds[:, None], self.shared[i, h][None, :], 0.0)
+        observed = self.observed[h] - np.where(holds, self.observed[i], 0.0)
+        expected = self.expected[h] - np.where(holds, self.expected[i], 0.0)
+        keep = expected > 0
+        if not keep.any():
+            return float(self.p0[i])
+        sd = np.sqrt(np.maximum(expected, 0.0) * (1 + self.alpha[h] * np.maximum(expected, 0.0)) + 1.0)
+        bounds = (-1.0, 0.0) if self.down else (0.0, np.inf)
+        rates = np.zeros(h.size)
+        rates[keep] = optimize.lsq_linear(
+            a[np.ix_(keep, keep)] / sd[keep, None], (observed - expected)[keep] / sd[keep], bounds=bounds
+        ).x
+        extra = float(self.shared[i, h] @ rates)
+        if extra == 0:
+            return float(self.p0[i])
+        tail = nb_lower if self.down else nb_upper
+        mean = max(self.expected[i] + extra, 1e-9)
+        return float(tail(self.observed[i : i + 1], np.array([mean]), self.alpha[i : i + 1])[0])
+
+    def _split(self, heads: list[int]) -> list[int]:
+        """Add, most significant first, the segments inside a headline that stay significant against the
+        rest of it (:meth:`leave_out_p`): a narrow surge inside a broad one is its own event. A headline
+        around the new one that it now explains gives way to it (its rise was the narrow one's)."""
+        heads = list(heads)
+        while True:
+            inside = [
+                i
+                for i in range(len(self.p0))
+                if i not in heads and self.p0[i] <= self.cutoff and any(self._within(i, h) for h in heads)
+            ]
+            p = {i: self.leave_out_p(heads, i) for i in inside}
+            split = [i for i in inside if p[i] <= self.cutoff]
+            if not split:
+                return heads
+            new = min(split, key=lambda i: (p[i], self._rank[i]))
+            heads = [*heads, new]
+            for h in [k for k in heads if k != new and self._within(new, k)]:
+                trial = [k for k in heads if k != h]
+                if self.p_given_others(heads, h) > self.cutoff and self.explains(trial):
+                    heads = trial
 
     def _forward(self, heads: list[int]) -> list[int]:
         """Add, most significant first, the segments the headlines leave unexplained."""
