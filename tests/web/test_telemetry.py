@@ -35,6 +35,9 @@ def test_metrics_count_requests_by_route_template_and_status(live: LiveNode) -> 
     route = "/users/{name}/disable"
     assert _count(after.text, route, "404") - _count(before, route, "404") == 2
     assert "x1" not in after.text and "iprisk_http_request_duration_seconds_bucket" in after.text
+    # the channel's own metrics are on the same page (tests/link/test_metrics.py checks their values)
+    assert 'iprisk_channel_messages{direction="out",node="EU",state="queued"}' in after.text
+    assert "iprisk_channel_delivery_seconds_bucket" in after.text
 
 
 def test_logs_are_json_and_hold_no_secret_nor_personal_data(live: LiveNode) -> None:

@@ -64,6 +64,8 @@ class DeliveryRound:
     received: int = 0
     failed: int = 0
     transport_errors: list[str] = field(default_factory=list)
+    #: per message receipted in the pass, seconds from its creation to its receipt checked
+    delivered_after: list[float] = field(default_factory=list)
 
 
 class Outbox:
@@ -318,12 +320,15 @@ class Outbox:
                         receipts.append((message.id, answer))
                     else:
                         failures[message.id] = f"{type(answer).__name__}: {answer}"
-        for message_id, outcome in self.accept_receipts(receipts).items():
+        accepted = self.accept_receipts(receipts)
+        now = self.clock.now()
+        for message_id, outcome in accepted.items():
             if isinstance(outcome, ChannelError):
                 failures[message_id] = f"bad receipt: {type(outcome).__name__}: {outcome}"
             else:
                 done.received += outcome.status == "received"
                 done.failed += outcome.status == "failed"
+                done.delivered_after.append((now - outcome.created).total_seconds())
         self.release(failures)
         done.transport_errors = [f"{message_id}: {detail}" for message_id, detail in failures.items()]
         return done

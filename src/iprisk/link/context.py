@@ -173,6 +173,7 @@ class Link:
         self.transport: PeerClient = transport
         #: bumped by whatever changes a peer's key ring in this process (see :class:`_Rings`)
         self.rings_changed = 0
+        self._tx_rings: tuple[SqlChannelTransaction, int, dict[str, KeyRing]] | None = None
         if node.profiles is not None:  # the node's joint profiles travel: each step queues its message
             from iprisk.link.profiles import profile_hook
 
@@ -204,15 +205,24 @@ class Link:
     # -- the audit trail ---------------------------------------------------------------------------------
     def observe(self, tx: SqlChannelTransaction, event: str, subject: str, details: dict[str, Any]) -> None:
         """Record a channel event in the node's audit log, in the channel's unit of work."""
-        if self.node.audit is not None:
-            self.node.audit.record(tx.session, event, self.name, subject, details)
+        if self.node.audit is not None:  # on the connection: no ORM session (and savepoint) per message
+            self.node.audit.record(tx.connection, event, self.name, subject, details)
 
     # -- sending ----------------------------------------------------------------------------------------
+    def _rings_in(self, tx: SqlChannelTransaction) -> dict[str, KeyRing]:
+        """The peers' key rings as seen in ``tx``, read once per unit of work (a batch of messages queued
+        together reads them once) and again if a ring changed meanwhile."""
+        cached = self._tx_rings
+        if cached is None or cached[0] is not tx or cached[1] != self.rings_changed:
+            cached = (tx, self.rings_changed, self.rings(tx))
+            self._tx_rings = cached  # one slot, replaced whole: threads sharing the link only miss
+        return cached[2]
+
     def outbox(self, tx: SqlChannelTransaction | None = None) -> Outbox:
         return Outbox(
             self.store,
             self.identity,
-            self.rings(tx),
+            self._rings_in(tx) if tx is not None else self.rings(),
             self.clock,
             policy=self.policy,
             rng=self.rng,

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, update
 
 from iprisk.link.context import Link
+from iprisk.link.metrics import COLLECTOR, expose
 from iprisk.link.worker import DeliveryWorker
 from iprisk.node import Node
 from iprisk.node.backup import RESTORE_HOOKS, Manifest
@@ -54,6 +55,9 @@ def install_channel(app: FastAPI, node: Node | Any) -> Link:
     link = Link(node)
     app.state.link = link
     worker = DeliveryWorker(link)
+    from iprisk.web.telemetry import REGISTRY  # here: the web package imports this module
+
+    expose(link, REGISTRY)  # messages by state, retries, refusals, delivery latency on /metrics
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -64,6 +68,7 @@ def install_channel(app: FastAPI, node: Node | Any) -> Link:
                 yield state
             finally:
                 worker.stop(timeout_s=node.settings.shutdown_timeout_s)
+                COLLECTOR.forget(link)
                 link.close()
 
     app.router.lifespan_context = lifespan

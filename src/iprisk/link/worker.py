@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from iprisk.exchange import next_wakeup
 from iprisk.link.kinds import sources
+from iprisk.link.metrics import observe_deliveries
 
 if TYPE_CHECKING:
     from iprisk.link.context import Link
@@ -61,6 +62,7 @@ class DeliveryWorker:
             done.received += round_.received
             done.failed += round_.failed
             done.errors.extend(round_.transport_errors)
+            observe_deliveries(round_.delivered_after)
             if round_.attempted < self.limit:
                 break
         return done

@@ -13,9 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, SmallInteger, String, Text, select, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from iprisk.audit import AuditEntry, AuditLog, NoteSigner
@@ -67,69 +80,108 @@ class AuditHeadRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
 
 
-class SqlLogStore:
-    """:class:`iprisk.audit.LogStore` over the caller's SQLAlchemy session (nothing is committed here)."""
+# The statements of an append, built once (building a statement costs more than running it on SQLite).
+_LOCK_HEAD = select(AuditHeadRow.size).where(AuditHeadRow.id == _HEAD).with_for_update()
+_HEAD_SIZE = select(AuditHeadRow.size).where(AuditHeadRow.id == _HEAD)
+_SET_SIZE = update(AuditHeadRow).where(AuditHeadRow.id == _HEAD).values(size=bindparam("new_size"))
+_INSERT_ENTRY = insert(AuditEntryRow)
+_INSERT_NODE = insert(AuditNodeRow)
+_ENTRY = select(AuditEntryRow.entry).where(AuditEntryRow.index == bindparam("idx"))
+_CHECKPOINT = select(AuditCheckpointRow.note).where(AuditCheckpointRow.size == bindparam("at_size"))
+_SET_CHECKPOINT = (
+    update(AuditCheckpointRow)
+    .where(AuditCheckpointRow.size == bindparam("at_size"))
+    .values(note=bindparam("note"))
+)
+_NODE = select(AuditNodeRow.hash).where(
+    AuditNodeRow.level == bindparam("level"), AuditNodeRow.index == bindparam("idx")
+)
 
-    def __init__(self, session: Session):
+
+class SqlLogStore:
+    """:class:`iprisk.audit.LogStore` over the caller's SQLAlchemy session (nothing is committed here).
+
+    Entries and tree nodes are read and written with Core statements on the session's connection (no ORM
+    objects: an append is five statements, not a dozen flushes). After :meth:`lock`, the store is the only
+    appender until the transaction ends: it keeps the size, and the nodes the next append reads (the
+    *frontier*: the complete subtrees left of the next leaf).
+    """
+
+    def __init__(self, session: Session | Connection):
         self.session = session
+        self._size: int | None = None  # known only while this store holds the append lock
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._connection: Connection | None = None  # bound by lock()
+
+    def _execute(self, statement: Any, parameters: Any = None) -> Any:
+        connection = self._connection or _connection_of(self.session)
+        return connection.execute(statement, parameters)
 
     def lock(self) -> None:
-        """Hold the append lock until the session's transaction ends (call before reading the size)."""
-        self.session.execute(select(AuditHeadRow.size).where(AuditHeadRow.id == _HEAD).with_for_update())
+        """Hold the append lock until the session's transaction ends, and read the size and the frontier
+        under it. The store then works on that transaction's connection, whichever session shares it."""
+        self._connection = _connection_of(self.session)
+        self._size = int(self._execute(_LOCK_HEAD).scalar_one())
+        for level, index in _frontier(self._size):
+            self._nodes[(level, index)] = self.node(level, index)
 
     def size(self) -> int:
-        query = select(AuditHeadRow.size).where(AuditHeadRow.id == _HEAD)
-        return int(self.session.execute(query).scalar_one())
+        if self._size is not None:
+            return self._size
+        return int(self._execute(_HEAD_SIZE).scalar_one())
 
     def append(self, entry: bytes, nodes: Sequence[tuple[int, int, bytes]]) -> None:
         index = self.size()
         decoded = AuditEntry.decode(entry)
-        self.session.add(
-            AuditEntryRow(
-                index=index,
-                entry=entry,
-                kind=decoded.kind[:64],
-                actor=decoded.actor[:128],
-                subject=decoded.subject[:256],
-                at=decoded.time,
-            )
-        )
-        self.session.add_all(AuditNodeRow(level=lv, index=i, hash=h) for lv, i, h in nodes)
-        self.session.execute(update(AuditHeadRow).where(AuditHeadRow.id == _HEAD).values(size=index + 1))
-        self.session.flush()
+        row = {
+            "idx": index,  # Core statements name the columns, not the mapped attributes
+            "entry": entry,
+            "kind": decoded.kind[:64],
+            "actor": decoded.actor[:128],
+            "subject": decoded.subject[:256],
+            "at": decoded.time,
+        }
+        self._execute(_INSERT_ENTRY, row)
+        self._execute(_INSERT_NODE, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+        self._execute(_SET_SIZE, {"new_size": index + 1})
+        if self._size is not None:
+            self._size = index + 1
+            self._nodes.update({(lv, i): h for lv, i, h in nodes})
 
     def entry(self, index: int) -> bytes:
-        row = self.session.get(AuditEntryRow, index)
-        if row is None:
+        found = self._execute(_ENTRY, {"idx": index}).scalar()
+        if found is None:
             raise IndexError(f"no audit entry {index}")
-        return bytes(row.entry)
+        return bytes(found)
 
     def entries(self, start: int = 0, end: int | None = None) -> list[bytes]:
         query = select(AuditEntryRow.entry).where(AuditEntryRow.index >= start)
         if end is not None:
             query = query.where(AuditEntryRow.index < end)
-        return [bytes(e) for e in self.session.scalars(query.order_by(AuditEntryRow.index))]
+        return [bytes(e) for e in self._execute(query.order_by(AuditEntryRow.index)).scalars()]
 
     def node(self, level: int, index: int) -> bytes:
-        row = self.session.get(AuditNodeRow, (level, index))
-        if row is None:
+        cached = self._nodes.get((level, index))
+        if cached is not None:
+            return cached
+        found = self._execute(_NODE, {"level": level, "idx": index}).scalar()
+        if found is None:
             raise KeyError(f"no audit tree node ({level}, {index})")
-        return bytes(row.hash)
+        return bytes(found)
 
     def put_checkpoint(self, size: int, note: str) -> None:
-        row = self.session.get(AuditCheckpointRow, size)
-        if row is None:
-            self.session.add(AuditCheckpointRow(size=size, note=note))
+        if self.checkpoint(size) is None:
+            self._execute(insert(AuditCheckpointRow), {"size": size, "note": note})
         else:
-            row.note = note
-        self.session.flush()
+            self._execute(_SET_CHECKPOINT, {"at_size": size, "note": note})
 
     def checkpoint(self, size: int) -> str | None:
-        row = self.session.get(AuditCheckpointRow, size)
-        return None if row is None else row.note
+        found = self._execute(_CHECKPOINT, {"at_size": size}).scalar()
+        return None if found is None else str(found)
 
     def checkpoints(self) -> list[str]:
-        return list(self.session.scalars(select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.size)))
+        query = select(AuditCheckpointRow.note).order_by(AuditCheckpointRow.size)
+        return [str(note) for note in self._execute(query).scalars()]
 
 
 class AuditTrail:
@@ -149,12 +201,16 @@ class AuditTrail:
         return AuditLog(SqlLogStore(session), self.signer, self.clock)
 
     def record(
-        self, session: Session, kind: str, actor: str, subject: str, details: Mapping[str, Any] | None = None
+        self,
+        session: Session | Connection,
+        kind: str,
+        actor: str,
+        subject: str,
+        details: Mapping[str, Any] | None = None,
     ) -> int:
-        """Append one entry in ``session``'s transaction (which the caller commits); its index."""
-        store = SqlLogStore(session)
-        store.lock()
-        log = AuditLog(store, self.signer, self.clock)
+        """Append one entry in the transaction of ``session`` (an ORM session, or a connection: what the
+        caller commits); its index."""
+        log = AuditLog(_appender(session), self.signer, self.clock)
         index = log.append(kind, actor, subject, details)
         if (index + 1) % self.checkpoint_every == 0:
             log.checkpoint()
@@ -165,3 +221,40 @@ class AuditTrail:
         store = SqlLogStore(session)
         store.lock()
         return AuditLog(store, self.signer, self.clock).checkpoint()
+
+
+def _frontier(size: int) -> list[tuple[int, int]]:
+    """The tree nodes that appending entry number ``size`` reads: the previous leaf, and the left sibling
+    of each subtree the new leaf completes (see :meth:`iprisk.audit.AuditLog.append`)."""
+    wanted = [(0, size - 1)] if size else []
+    level, position = 0, size
+    while position & 1:
+        wanted.append((level, position - 1))
+        level, position = level + 1, position >> 1
+    return list(dict.fromkeys(wanted))
+
+
+#: where a connection keeps its appender: (the transaction it was made in, the store holding the lock)
+_APPENDER = "iprisk.audit.appender"
+
+
+def _connection_of(session: Session | Connection) -> Connection:
+    """The connection of a session's transaction (begun if it has none yet), or the connection itself."""
+    return session.connection() if isinstance(session, Session) else session
+
+
+def _appender(session: Session | Connection) -> SqlLogStore:
+    """The store that appends in the current (innermost) transaction of ``session``'s connection, locked once
+    per transaction: a unit of work recording many entries (a batch of messages) reads the size and the
+    frontier once. Keyed by the connection's transaction, so that every session sharing one connection
+    (a channel unit of work and the sessions of its effects) appends through the same store; a new
+    transaction or savepoint gets a new one, so a savepoint rolled back never leaves a stale size behind."""
+    connection = _connection_of(session)
+    transaction = connection.get_nested_transaction() or connection.get_transaction()
+    cached = connection.info.get(_APPENDER)
+    if cached is not None and cached[0] is transaction:
+        return cast(SqlLogStore, cached[1])
+    store = SqlLogStore(session)
+    store.lock()
+    connection.info[_APPENDER] = (transaction, store)
+    return store
