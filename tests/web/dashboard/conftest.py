@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from iprisk.accounts import Role
 from iprisk.analysis import analyse
 from iprisk.formats.referrals import read_warning
+from iprisk.node import Node
 from iprisk.referrals import incoming
 from iprisk.reports import write_analysis
 from iprisk.store import ReferralStore
@@ -67,12 +68,17 @@ def _name(node: LiveNode, role: Role) -> str:
 MINE, OTHER = "0b6f6a52-8d0c-4d7a-9a56-1b2f0e3c4d5e", "1b6f6a52-8d0c-4d7a-9a56-1b2f0e3c4d5e"
 
 
-def _with_referrals(live: LiveNode) -> LiveNode:
-    store = ReferralStore(live.node.engine)
-    now = live.node.clock.now()
+def receive_referrals(node: Node) -> None:
+    """``MINE`` and ``OTHER`` received on ``node``, as the channel's handler stores them."""
+    store = ReferralStore(node.engine)
+    now = node.clock.now()
     for referral_id, port, age in ((MINE, "NLRTM", timedelta(days=10)), (OTHER, "DEHAM", timedelta(hours=3))):
         data = warning_data(id=referral_id, receiving_port=port, arrival_port=port, expiry="2099-01-01")
         store.add(*incoming(read_warning(data), now - age, now - age + timedelta(minutes=1)))
+
+
+def _with_referrals(live: LiveNode) -> LiveNode:
+    receive_referrals(live.node)
     return live
 
 

@@ -352,3 +352,18 @@ def test_the_lanes_map_links_each_lane_to_its_filter_with_its_figures(shown: Liv
     officer = login(shown, Role.PORT_OFFICER).get("/ui/lanes").text
     drawn = re.findall(r'<a xlink:href="/ui/lanes\?lane=([^"]+)">', officer)
     assert drawn and all("NLRTM" in lane for lane in drawn)
+
+
+def test_a_signal_opens_the_related_signals_of_its_event(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    page = client.get("/ui/signals").text
+    events = re.findall(r'<th scope="row"><a href="/ui/signals\?event=([^"]+)">', page)
+    assert events, "the signals' ranks do not open their event"
+    busiest = max(set(events), key=events.count)
+    related = client.get(f"/ui/signals?event={busiest}").text
+    body = re.findall(r"<tbody>.*?</tbody>", related, re.S)[-1]
+    assert body.count("<tr>") == events.count(busiest) >= 1
+    assert set(re.findall(r"<td>([0-9]{4}Q[1-4]-\d+)</td>", body)) == {busiest}
+    exported = list(csv.DictReader(io.StringIO(client.get(f"/ui/signals/export?event={busiest}").text)))
+    assert {r["event"] for r in exported} == {busiest} and len(exported) == events.count(busiest)
+    assert 'xlink:href="/ui/trends' in related  # a chart point still opens the segment's trend

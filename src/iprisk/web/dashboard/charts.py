@@ -4,6 +4,7 @@ nothing is fetched). A mark carries an ``href`` (a click drills down) and a tool
 from __future__ import annotations
 
 import html
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,8 @@ from iprisk.i18n import Text
 from iprisk.web.dashboard.tables import Table, cell
 
 _WIDTH = 640
+#: The reports' map's colour of a lane whose traffic is unknown.
+_NO_TRAFFIC = "#9e9e9e"
 #: vl-convert writes a fixed width and height; the page scales the chart to its box instead.
 _SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)" height="([\d.]+)"')
 #: ARIA attributes Vega writes whatever the config (in English: "Title text ..."); our label stays.
@@ -32,13 +35,12 @@ def to_svg(
     """The chart as inline SVG with a text alternative (``role="img"``, ``aria-label``); each linked mark
     gets its link back as a path of the node and its tooltip (``tips[href]``) as an SVG ``<title>``.
     ``datasets``: named data the chart refers to, added to the spec as it is (Altair would walk it)."""
-    import vl_convert as vlc
-
     # Vega's own ARIA labels are English ("Symbol mark container"): the page gives the chart its own label
-    spec = chart.configure(aria=False).to_dict(validate=datasets is None)
+    # (no schema validation per request: it costs more than the drawing; the tests render every chart)
+    spec = chart.configure(aria=False).to_dict(validate=False)
     if datasets:
         spec.setdefault("datasets", {}).update(datasets)
-    svg = vlc.vegalite_to_svg(spec)
+    svg = _vega_svg(json.dumps(spec, sort_keys=True, default=str))
     svg = svg[svg.index("<svg") :]
     tips = tips or {}
 
@@ -58,6 +60,16 @@ def to_svg(
         svg,
         count=1,
     )
+
+
+@lru_cache(maxsize=256)
+def _vega_svg(spec: str) -> str:
+    """The SVG of a Vega-Lite spec (JSON). Rendering takes a good part of a second; the same data in the same
+    language gives the same spec, so a page seen again is drawn from this cache (a new analysis gives new
+    data, so new specs)."""
+    import vl_convert as vlc
+
+    return str(vlc.vegalite_to_svg(json.loads(spec)))
 
 
 def trend_chart(table: Table, dimension: str, text: Text, title: str, top: int = 8) -> str | None:
@@ -120,8 +132,9 @@ def bars_chart(rows: list[dict[str, Any]], x: str, color: str, title: str) -> st
     return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
 
 
-def signals_chart(table: Table, text: Text, title: str) -> str | None:
-    """Each signal's observed count against its expected range (95%), a click drills to its trend."""
+def signals_chart(table: Table, text: Text, title: str, links: list[str]) -> str | None:
+    """Each signal's observed count against its expected range (95%), a click drills to ``links`` (its
+    trend)."""
     if not table.rows:
         return None
     from scipy.stats import poisson
@@ -131,7 +144,7 @@ def signals_chart(table: Table, text: Text, title: str) -> str | None:
             "segment": [f"{r[0]}. {r[2]}" for r in table.rows],
             "observed": [float(r[4]) for r in table.rows],
             "expected": [float(r[5]) for r in table.rows],
-            "href": table.row_links,
+            "href": links,
         }
     )
     frame["low"], frame["high"] = poisson.interval(0.95, frame["expected"])
@@ -204,14 +217,26 @@ def _lanes_map_svg(
         href = links[lane["lane"]]
         tips[href] = _lane_tip(lane, text)
         features.append(_arc(lane, href))
-    # a wide, almost transparent stroke over every lane: the link and tooltip are easy to hit with a mouse
-    overlay = (
+    lines = []  # drawn under the ports and their names
+    if drawn.lanes["incidence"].isna().all():
+        # the reports' map draws no lane at all when no lane's traffic is known (its grey is not drawn then):
+        # the lanes in grey, width by cases, as its legend says
+        lines.append(
+            alt.Chart(alt.Data(values=features))
+            .mark_geoshape(filled=False, stroke=_NO_TRAFFIC, strokeCap="round", opacity=0.85)
+            .encode(strokeWidth=alt.StrokeWidth("properties.cases:Q", legend=None,
+                                                scale=alt.Scale(range=[0.6, 7], zero=False)))
+            .project(**projection.to_dict())
+        )  # fmt: skip
+    # a wide, invisible stroke over every lane (it still takes the pointer): links and tooltips easy to hit
+    hits = (
         alt.Chart(alt.Data(values=features))
-        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0.01, strokeWidth=10, cursor="pointer")
+        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0, strokeWidth=10, cursor="pointer")
         .encode(href="properties.href:N")
         .project(**projection.to_dict())
     )
-    layered = alt.LayerChart(layer=[*chart.layer, overlay], width=_WIDTH, height=400, title=title)
+    layers = [*chart.layer[:2], *lines, *chart.layer[2:], hits]  # basemap, lanes, (ours), ports, names
+    layered = alt.LayerChart(layer=layers, width=_WIDTH, height=400, title=title)
     return to_svg(layered, title, tips, datasets={"countries": countries})
 
 
@@ -220,7 +245,7 @@ def _arc(lane: dict[Any, Any], href: str) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": ends},
-        "properties": {"lane": lane["lane"], "href": href},
+        "properties": {"lane": lane["lane"], "href": href, "cases": int(lane["cases"])},
     }
 
 

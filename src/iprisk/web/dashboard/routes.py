@@ -166,21 +166,32 @@ def trends(request: Request, viewer: Annotated[Viewer, page("analysis.read")], n
 export_route("trends", "analysis.read", _trend_table)
 
 
+def _event(request: Request) -> str | None:
+    return request.query_params.get("event") or None
+
+
 def _signal_table(request: Request, viewer: Viewer, node: Node) -> Table:
-    return views.signals(node, viewer.grant, viewer.text)
+    return views.signals(node, viewer.grant, viewer.text, _event(request))
 
 
 @router.get("/signals", response_class=HTMLResponse, summary="Emerging risks: the signals, explained")
 def signals(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
     text = viewer.text
-    table = _signal_table(request, viewer, node)
+    event = _event(request)
+    table, trends = views.signals_and_trends(node, viewer.grant, text, event)
     title = text.gettext("Observed against the expected range (95%)")
+    intro = text.gettext(
+        "Segments whose counts left their expected range; a point opens the segment's trend, a rank the "
+        "signals of its event."
+    )
+    if event:
+        intro = text.gettext(
+            "The signals of event {event}: its headline and the related signals it explains.", event=event
+        )
     return render(
         request, viewer, "table.html", title=text.gettext("Emerging risks"), table=table,
-        chart=charts.signals_chart(table, text, title), exports=export_links(request, "signals"),
-        intro=text.gettext(
-            "Segments whose counts left their expected range; a point opens the segment's trend."
-        ),
+        chart=charts.signals_chart(table, text, title, trends), exports=export_links(request, "signals"),
+        intro=intro,
     )  # fmt: skip
 
 

@@ -63,6 +63,7 @@ COLUMN_LABELS: dict[str, str] = {
     "interval": N_("expected range (95%)"),
     "q_value": N_("q-value"),
     "explanation": N_("explanation"),
+    "event": N_("event"),
     "submission_id": N_("submission"),
     "version": N_("version"),
     "status": N_("status"),

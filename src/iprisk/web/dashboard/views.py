@@ -123,14 +123,23 @@ _SIGNAL_DIMENSIONS = ("reporting_admin", "office", "transport_mode", "provenance
                       "ipr_type")  # fmt: skip
 
 
-def signals(node: Node, grant: Grant, locale_text: Any) -> Table:
-    """The signals, explained in the viewer's language, with the 95% range of each expectation."""
+def signals(node: Node, grant: Grant, locale_text: Any, event: str | None = None) -> Table:
+    """The signals, explained in the viewer's language, with the 95% range of each expectation; those of one
+    event (its headline and the related signals it explains) when ``event`` is given. A row's first cell
+    opens the signals of its event."""
+    return signals_and_trends(node, grant, locale_text, event)[0]
+
+
+def signals_and_trends(
+    node: Node, grant: Grant, locale_text: Any, event: str | None = None
+) -> tuple[Table, list[str]]:
+    """:func:`signals`, and the trend page of each signal's product (where a chart point drills to)."""
     from scipy.stats import poisson
 
     from iprisk.reports.signals import describe_segment, direction_label, explain_signal, segment_of
 
-    page = _page(node, "signals", {}, grant)
-    rows, row_api, links = [], [], []
+    page = _page(node, "signals", {"event_id": event} if event else {}, grant)
+    rows, row_api, links, events = [], [], [], []
     for raw in page.rows:
         record: dict[str, Any] = dict(zip(page.columns, raw, strict=True))
         for key in ("observed", "expected", "p_value", "q_value", "score"):
@@ -141,8 +150,9 @@ def signals(node: Node, grant: Grant, locale_text: Any) -> Table:
             int(float(record["rank"])), record["quarter"], describe_segment(segment, locale_text),
             direction_label(record["direction"], locale_text), record["observed"], record["expected"],
             f"{locale_text.number(low)} – {locale_text.number(high)}", record["q_value"],
-            explain_signal(record, locale_text),
+            explain_signal(record, locale_text), record.get("event_id") or "",
         ])  # fmt: skip
+        events.append(api_url("/ui/signals", {"event": record.get("event_id") or None}))
         row_api.append(api_url("/analysis/signals", {"quarter": record["quarter"], **segment}))
         product = segment.get("product_category")
         links.append(api_url("/ui/trends", {"dimension": "product_category", "product_category": product})
@@ -150,11 +160,12 @@ def signals(node: Node, grant: Grant, locale_text: Any) -> Table:
     cols = columns(
         [("rank", "int"), ("quarter", "quarter"), ("segment", "text"), ("direction", "text"),
          ("observed", "float"), ("expected", "float"), ("interval", "text"), ("q_value", "text"),
-         ("explanation", "text")]
+         ("explanation", "text"), ("event", "text")]
     )  # fmt: skip
     for row in rows:
         row[7] = locale_text.number(row[7], significant=2)
-    return Table(cols, rows, page.total, "/analysis/signals", row_api, links)
+    api = api_url("/analysis/signals", {"event_id": event})
+    return Table(cols, rows, page.total, api, row_api, events), links
 
 
 _LANE_COLUMNS = (("lane", "text"), ("cases", "int"), ("articles", "int"), ("retail_value", "int"),
