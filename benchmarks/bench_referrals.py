@@ -8,8 +8,16 @@
 - 2,000 of them stored step by step in SQLite (``ReferralStore.step``: read, lifecycle, versioned update and
   events in one transaction): time per step.
 
-Not yet measured: the referrals crossing between two nodes against the plain channel (the channel is not in
-this branch); ``python -m benchmarks referrals``.
+- ``CHANNEL_REFERRALS`` (200) referrals through the whole lifecycle *between two nodes* (the in-process pair
+  of the link tests: two databases, two key sets, HTTP through each other's app): drafted and sent at the CN
+  node, received at the EU node, the receipt moving the original, acknowledged and fed back at the EU node,
+  closed at the CN node — four messages and a receipt synchronisation each, delivered in batches — against
+  the plain channel of issue 10 on the same pair: the same number of probe messages (a kind whose handler
+  does nothing) in the same phases. Time and CPU per referral, and the ratio.
+
+``python -m benchmarks referrals``; the two-node part alone at another scale:
+``python -m benchmarks.bench_referrals channel N`` (N = 100000 takes about N x the time per referral
+reported, hours on 2 shared cores).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TARGET_PER_REFERRAL_MS = 5.0
 TARGET_KPI_S = 2.0
 STORED = 2_000
+CHANNEL_REFERRALS = 200
 
 
 def _row(
@@ -112,7 +121,99 @@ def run(out: Path) -> list[dict[str, Any]]:
         _row("KPIs: DuckDB and pandas tables agree", int(agree), "bool", ok=agree),
     ]  # fmt: skip
     result.append(_bench_store(refs[:STORED], Path(out)))
+    result.extend(bench_channel(Path(out), CHANNEL_REFERRALS))
     return result
+
+
+def _deliver(*sides: Any) -> None:
+    """Delivery passes both ways, each with the referrals' receipt source (what the worker runs; not the
+    statistics source, which opens the warehouse: the same for both sides of the comparison), until quiet."""
+    from iprisk.link.referrals import sync_referral_receipts
+
+    while True:
+        moved = sum(len(sync_referral_receipts(side.link)) for side in sides)
+        attempted = sum(side.link.deliver(10_000).attempted for side in sides)
+        if not moved and not attempted:
+            return
+
+
+def _lifecycles(cn: Any, eu: Any, n: int) -> None:
+    """``n`` referrals from Shanghai to Rotterdam through their whole lifecycle, phase by phase."""
+    from tests.referrals.conftest import CN_OFFICER, EU_OFFICER, warning_data
+
+    from iprisk.node.referrals import draft_referral, take_step
+
+    seized = {"result": "seized", "control_type": "physical", "control_date": "2026-04-01",
+              "articles_detained": 10, "ipr_type_confirmed": "trademark"}  # fmt: skip
+    ids = [draft_referral(cn.node, CN_OFFICER, warning_data())["id"] for _ in range(n)]
+    for rid in ids:
+        take_step(cn.node, CN_OFFICER, rid, "send")
+    _deliver(cn, eu)
+    for rid in ids:
+        take_step(eu.node, EU_OFFICER, rid, "acknowledge")
+    _deliver(cn, eu)
+    for rid in ids:
+        take_step(eu.node, EU_OFFICER, rid, "feedback", seized)
+    _deliver(cn, eu)
+    for rid in ids:
+        take_step(cn.node, CN_OFFICER, rid, "close")
+    _deliver(cn, eu)
+
+
+def _probes(cn: Any, eu: Any, n: int) -> None:
+    """The plain channel in the same phases: ``n`` messages CN -> EU, 2n EU -> CN, n CN -> EU."""
+    from iprisk.link.probe import send_probes
+
+    for sender, peer in ((cn, "EU"), (eu, "CN"), (eu, "CN"), (cn, "EU")):
+        for _ in range(n):
+            send_probes(sender.link, peer, 1, 512)  # one unit of work each, like a step
+        _deliver(cn, eu)
+
+
+def _measured(work: Any) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bench_channel(out: Path, n: int) -> list[dict[str, Any]]:
+    """Referrals between two nodes against the plain channel on the same pair (see the module's text)."""
+    from tests.link.twonodes import two_nodes
+    from tests.referrals.conftest import MONDAY
+
+    from iprisk.exchange import ManualClock
+
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        eu, cn = two_nodes(Path(tmp), ManualClock(MONDAY))
+        try:
+            _lifecycles(cn, eu, 5)  # warm-up: imports, connections, caches
+            plain_s, plain_cpu = _measured(lambda: _probes(cn, eu, n))
+            ours_s, ours_cpu = _measured(lambda: _lifecycles(cn, eu, n))
+            agree = all(
+                cn.node.referrals.get(r.id).state == r.state == "closed"
+                for r in eu.node.referrals.referrals()
+            )
+        finally:
+            for side in (eu, cn):
+                side.link.close()
+                side.node.engine.dispose()
+    per, plain = ours_s / n * 1000, plain_s / n * 1000
+    return [
+        _row(f"referral lifecycle between two nodes, {n:,} referrals (4 messages each) vs 4 plain messages",
+             per, "ms/referral", baseline=plain),
+        _row("  CPU per referral vs 4 plain messages (both nodes in this process)", ours_cpu / n * 1000,
+             "ms/referral", baseline=plain_cpu / n * 1000),
+        _row("  every referral closed on both nodes", int(agree), "bool", ok=agree),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["channel"]:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else CHANNEL_REFERRALS
+        for row in bench_channel(Path(tempfile.mkdtemp(prefix="iprisk-bench-")), n):
+            print(row)
 
 
 def _bench_store(refs: list[Any], out: Path) -> dict[str, Any]:

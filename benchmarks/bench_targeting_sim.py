@@ -14,7 +14,8 @@ selection). Per world, the fraction of Bayes precision at 1, 2, 5 and 10 % of:
 Rows give the mean over seeds with the spread (standard deviation, min and max) beside it; the target is 0.90
 of Bayes at 5 and 10 % for the model in every world. Calibration: the Brier score of the model (against the
 true probabilities) beside that of the previous model, and a reliability chart
-(``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``.
+(``out/targeting-reliability.png``). The per-seed table goes to ``out/targeting-bayes.csv``. Out-of-time
+calibration (isotonic and Platt on 2016H2, before / after on 2017): :mod:`benchmarks.targeting_calibration`.
 
 Ablation (first seed only, every world): the model without the party multipliers of the risk features, and
 without the party histories, beside the default and the model without risk features; and the ceiling of any
@@ -23,7 +24,7 @@ model that learns traders from their history, :func:`benchmarks.targeting_worlds
 
 Run alone: ``python -m benchmarks.bench_targeting_sim [out] [seeds]`` (e.g. ``bench-out 1,2``), or only the
 ablation (reading the first run's per-seed table): ``python -m benchmarks.bench_targeting_sim out ablation
-[world,...]``.
+[world,...] [variant prefix,...]``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks import targeting_calibration
 from benchmarks.targeting_worlds import (
     TRAIN_UNTIL,
     WORLDS,
@@ -53,10 +55,13 @@ LABEL = "true_infringement"
 TREES = 200
 
 
-def _scores(train: pd.DataFrame, test: pd.DataFrame, seed: int, **features: Any) -> np.ndarray:
+def _scores(
+    train: pd.DataFrame, test: pd.DataFrame, seed: int, trees: dict[str, Any] | None = None, **features: Any
+) -> np.ndarray:
+    """The 2017 scores of a model fitted on ``train`` (``trees``: other LightGBM parameters)."""
     from iprisk.targeting import LightGBMScorer
 
-    scorer = LightGBMScorer(n_estimators=TREES, seed=seed, features=features or None)
+    scorer = LightGBMScorer(n_estimators=TREES, seed=seed, features=features or None, **(trees or {}))
     return np.asarray(scorer.fit(train, train[LABEL].astype(int)).score(test))
 
 
@@ -95,6 +100,7 @@ def evaluate_world(out: Path, spec: WorldSpec, seed: int) -> tuple[pd.DataFrame,
     return table, calibration
 
 
+CEILING = "trader-history oracle (ceiling)"
 #: feature-builder options of each ablation variant (the default and "previous model" come from the main run)
 ABLATION: dict[str, dict[str, Any]] = {
     "without party multipliers": {"risk_parties": ()},
@@ -102,10 +108,20 @@ ABLATION: dict[str, dict[str, Any]] = {
 }
 
 
-def ablation(out: Path, seed: int, worlds: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Fractions of Bayes of each :data:`ABLATION` variant plus the main run's default and previous model
-    (``worlds``: their names, default all)."""
+#: tree settings tried against the default (the same features), for the worlds with fewer hits
+TREE_VARIANTS: dict[str, dict[str, Any]] = {
+    "regularised trees (15 leaves, >= 100 rows a leaf)": {"num_leaves": 15, "min_child_samples": 100},
+}
+
+
+def ablation(out: Path, seed: int, worlds: tuple[str, ...] = (), only: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Fractions of Bayes of each :data:`ABLATION` and :data:`TREE_VARIANTS` variant plus the main run's
+    default and previous model (``worlds``: their names, default all; ``only``: variants whose name starts
+    with one of these, default all, the ceiling included)."""
     from iprisk.evaluation import bayes_table
+
+    def chosen(name: str) -> bool:
+        return not only or name.startswith(only)
 
     parts = []
     if (out / "targeting-bayes.csv").exists():
@@ -118,8 +134,12 @@ def ablation(out: Path, seed: int, worlds: tuple[str, ...] = ()) -> pd.DataFrame
         if worlds and spec.name not in worlds:
             continue
         train, test = load_world(world_folder(out, spec, seed))
-        variants = {name: _scores(train, test, seed, **options) for name, options in ABLATION.items()}
-        variants["trader-history oracle (ceiling)"] = trader_history_oracle(spec, train, test)
+        variants = {name: _scores(train, test, seed, **opt) for name, opt in ABLATION.items() if chosen(name)}
+        variants |= {
+            name: _scores(train, test, seed, opt) for name, opt in TREE_VARIANTS.items() if chosen(name)
+        }
+        if chosen(CEILING):
+            variants[CEILING] = trader_history_oracle(spec, train, test)
         table = bayes_table(test["true_probability"].to_numpy(), variants, at=AT)
         parts.append(table.assign(world=spec.name, seed=seed))
     every = pd.concat(parts, ignore_index=True)
@@ -235,13 +255,19 @@ def run(out: Path, seeds: tuple[int, ...] = SEEDS) -> list[dict[str, Any]]:
     pd.DataFrame([{k: v for k, v in c.items() if k != "bins"} for c in calibrations]).to_csv(
         out / "targeting-calibration.csv", index=False
     )
-    return rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
+    rows = rows_of(summary, calibrations) + ablation_rows(ablation(out, seeds[0]))
+    return rows + targeting_calibration.run(out, seeds)
 
 
 def markdown(out: Path) -> str:
-    """The docs tables from a run CSV files: ``python -m benchmarks.bench_targeting_sim out markdown``."""
-    summary = pd.read_csv(out / "targeting-bayes-summary.csv")
-    cal = pd.read_csv(out / "targeting-calibration.csv")
+    """The docs tables from a run CSV files: ``python -m benchmarks.bench_targeting_sim out markdown``
+    (from the worlds finished so far when the run was stopped before its end)."""
+    finished = out / "targeting-bayes-summary.csv"
+    summary = (
+        pd.read_csv(finished)
+        if finished.exists()
+        else summarise(pd.read_csv(out / "targeting-bayes-partial.csv"))
+    )
     ks = [k for k in AT]
     lines = [
         "| world | strategy | " + " | ".join(f"@{k:g} %" for k in ks) + " |",
@@ -254,13 +280,15 @@ def markdown(out: Path) -> str:
             spread = f" ± {r['std']:.3f}" if r["count"] > 1 and np.isfinite(r["std"]) else ""
             cells.append(f"{r['mean']:.3f}{spread}")
         lines.append(f"| {world} | {strategy} | " + " | ".join(cells) + " |")
-    lines += ["", "| world | seeds | test rows | test hit rate | Brier, model | Brier, previous model |"]
-    lines.append("|---|---|---|---|---|---|")
-    for world, g in cal.groupby("world", sort=False):
-        lines.append(
-            f"| {world} | {len(g)} | {g['test_rows'].mean():,.0f} | {g['rate'].mean():.2%} | "
-            f"{g['brier_model'].mean():.3g} | {g['brier_previous'].mean():.3g} |"
-        )
+    if (out / "targeting-calibration.csv").exists():
+        cal = pd.read_csv(out / "targeting-calibration.csv")
+        lines += ["", "| world | seeds | test rows | test hit rate | Brier, model | Brier, previous model |"]
+        lines.append("|---|---|---|---|---|---|")
+        for world, g in cal.groupby("world", sort=False):
+            lines.append(
+                f"| {world} | {len(g)} | {g['test_rows'].mean():,.0f} | {g['rate'].mean():.2%} | "
+                f"{g['brier_model'].mean():.3g} | {g['brier_previous'].mean():.3g} |"
+            )
     if (out / "targeting-ablation.csv").exists():
         abl = pd.read_csv(out / "targeting-ablation.csv")
         lines += ["", "| world | variant | " + " | ".join(f"@{k:g} %" for k in ks) + " |"]
@@ -277,7 +305,8 @@ if __name__ == "__main__":  # pragma: no cover - manual runs
         print(markdown(folder))
     elif len(sys.argv) > 2 and sys.argv[2] == "ablation":
         names = tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else ()
-        for row in ablation_rows(ablation(folder, SEEDS[0], names)):
+        only = tuple(sys.argv[4].split(",")) if len(sys.argv) > 4 else ()
+        for row in ablation_rows(ablation(folder, SEEDS[0], names, only)):
             print(row)
     else:
         chosen = tuple(int(s) for s in sys.argv[2].split(",")) if len(sys.argv) > 2 else SEEDS

@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         default=Path("iprisk-analysis"),
         description="Folder of the latest iprisk analyse --out results, which the node serves at /analysis.",
     )
+    targeting_model: Path | None = Field(
+        default=None,
+        description="Folder of a trained targeting model (iprisk targeting fit --model), which the "
+        "dashboard's targeting page scores declarations with; none: the node scores nothing.",
+    )
     host: str = Field(default="127.0.0.1", description="Address iprisk serve binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port iprisk serve listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of iprisk serve.")

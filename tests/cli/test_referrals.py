@@ -72,6 +72,17 @@ def test_a_referral_through_its_lifecycle_and_the_kpis(run, tmp_path: Path) -> N
     assert json.loads(out)[0]["receiving_port"] == "NLRTM"
     code, out, _ = run("referrals", "kpis", *COORD)
     assert code == 0 and "CNSHA" in out
+    # the state of play of the quarter shows the referral indicators, in English and Chinese
+    from iprisk.warehouse import Warehouse
+
+    Warehouse.open(tmp_path / "wh.duckdb").close()
+    for lang, label in (("en", "hit rate: seized / controlled (%)"), ("zh", "命中率：查获数/查验数（%）")):
+        play = tmp_path / f"play.{lang}.html"
+        code, _, err = run("report", "state-of-play", "--quarter", "2026Q1", "--lang", lang, "--out", play,
+                           "-w", tmp_path / "wh.duckdb")  # fmt: skip
+        assert code == 0, err
+        text = play.read_text(encoding="utf-8")
+        assert label in text and "not in operation" not in text
 
 
 def test_bad_steps_get_clear_errors_and_store_nothing(run, tmp_path: Path) -> None:

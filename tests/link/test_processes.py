@@ -1,16 +1,20 @@
 """Two REAL nodes: ``iprisk serve`` for the EU and for CN, each a process with its own database, warehouse
 and keys, on loopback; the operator's commands are ``iprisk`` processes. On SQLite and PostgreSQL.
 
-* a simulated world's quarterly statistics, submitted at the node of each side, and a joint profile approved
-  by both sides and activated, cross; ``iprisk exchange reconcile`` finds no difference;
+* a simulated world's quarterly statistics, submitted at the node of each side, a joint profile approved
+  by both sides and activated, and a referral sent from Shanghai and acknowledged at Rotterdam (``iprisk
+  referrals`` at each node), cross; ``iprisk exchange reconcile`` finds no difference;
 * the receiving node is killed (SIGKILL) in the middle of a delivery of 1,000 messages and restarted: every
   message is delivered, and applied once.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ from iprisk.simulate import simulate
 from iprisk.warehouse import Warehouse
 from tests.link.processes import POSTGRES_URL, NodeProcess, wait_for
 from tests.profiles.samples import profile
+from tests.referrals.conftest import warning_data
 
 BACKENDS = [
     "sqlite",
@@ -105,11 +110,39 @@ def test_two_nodes_exchange_a_world_and_a_joint_profile_and_reconcile_clean(
     wait_for(lambda: _state(at_eu, "J1") == (1, "active"), "J1 active at the EU")
     assert _state(at_cn, "J1") == (1, "active")
 
+    _a_referral_crosses(eu, cn, at_eu, at_cn, tmp_path)
+
     result = reconcile(at_cn, "EU")
     assert result.ok and (result.submissions, result.profiles) == (len(files), 1), result.differences
     shown = eu.cli("exchange", "reconcile")  # the command: its report, exit 0
     assert f"{len(files)} submissions, 1 joint profiles compared, 0 differences" in shown.stdout
     assert eu.stop() in (0, -signal.SIGTERM) and cn.stop() in (0, -signal.SIGTERM)
+
+
+def _a_referral_crosses(eu: NodeProcess, cn: NodeProcess, at_eu: Link, at_cn: Link, tmp_path: Path) -> None:
+    """A warning drafted and sent with ``iprisk referrals`` at the CN node reaches the EU node; the officer of
+    Rotterdam acknowledges it there; both nodes agree."""
+    today = date.today()
+    data = warning_data(
+        expected_arrival=str(today + timedelta(days=20)), expiry=str(today + timedelta(days=50))
+    )
+    path = tmp_path / "warning.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    li = ("--role", "port_officer", "--side", "CN", "--port", "CNSHA", "--user", "li.wei")
+    drafted = cn.cli("referrals", "draft", str(path), *li).stdout
+    rid = re.search(r"referral (\S+): drafted", drafted).group(1)  # type: ignore[union-attr]
+    cn.cli("referrals", "send", rid, *li)
+
+    def state(link: Link) -> str | None:
+        ref = link.node.referrals.find(rid)  # type: ignore[attr-defined]
+        return None if ref is None else str(ref.state)
+
+    wait_for(lambda: state(at_eu) == "received" and state(at_cn) == "received", "the warning at the EU")
+    eu.cli(
+        "referrals", "ack", rid, "--role", "port_officer", "--side", "EU", "--port", "NLRTM", "--user", "jan"
+    )
+    wait_for(lambda: state(at_cn) == "acknowledged", "the acknowledgement at CN")
+    assert state(at_eu) == "acknowledged"
 
 
 def test_the_receiver_killed_mid_delivery_of_1000_messages_gets_each_once(

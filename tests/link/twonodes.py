@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from iprisk.exchange import ManualClock, NodeIdentity, RetryPolicy, save_identity
 from iprisk.link import HttpTransport, Link, add_peer
 from iprisk.settings import Settings
-from iprisk.store import ProfileStore, connect
+from iprisk.store import ProfileStore, ReferralStore, connect
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import channel
 
@@ -34,6 +34,7 @@ class TestNode:
     audit: Any = None
     audit_keys: Any = None
     profiles: Any = None
+    referrals: Any = None
 
 
 @dataclass
@@ -55,7 +56,15 @@ def make_side(name: str, folder: Path, clock: ManualClock, database_url: str | N
     identity = NodeIdentity.create(name, clock.now())
     save_identity(identity, settings.key_folder)
     engine = connect(settings.database)
-    node = TestNode(name, engine, identity, clock, settings, profiles=ProfileStore(engine))
+    node = TestNode(
+        name,
+        engine,
+        identity,
+        clock,
+        settings,
+        profiles=ProfileStore(engine),
+        referrals=ReferralStore(engine),
+    )
     app = FastAPI()
     install_problem_handlers(app)
     app.include_router(channel.router)

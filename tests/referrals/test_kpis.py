@@ -91,3 +91,31 @@ def test_no_personal_data_in_the_rows_or_the_kpis(referrals: list[Referral]) -> 
         assert PARTY_NAME not in text and "Jansen" not in text
         assert "jan.devries" not in text and "li.wei" not in text and "eu.coord" not in text
         assert not {"parties", "reasons", "text", "by", "description"} & set(table.column_names)
+
+
+def test_the_state_of_play_indicators_of_a_quarter_from_one_side() -> None:
+    from iprisk.referrals.kpis import STATE_OF_PLAY_KPIS, state_of_play_kpis
+
+    refs = [
+        _referral(6, "seized", articles_detained=2400, value_eur=90000.0),
+        _referral(30, "released"),
+        _referral(None, None, receiving="DEHAM"),
+    ]
+    now = datetime(2026, 6, 1, tzinfo=MONDAY.tzinfo)
+    table = state_of_play_kpis(refs, quarter="2026Q1", now=now, side="CN")
+    assert table is not None
+    values = dict(zip(table["kpi"], table["value"], strict=True))
+    assert list(values) == [k for k in STATE_OF_PLAY_KPIS if k in values]
+    assert values["referrals_sent"] == 3 and values["referrals_received"] == 0  # CN sent them all
+    assert values["ack_median_hours"] == 18.0 and values["feedback_received"] == 2
+    assert values["feedback_rate"] == pytest.approx(200 / 3) and values["hits"] == 1
+    assert values["hit_rate"] == 50.0 and values["articles_seized"] == 2400
+    assert values["value_seized_eur"] == 90000.0 and values["overdue_now"] == 1
+    at_eu = state_of_play_kpis(refs, quarter="2026Q1", now=now, side="EU")
+    assert at_eu is not None
+    eu = dict(zip(at_eu["kpi"], at_eu["value"], strict=True))
+    assert eu["referrals_sent"] == 0 and eu["referrals_received"] == 2  # the third was never received
+    other = state_of_play_kpis(refs, quarter="2026Q2", now=now, side="CN")
+    assert other is not None and "hit_rate" not in set(other["kpi"])  # nothing controlled: no rate
+    assert state_of_play_kpis([], quarter="2026Q1", now=now) is None
+    assert PARTY_NAME not in table.to_csv()

@@ -69,7 +69,10 @@ def test_an_officer_drafts_and_sends_a_warning_to_china(live: LiveNode) -> None:
     assert created.status_code == 201, created.text
     referral_id = created.json()["id"]
     sent = live.client.post(f"/referrals/{referral_id}/send", headers=officer)
-    assert sent.status_code == 200 and sent.json()["state"] == "sent"
+    # the node has no peer yet: nothing can travel, the referral stays drafted (tests/link sends it across)
+    assert sent.status_code == 400 and "register the peer" in sent.json()["detail"], sent.text
+    shown = live.client.get(f"/referrals/{referral_id}", headers=officer).json()
+    assert shown["state"] == "drafted" and [e["step"] for e in shown["events"]] == ["draft"]
     wrong_side = live.client.post("/referrals", json=warning_data(expiry="2099-01-01"), headers=officer)
     assert wrong_side.status_code == 422
     assert {p["rule"] for p in wrong_side.json()["problems"]} >= {"port_side"}

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the demo pulls in LightGBM; every other command must not pa
     from iprisk.demo import TargetingDemo
     from iprisk.demo.allocation import AllocationDemo
     from iprisk.demo.channel import ChannelDemo
+    from iprisk.demo.referrals import ReferralDemo
 
 TOP_SIGNALS = 10
 
@@ -211,3 +212,31 @@ def _print_channel(c: ChannelDemo) -> None:
     )
     for difference in r.differences:
         out.print(f"  {difference}", markup=False)
+    if c.referrals is not None:
+        _print_referrals(c.referrals)
+
+
+def _print_referrals(r: ReferralDemo) -> None:
+    table = Table(title="Referrals from CN export ports to EU ports, as each node holds them")
+    for col in ("referral", "from", "to", "at the CN node", "at the EU node"):
+        table.add_column(col)
+    for rid, sending, receiving, at_cn, at_eu in r.states:
+        table.add_row(rid[:8], sending, receiving, at_cn, at_eu)
+    out.print(table)
+    kpi = Table(
+        title="Referral KPIs per quarter and port pair ("
+        + ("the same at both nodes" if r.kpis_agree else "[red]the nodes differ[/]")
+        + ")"
+    )
+    shown = ("quarter", "sending_port", "receiving_port", "sent", "received", "acknowledged", "controlled",
+             "seized", "hit_rate", "articles_seized", "overdue_now")  # fmt: skip
+    for col in shown:
+        kpi.add_column(col)
+    for row in r.kpis.to_pylist():
+        kpi.add_row(
+            *(
+                "" if row[c] is None else f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c])
+                for c in shown
+            )
+        )
+    out.print(kpi)

@@ -21,6 +21,7 @@ from rich.table import Table
 from iprisk.cli import app, note_origin, out, quarter_callback
 
 if TYPE_CHECKING:
+    from iprisk.link import Link
     from iprisk.referrals import Officer
     from iprisk.store import ReferralStore
 
@@ -83,6 +84,14 @@ def _store(db: str | None) -> ReferralStore:
     if db is None:
         note_origin("database")
     return ReferralStore(db)
+
+
+def _travelling(db: str | None) -> tuple[ReferralStore, Link | None]:
+    """The store; at a node (its database), its steps travel to the other node (and the node's link)."""
+    from iprisk.link.referrals import attach_to_referrals
+
+    store = _store(db)
+    return store, attach_to_referrals(store)
 
 
 def _actor(user: str | None, role: Role, side: Side, ports: list[str] | None) -> Officer:
@@ -209,9 +218,17 @@ def draft_command(
     _print_state(ref.id, ref.state)
 
 
-def _step(db: str | None, referral_id: str, make: Any) -> None:
-    with _store(db) as store:
-        ref = store.step(referral_id, make)
+def _step(db: str | None, referral_id: str, make: Any, attachments: dict[str, bytes] | None = None) -> None:
+    from iprisk.link.referrals import sending_attachments
+
+    store, link = _travelling(db)
+    try:
+        with sending_attachments(attachments or {}):
+            ref = store.step(referral_id, make)
+    finally:
+        store.close()
+        if link is not None:
+            link.close()
     _print_state(ref.id, ref.state)
 
 
@@ -221,15 +238,25 @@ def send_command(
     role: RoleOpt,
     side: SideOpt,
     port: PortOpt = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="A file the warning lists in its attachments; repeatable."),
+    ] = None,
     user: UserOpt = None,
     now: NowOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Send a drafted warning to the receiving port."""
+    """Send a drafted warning to the receiving port (at a node: to the other node, with its attachments)."""
+    from iprisk.errors import MissingFile
     from iprisk.referrals import send
 
+    contents = {}
+    for path in attach or []:
+        if not path.is_file():
+            raise MissingFile(str(path))
+        contents[path.name] = path.read_bytes()
     actor = _actor(user, role, side, port)
-    _step(db, referral_id, lambda r: send(r, actor, _now(now)))
+    _step(db, referral_id, lambda r: send(r, actor, _now(now)), contents)
 
 
 @referrals_app.command("ack")
@@ -293,20 +320,15 @@ def close_command(
 @referrals_app.command("tick")
 def tick_command(now: NowOpt = None, db: DbOpt = None) -> None:
     """Raise the reminders and escalations due, expire referrals whose goods can no longer arrive."""
-    from iprisk.referrals import Deadlines, tick
-    from iprisk.referrals.lifecycle import OPEN
+    from iprisk.referrals import Deadlines
 
-    at, deadlines = _now(now), Deadlines.from_settings()
-    raised: list[tuple[str, str]] = []
-    with _store(db) as store:
-        for ref in store.referrals(states=OPEN):
-
-            def make(r: Any) -> Any:
-                new, events = tick(r, at, deadlines)
-                raised.extend((r.id, e.details.get("alert", e.to_state)) for e in events)
-                return new, events
-
-            store.step(ref.id, make)
+    store, link = _travelling(db)
+    try:  # at a node, only the referrals sent from it: a received one follows its sender's clock
+        raised = store.tick(_now(now), Deadlines.from_settings(), side=link.name if link else None)
+    finally:
+        store.close()
+        if link is not None:
+            link.close()
     for ref_id, what in raised:
         out.print(f"referral {ref_id}: {what}", markup=False)
     out.print(f"{len(raised)} alert(s) and expiries", markup=False)

@@ -147,12 +147,13 @@ def state_of_play_cmd(
     db: DbOpt = None,
 ) -> None:
     """The action plan's indicators for a quarter: statistics on time, analyses run, profiles, referrals."""
+    from iprisk.node.referrals import node_referral_kpis
     from iprisk.reports import check_formats, record_run, state_of_play, state_of_play_inputs, write_report
     from iprisk.warehouse import Warehouse
 
     targets = check_formats(_safe(outputs, warehouse, db))
     with Warehouse.open(warehouse, create=False) as wh:
-        inputs = state_of_play_inputs(wh, db, quarter)
+        inputs = state_of_play_inputs(wh, db, quarter, referral_kpis=node_referral_kpis(db, quarter))
     written = write_report(state_of_play(inputs, lang.value), targets)
     record_run(db, "state-of-play", quarter, lang.value, written, inputs.snapshot.digest)
     _written(written)

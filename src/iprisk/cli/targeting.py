@@ -204,15 +204,14 @@ def _watches(db: str | None) -> dict[str, Any]:
     if db is None:
         return {}
     from iprisk.referrals import load_party_key
-    from iprisk.referrals.lifecycle import OPEN
     from iprisk.referrals.parties import PARTY_KEY_FILE
     from iprisk.settings import get_settings
     from iprisk.store import ReferralStore
 
     folder = get_settings().key_folder
     key = load_party_key(folder) if (folder / PARTY_KEY_FILE).is_file() else None
-    with ReferralStore(db) as store:
-        warnings = [r.warning for r in store.referrals(states=OPEN)]
+    with ReferralStore(db) as store:  # at a node, the warnings received at its ports
+        warnings = store.watches(get_settings().node)
     return {"watches": warnings, "party_key": key}
 
 

@@ -1,5 +1,6 @@
-"""The demo's channel stage: an EU and a CN node on loopback exchange a quarter's statistics and a joint
-profile, then reconcile. Library calls only; ``iprisk demo`` prints the result.
+"""The demo's channel stage: an EU and a CN node on loopback exchange a quarter's statistics, a joint
+profile and a few referrals between ports, then reconcile. Library calls only; ``iprisk demo`` prints the
+result.
 
 Each node is the real web app (:func:`iprisk.web.app.create_app`: the channel routes and the delivery worker
 in the background) served by uvicorn on a loopback port, in a thread of this process, with its own keys,
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from iprisk.demo.referrals import ReferralDemo, exchange_referrals
 from iprisk.link import Link, Reconciliation, add_peer, reconcile
 from iprisk.link.service import open_link
 from iprisk.link.status import ChannelCounts, LoggedMessage, counts, message_log
@@ -49,6 +51,7 @@ class ChannelDemo:
     profile: dict[str, tuple[int, str]]  # the joint profile's version and state at each node
     reconciliation: Reconciliation
     seconds: float
+    referrals: ReferralDemo | None = None  # warnings from CN ports to EU ports, with their states on both
 
 
 def _free_port() -> int:
@@ -144,6 +147,7 @@ def run_channel_demo(out: Path, files: list[Path], *, timeout_s: float = 600.0) 
         at_cn.node.profiles.approve(joint.id, "CN", by="li")
         at_cn.node.profiles.activate(joint.id, by="li")
         _wait(lambda: _state(at_eu, joint.id)[1] == "active", "the activation at the EU", timeout_s)
+        referrals = exchange_referrals(at_cn, at_eu, lambda ok, what: _wait(ok, what, timeout_s))
         _wait(lambda: counts(at_eu).open == 0 and counts(at_cn).open == 0, "the last receipts", timeout_s)
 
         reconciliation = reconcile(at_eu, "CN")
@@ -156,7 +160,7 @@ def run_channel_demo(out: Path, files: list[Path], *, timeout_s: float = 600.0) 
             link.node.engine.dispose()  # the node (opened by open_link) holds only its engine
     return ChannelDemo(
         {"EU": len(eu_files), "CN": len(cn_files)}, log, both, receipts, profile, reconciliation,
-        time.monotonic() - start,
+        time.monotonic() - start, referrals,
     )  # fmt: skip
 
 

@@ -83,6 +83,11 @@ _RULES = [
             "An attachment's content is not an allowed type (PDF, JPEG, PNG, TIFF) or does not match its "
             "name.",
         ),
+        (
+            "attachment_listed",
+            "The attachments sent are not the ones the warning lists (one missing, one extra, or another "
+            "size or SHA-256).",
+        ),
     )
 ]
 

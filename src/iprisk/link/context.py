@@ -177,6 +177,10 @@ class Link:
             from iprisk.link.profiles import profile_hook
 
             node.profiles.on_change = profile_hook(self)
+        if getattr(node, "referrals", None) is not None:  # and each referral step taken at this node
+            from iprisk.link.referrals import attach_referrals
+
+            attach_referrals(self)
 
     def close(self) -> None:
         """Close the connections to the peers (the node's database stays the node's to close)."""

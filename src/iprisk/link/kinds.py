@@ -37,6 +37,7 @@ BUILTIN_MODULES = (
     "iprisk.link.keys",
     "iprisk.link.reconcile",
     "iprisk.link.probe",
+    "iprisk.link.referrals",
 )
 
 

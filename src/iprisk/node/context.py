@@ -16,7 +16,7 @@ from iprisk.errors import InvalidValue
 from iprisk.exchange import Clock, NodeIdentity, SystemClock, load_identity
 from iprisk.node.keys import AuditKeys, load_audit_keys
 from iprisk.settings import Settings, get_settings
-from iprisk.store import AccountStore, AuditTrail, ProfileStore, connect
+from iprisk.store import AccountStore, AuditTrail, ProfileStore, ReferralStore, connect
 
 
 class NodeSettingError(InvalidValue):
@@ -58,6 +58,8 @@ class Node:
     accounts: AccountStore
     profiles: ProfileStore
     clock: Clock
+    #: the referrals between key ports; at a node with a channel, each step travels (iprisk.link.referrals)
+    referrals: ReferralStore | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, clock: Clock | None = None) -> Node:
@@ -78,7 +80,7 @@ class Node:
         audit = AuditTrail(audit_keys.log, clock, checkpoint_every=settings.audit_checkpoint_every)
         return cls(
             settings, name, engine, identity, audit_keys, audit, AccountStore(engine, audit, clock),
-            ProfileStore(engine, audit=audit), clock,
+            ProfileStore(engine, audit=audit), clock, ReferralStore(engine, audit=audit),
         )  # fmt: skip
 
     def close(self) -> None:

@@ -1,20 +1,27 @@
 """Referrals on a node: the library's lifecycle on the node's database, clock and signed audit log.
 
-Who acts is the caller's ``Principal`` (an ``iprisk.referrals.Actor``); the lifecycle checks what they may do
+Who acts is the caller's ``Principal`` (any ``iprisk.referrals.Actor``: the demo and the tests pass an
+``Officer``); the lifecycle checks what they may do
 on this referral (their ports, their side), after the authorisation table let the route through. Every step is
 a row of ``referral_events`` and an entry of the node's audit log, in one transaction.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
-from iprisk.accounts import Principal
+from iprisk.errors import InvalidInput, Problem
 from iprisk.formats.referrals import read_feedback
+from iprisk.link.referrals import sending_attachments
 from iprisk.node.context import Node
 from iprisk.referrals import (
+    Actor,
     Deadlines,
     NotPermitted,
     Referral,
@@ -29,27 +36,29 @@ from iprisk.referrals import (
     referral_rows,
     rows_of_sides,
     send,
+    state_of_play_kpis,
     summary,
 )
 from iprisk.store import ReferralStore
 
 
 def _store(node: Node) -> ReferralStore:
-    return ReferralStore(node.engine, audit=node.audit)
+    """The node's store (at a node with a channel, its steps travel to the other node)."""
+    return node.referrals if node.referrals is not None else ReferralStore(node.engine, audit=node.audit)
 
 
-def _visible(principal: Principal, ref: Referral) -> None:
+def _visible(principal: Actor, ref: Referral) -> None:
     if not may_see(principal, ref.warning.sending_port, ref.warning.receiving_port):
         raise NotPermitted(principal.name, "see", ref.id, "it concerns none of your ports or your side")
 
 
-def referral_list(node: Node, principal: Principal, states: list[str] | None = None) -> list[dict[str, Any]]:
+def referral_list(node: Node, principal: Actor, states: list[str] | None = None) -> list[dict[str, Any]]:
     """The referrals the caller may see, oldest first, as JSON summaries."""
     refs = _store(node).referrals(states=states)
     return [summary(r) for r in refs if may_see(principal, r.warning.sending_port, r.warning.receiving_port)]
 
 
-def referral_detail(node: Node, principal: Principal, referral_id: str) -> dict[str, Any]:
+def referral_detail(node: Node, principal: Actor, referral_id: str) -> dict[str, Any]:
     """One referral the caller may see, with every step."""
     store = _store(node)
     ref = store.get(referral_id)
@@ -62,7 +71,7 @@ def referral_detail(node: Node, principal: Principal, referral_id: str) -> dict[
     return summary(ref) | {"events": events}
 
 
-def draft_referral(node: Node, principal: Principal, data: Any) -> dict[str, Any]:
+def draft_referral(node: Node, principal: Actor, data: Any) -> dict[str, Any]:
     """Draft a warning sent as JSON, checked against the node's network (parties keyed when needed)."""
     from iprisk.referrals import load_party_key
 
@@ -76,9 +85,17 @@ def draft_referral(node: Node, principal: Principal, data: Any) -> dict[str, Any
 
 
 def take_step(
-    node: Node, principal: Principal, referral_id: str, step: str, body: dict[str, Any] | None = None
+    node: Node,
+    principal: Actor,
+    referral_id: str,
+    step: str,
+    body: dict[str, Any] | None = None,
+    *,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
-    """Send, acknowledge, give feedback on or close a referral; the new state."""
+    """Send, acknowledge, give feedback on or close a referral; the new state. ``attachments`` are the
+    contents of the files the warning lists, sent with it (checked against the list, their size and type);
+    through the API they come base64-encoded in the body of ``send`` (``{"attachments": {name: ...}}``)."""
     now = node.clock.now()
     if step == "feedback":
         feedback = read_feedback(
@@ -89,13 +106,42 @@ def take_step(
         make = lambda r: acknowledge(r, principal, now, (body or {}).get("note"))  # noqa: E731
     elif step == "send":
         make = lambda r: send(r, principal, now)  # noqa: E731
+        if attachments is None and body and "attachments" in body:
+            attachments = _decoded(body["attachments"])
     else:
         make = lambda r: close(r, principal, now)  # noqa: E731
-    return summary(_store(node).step(referral_id, make))
+    with sending_attachments(attachments or {}):
+        return summary(_store(node).step(referral_id, make))
 
 
-def kpi_table(node: Node, principal: Principal, quarter: str | None) -> pa.Table:
+def _decoded(contents: Any) -> dict[str, bytes]:
+    """The attachments of a ``send`` request's body: ``{"attachments": {"name.pdf": "<base64>"}}``."""
+    if isinstance(contents, dict):
+        try:
+            return {str(k): base64.b64decode(v, validate=True) for k, v in contents.items()}
+        except (binascii.Error, TypeError, ValueError):
+            pass
+    problem = Problem("type", "an object of file names and base64 contents", column="attachments")
+    raise InvalidInput([problem], source="send")
+
+
+def kpi_table(node: Node, principal: Actor, quarter: str | None) -> pa.Table:
     """The KPIs the caller may read (the coordinator both sides, an analyst or auditor their own)."""
     sides = kpi_sides(principal)
     rows = referral_rows(_store(node).referrals(), Deadlines.from_settings(node.settings))
     return kpis(rows_of_sides(rows, sides), now=node.clock.now(), quarter=quarter)
+
+
+def node_referral_kpis(store_url: str | None, quarter: str) -> pd.DataFrame | None:
+    """The referral indicators of the state of play for ``quarter`` from the operational database (this
+    node's side when ``IPRISK_NODE`` is set); ``None`` when it holds no referral."""
+    from datetime import UTC, datetime
+
+    from iprisk.settings import get_settings
+
+    settings = get_settings()
+    with ReferralStore(store_url) as store:
+        refs = store.referrals()
+    now = datetime.now(UTC)
+    deadlines = Deadlines.from_settings(settings)
+    return state_of_play_kpis(refs, quarter=quarter, now=now, side=settings.node, deadlines=deadlines)

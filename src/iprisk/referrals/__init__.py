@@ -10,7 +10,14 @@ from __future__ import annotations
 from iprisk.referrals.attachments import attachment_problems, check_attachment, sniff
 from iprisk.referrals.checks import check_warning, prepare_warning, warning_problems
 from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
-from iprisk.referrals.kpis import KPI_COLUMNS, kpis, referral_rows, rows_of_sides
+from iprisk.referrals.kpis import (
+    KPI_COLUMNS,
+    STATE_OF_PLAY_KPIS,
+    kpis,
+    referral_rows,
+    rows_of_sides,
+    state_of_play_kpis,
+)
 from iprisk.referrals.labels import feedback_labels, hit_rates, labelled_cases
 from iprisk.referrals.lifecycle import (
     Deadlines,
@@ -44,6 +51,7 @@ from iprisk.referrals.watch import flag_scores, watch_matches
 
 __all__ = [
     "KPI_COLUMNS",
+    "STATE_OF_PLAY_KPIS",
     "Actor",
     "Deadlines",
     "Event",
@@ -91,6 +99,7 @@ __all__ = [
     "side_of",
     "simulate_referrals",
     "sniff",
+    "state_of_play_kpis",
     "summary",
     "tick",
     "warning_problems",

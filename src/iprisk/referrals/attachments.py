@@ -7,11 +7,12 @@ and is stored encrypted with the message (the channel's envelope); here only wha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from hashlib import sha256
 from pathlib import PurePath
 
 from iprisk.errors import InvalidInput, Problem
-from iprisk.formats.referrals import AttachmentRef
+from iprisk.formats.referrals import AttachmentRef, ReferralWarning
 
 #: Allowed media types: their signatures and the extensions a name may carry.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -67,3 +68,30 @@ def check_attachment(name: str, content: bytes, *, max_bytes: int) -> Attachment
         {"name": PurePath(name).name, "media_type": sniff(content), "size": len(content),
          "sha256": sha256(content).hexdigest()}
     )  # fmt: skip
+
+
+def content_problems(
+    warning: ReferralWarning, contents: Mapping[str, bytes], *, max_bytes: int
+) -> list[Problem]:
+    """Every problem of the contents sent with ``warning``: each attachment it lists must come with content
+    of an allowed type and size, whose size and SHA-256 are the ones listed; nothing else may come."""
+    problems = []
+    listed = {ref.name: ref for ref in warning.attachments}
+    for name in sorted(set(contents) - set(listed)):
+        message = "content sent for an attachment the warning does not list"
+        problems.append(Problem("attachment_listed", message, column="attachments", file=name))
+    for name, ref in listed.items():
+        content = contents.get(name)
+        if content is None:
+            message = "the warning lists this attachment but its content is missing"
+            problems.append(Problem("attachment_listed", message, column="attachments", file=name))
+            continue
+        found = attachment_problems(name, content, max_bytes=max_bytes)
+        problems.extend(found)
+        digest = sha256(content).hexdigest()
+        if not found and (ref.size, ref.sha256, ref.media_type) != (len(content), digest, sniff(content)):
+            message = "the content is not the one listed (size, SHA-256 or type differs)"
+            problems.append(
+                Problem("attachment_listed", message, column="attachments", value=digest, file=name)
+            )
+    return problems

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from iprisk.formats.referrals import CONTROLLED_RESULTS
@@ -119,3 +120,70 @@ def kpis(rows: pa.Table, *, now: datetime, quarter: str | None = None) -> pa.Tab
         con.register("rows", rows.select(ROW_SCHEMA.names))
         table = con.sql(_KPI_SQL, params={"now": now, "quarter": quarter}).to_arrow_table()
     return table.select(list(KPI_COLUMNS))
+
+
+#: The state of play's referral indicators (``kpi`` keys; ``iprisk.reports.state_of_play.REFERRAL_KPIS``
+#: names each in English and Chinese), in the order the report shows them.
+STATE_OF_PLAY_KPIS = (
+    "referrals_sent", "referrals_received", "ack_median_hours", "ack_p90_hours", "feedback_received",
+    "feedback_rate", "feedback_in_time_rate", "hits", "hit_rate", "articles_seized", "value_seized_eur",
+    "median_response_days", "overdue_now",
+)  # fmt: skip
+
+
+def state_of_play_kpis(
+    referrals: Iterable[Referral],
+    *,
+    quarter: str,
+    now: datetime,
+    side: str | None = None,
+    deadlines: Deadlines | None = None,
+) -> pd.DataFrame | None:
+    """The referral indicators of ``quarter`` (of sending) for the state of play, as (``kpi``, ``value``)
+    rows: sent from ``side`` and received at it (every referral without a side), times to acknowledge,
+    feedback and within its deadline, hits (seized) and the hit rate (seized / controlled), what was seized,
+    the median days to feedback, overdue now. ``None`` when there is no referral at all (the report then
+    says the exchange is not in operation); an indicator without data (no control: no hit rate) is left
+    out."""
+    rows = referral_rows(referrals, deadlines).to_pandas()
+    if rows.empty:
+        return None
+    q = rows[rows["quarter"] == str(Quarter.parse(quarter))]
+    sending, receiving = q["sending_port"].map(side_of), q["receiving_port"].map(side_of)
+    sent = q if side is None else q[sending == side]
+    received = (
+        q[q["received_at"].notna()] if side is None else q[(receiving == side) & q["received_at"].notna()]
+    )
+    ack_hours = (q["acknowledged_at"] - q["sent_at"]).dt.total_seconds() / 3600
+    feedback_days = (q["first_feedback_at"] - q["sent_at"]).dt.total_seconds() / 86400
+    controlled = q["result"].isin(sorted(CONTROLLED_RESULTS))
+    seized = q["result"] == "seized"
+    open_now = q["state"].isin(sorted(OPEN))
+    overdue = open_now & (
+        (q["acknowledged_at"].isna() & (q["ack_due"] < now))
+        | (q["first_feedback_at"].isna() & (q["feedback_due"] < now))
+    )
+    n = len(q)
+    values: dict[str, float | int | None] = {
+        "referrals_sent": len(sent),
+        "referrals_received": len(received),
+        "ack_median_hours": _maybe(ack_hours.median()),
+        "ack_p90_hours": _maybe(ack_hours.quantile(0.9)),
+        "feedback_received": int(q["first_feedback_at"].notna().sum()),
+        "feedback_rate": 100.0 * q["first_feedback_at"].notna().sum() / n if n else None,
+        "feedback_in_time_rate": 100.0 * (q["first_feedback_at"] <= q["feedback_due"]).sum() / n
+        if n
+        else None,
+        "hits": int(seized.sum()),
+        "hit_rate": 100.0 * seized.sum() / controlled.sum() if controlled.any() else None,
+        "articles_seized": int(q.loc[seized, "articles_detained"].fillna(0).sum()),
+        "value_seized_eur": float(q.loc[seized, "value_eur"].fillna(0).sum()),
+        "median_response_days": _maybe(feedback_days.median()),
+        "overdue_now": int(overdue.sum()),
+    }
+    kept = [(k, v) for k, v in values.items() if v is not None]
+    return pd.DataFrame({"kpi": [k for k, _ in kept], "value": [v for _, v in kept]})
+
+
+def _maybe(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 1)

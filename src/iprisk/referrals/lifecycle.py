@@ -169,6 +169,14 @@ def incoming(warning: ReferralWarning, sent_at: datetime, at: datetime) -> tuple
     return receive(ref, at)
 
 
+def refused(ref: Referral, reason: str, at: datetime) -> tuple[Referral, Event]:
+    """The receiving node refused the warning for good (its checks failed there, e.g. a port it does not
+    know, or expired on the way): back to drafted, to be corrected and sent again; the reason is kept."""
+    if ref.state != SENT:
+        raise StepOutOfOrder(ref.id, ref.state, "refuse", "only a referral sent and not received is refused")
+    return _step(ref, "refuse", DRAFTED, SYSTEM, at, sent_at=None, details={"reason": reason[:500]})
+
+
 def acknowledge(ref: Referral, actor: Actor, at: datetime, note: str | None = None) -> tuple[Referral, Event]:
     """An officer of the receiving port has seen the warning (a receipt not yet recorded is implied)."""
     _act(actor, "acknowledge", ref)
@@ -251,18 +259,45 @@ def expires_at(ref: Referral, deadlines: Deadlines) -> datetime | None:
     return max(after_expiry, deadlines.feedback_escalation(ref.sent_at, ref.warning))
 
 
+#: alert code -> the step that raises it ("remind" the port, "escalate" to the coordinator)
+ALERT_STEPS = {
+    "ack_reminder": "remind",
+    "ack_escalation": "escalate",
+    "feedback_reminder": "remind",
+    "feedback_escalation": "escalate",
+}
+
+
+def raise_alert(ref: Referral, code: str, at: datetime, by: str = SYSTEM) -> tuple[Referral, Event]:
+    """Record the reminder or escalation ``code`` on an open referral (raised once)."""
+    if code not in ALERT_STEPS:
+        raise StepOutOfOrder(
+            ref.id, ref.state, "raise", f"{code!r} is not an alert ({', '.join(ALERT_STEPS)})"
+        )
+    if ref.state not in OPEN or code in ref.alerts:
+        reason = f"{code} was raised already" if code in ref.alerts else "only an open referral has alerts"
+        raise StepOutOfOrder(ref.id, ref.state, ALERT_STEPS[code], reason)
+    alerts = (*ref.alerts, code)
+    return _step(ref, ALERT_STEPS[code], ref.state, by, at, alerts=alerts, details={"alert": code})
+
+
+def expire(ref: Referral, at: datetime, by: str = SYSTEM) -> tuple[Referral, Event]:
+    """The goods can no longer arrive: an open referral without feedback expires."""
+    if ref.state not in OPEN:
+        raise StepOutOfOrder(ref.id, ref.state, "expire", "only an open referral expires")
+    return _step(ref, "expire", EXPIRED, by, at, expired_at=at)
+
+
 def tick(ref: Referral, at: datetime, deadlines: Deadlines | None = None) -> tuple[Referral, list[Event]]:
     """Raise the reminders and escalations due at ``at``, then expire the referral if its time is over."""
     deadlines = deadlines or Deadlines()
     events = []
-    for code, to in _due_alerts(ref, at, deadlines):
-        step = "escalate" if to == "coordinator" else "remind"
-        alerts = (*ref.alerts, code)
-        ref, event = _step(ref, step, ref.state, SYSTEM, at, alerts=alerts, details={"alert": code})
+    for code, _to in _due_alerts(ref, at, deadlines):
+        ref, event = raise_alert(ref, code, at)
         events.append(event)
     end = expires_at(ref, deadlines)
     if ref.state in OPEN and end is not None and at >= end:
-        ref, event = _step(ref, "expire", EXPIRED, SYSTEM, at, expired_at=at)
+        ref, event = expire(ref, at)
         events.append(event)
     return ref, events
 

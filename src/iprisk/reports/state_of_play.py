@@ -37,6 +37,13 @@ REFERRAL_KPIS = {
     "feedback_rate": N_("share of referrals with feedback (%)"),
     "hits": N_("referrals that led to a detention"),
     "median_response_days": N_("median days to feedback"),
+    "ack_median_hours": N_("median hours to acknowledge"),
+    "ack_p90_hours": N_("90th percentile of hours to acknowledge"),
+    "feedback_in_time_rate": N_("share of referrals with feedback within the deadline (%)"),
+    "hit_rate": N_("hit rate: seized / controlled (%)"),
+    "articles_seized": N_("articles seized from referrals"),
+    "value_seized_eur": N_("value seized from referrals (EUR)"),
+    "overdue_now": N_("referrals overdue now"),
 }
 #: Report kinds in the run log, and how the state of play names them.
 RUN_KINDS = {

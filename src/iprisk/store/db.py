@@ -12,6 +12,8 @@ one after the other instead of failing with "database is locked" when a reader t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -142,3 +144,23 @@ def connect(url: str, *, migrate: bool = True) -> Engine:
     if migrate:
         upgrade(engine)
     return engine
+
+
+@contextmanager
+def unit_of_work(engine: Engine, session: Session | None) -> Iterator[Session]:
+    """The caller's unit of work when given (the caller commits it), else a new one, committed here."""
+    if session is not None:
+        yield session
+        return
+    with Session(engine) as fresh, fresh.begin():
+        yield fresh
+
+
+@contextmanager
+def reading(engine: Engine, session: Session | None) -> Iterator[Session]:
+    """The caller's session when given, else a new one to read with."""
+    if session is not None:
+        yield session
+        return
+    with Session(engine) as fresh:
+        yield fresh

@@ -9,8 +9,8 @@ channel sends joint profiles' steps to the peer from there: the step and its mes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -24,7 +24,7 @@ from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
 from iprisk.settings import acting_user, get_settings
 from iprisk.store.audit import AuditTrail
-from iprisk.store.db import ProfileEventRow, ProfileRow, connect, utc
+from iprisk.store.db import ProfileEventRow, ProfileRow, connect, reading, unit_of_work, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
 #: hears each lifecycle step (the profile as it is after the step, and the event) in its transaction
@@ -70,22 +70,11 @@ class ProfileStore:
         self.audit = audit
         self.on_change = on_change
 
-    @contextmanager
-    def _unit(self, session: Session | None) -> Iterator[Session]:
-        """The caller's unit of work when given (the caller commits it), else a new one, committed here."""
-        if session is not None:
-            yield session
-            return
-        with Session(self.engine) as fresh, fresh.begin():
-            yield fresh
+    def _unit(self, session: Session | None) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, session)
 
-    @contextmanager
-    def _reading(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-            return
-        with Session(self.engine) as fresh:
-            yield fresh
+    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
+        return reading(self.engine, session)
 
     def close(self) -> None:
         self.engine.dispose()

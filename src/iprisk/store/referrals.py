@@ -9,6 +9,7 @@ nothing half-written). Receiving a warning twice stores it once, so a retried de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -28,14 +29,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from iprisk.errors import NotFound
-from iprisk.formats.referrals import read_feedback, read_seizure_report, read_warning, to_json
+from iprisk.formats.referrals import (
+    ReferralWarning,
+    read_feedback,
+    read_seizure_report,
+    read_warning,
+    to_json,
+)
 from iprisk.referrals.errors import StepOutOfOrder
-from iprisk.referrals.lifecycle import Event, Referral
-from iprisk.referrals.network import KeyPort, PortNetwork, default_network
+from iprisk.referrals.lifecycle import OPEN, Deadlines, Event, Referral, tick
+from iprisk.referrals.network import KeyPort, PortNetwork, default_network, side_of
 from iprisk.settings import get_settings
 from iprisk.store.audit import AuditTrail
-from iprisk.store.db import Base, connect, utc
+from iprisk.store.db import Base, connect, reading, unit_of_work, utc
 
+#: Hears every change inside its transaction (the referral as changed, its new events): at a node, the
+#: channel queues the message that makes the other node take the same step, in that same transaction.
+ChangeHook = Callable[[Session, Referral, list[Event]], None]
 #: Event details that go to the node's audit log too (never free text: a note may name people).
 _AUDITED = ("result", "amends", "alert", "repeat")
 
@@ -135,14 +145,31 @@ def _event_row(event: Event) -> ReferralEventRow:
 
 
 class ReferralStore:
-    """Referrals and the port network in a SQL database (``settings.database`` by default), migrated."""
+    """Referrals and the port network in a SQL database (``settings.database`` by default), migrated.
 
-    def __init__(self, url: str | Engine | None = None, *, audit: AuditTrail | None = None):
+    Every method that writes or reads takes an optional ``session``: the caller's unit of work (the channel
+    applies a step received from the other node in the transaction of its inbox), committed by the caller.
+    """
+
+    def __init__(
+        self,
+        url: str | Engine | None = None,
+        *,
+        audit: AuditTrail | None = None,
+        on_change: ChangeHook | None = None,
+    ):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
         #: the node's signed audit log: every step is also an entry of it, in the step's transaction
         self.audit = audit
+        self.on_change = on_change
 
-    def _record(self, session: Session, events: Iterable[Event]) -> None:
+    def _unit(self, session: Session | None) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, session)
+
+    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
+        return reading(self.engine, session)
+
+    def _record(self, session: Session, ref: Referral, events: list[Event]) -> None:
         for e in events:
             session.add(_event_row(e))
             if self.audit is not None:
@@ -150,6 +177,9 @@ class ReferralStore:
                     k: v for k, v in e.details.items() if k in _AUDITED
                 }
                 self.audit.record(session, f"referral.{e.step}", e.by, e.referral_id, details)
+        if self.on_change is not None:
+            session.flush()
+            self.on_change(session, ref, events)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -161,46 +191,57 @@ class ReferralStore:
         self.close()
 
     # -- referrals -------------------------------------------------------------------------------------------
-    def add(self, ref: Referral, event: Event) -> Referral:
+    def add(self, ref: Referral, event: Event, *, session: Session | None = None) -> Referral:
         """Store a new referral (drafted, or received from the other node) with its first event.
 
         A referral whose id is stored already is left as it is and returned: a repeated delivery is a no-op.
         """
-        with Session(self.engine) as session, session.begin():
-            existing = session.get(ReferralRow, ref.id)
+        with self._unit(session) as unit:
+            existing = unit.get(ReferralRow, ref.id)
             if existing is not None:
                 return _referral(existing)
             w = ref.warning
-            session.add(
+            unit.add(
                 ReferralRow(
                     id=ref.id, sending_port=w.sending_port, receiving_port=w.receiving_port,
                     warning=to_json(w), drafted_at=ref.drafted_at, version=1, **_fields(ref),
                 )
             )  # fmt: skip
-            session.flush()
-            self._record(session, [event])
+            unit.flush()
+            self._record(unit, ref, [event])
         return ref
 
-    def get(self, referral_id: str) -> Referral:
-        with Session(self.engine) as session:
-            row = session.get(ReferralRow, referral_id)
+    def get(self, referral_id: str, *, session: Session | None = None) -> Referral:
+        with self._reading(session) as unit:
+            row = unit.get(ReferralRow, referral_id)
             if row is None:
                 raise NotFound("referral", referral_id)
             return _referral(row)
 
+    def find(self, referral_id: str, *, session: Session | None = None) -> Referral | None:
+        """The referral, or ``None`` when it is not stored here."""
+        try:
+            return self.get(referral_id, session=session)
+        except NotFound:
+            return None
+
     def step(
-        self, referral_id: str, make: Callable[[Referral], tuple[Referral, Event | list[Event]]]
+        self,
+        referral_id: str,
+        make: Callable[[Referral], tuple[Referral, Event | list[Event]]],
+        *,
+        session: Session | None = None,
     ) -> Referral:
         """Apply a lifecycle step: ``make`` turns the stored referral into the new one and its event(s)."""
-        with Session(self.engine) as session, session.begin():
-            row = session.get(ReferralRow, referral_id, with_for_update=True)
+        with self._unit(session) as unit:
+            row = unit.get(ReferralRow, referral_id, with_for_update=True)
             if row is None:
                 raise NotFound("referral", referral_id)
             ref, made = make(_referral(row))
             events = made if isinstance(made, list) else [made]
             if not events:
                 return ref
-            done = session.execute(
+            done = unit.execute(
                 update(ReferralRow)
                 .where(ReferralRow.id == referral_id, ReferralRow.version == row.version)
                 .values(version=row.version + 1, **_fields(ref))
@@ -208,11 +249,16 @@ class ReferralStore:
             )
             if cast(CursorResult[Any], done).rowcount != 1:
                 raise StepOutOfOrder(referral_id, ref.state, events[0].step, "it changed meanwhile; retry")
-            self._record(session, events)
+            unit.expire(row)  # the caller's session may read it again in this unit of work
+            self._record(unit, ref, events)
         return ref
 
     def referrals(
-        self, *, states: Iterable[str] | None = None, ports: Iterable[str] | None = None
+        self,
+        *,
+        states: Iterable[str] | None = None,
+        ports: Iterable[str] | None = None,
+        session: Session | None = None,
     ) -> list[Referral]:
         """Referrals, oldest draft first; only those in ``states`` / touching one of ``ports`` when given."""
         query = select(ReferralRow).order_by(ReferralRow.drafted_at, ReferralRow.id)
@@ -221,22 +267,48 @@ class ReferralStore:
         if ports is not None:
             wanted = list(ports)
             query = query.where(ReferralRow.sending_port.in_(wanted) | ReferralRow.receiving_port.in_(wanted))
-        with Session(self.engine) as session:
-            return [_referral(row) for row in session.scalars(query)]
+        with self._reading(session) as unit:
+            return [_referral(row) for row in unit.scalars(query)]
 
-    def events(self, referral_id: str) -> list[Event]:
+    def tick(self, at: datetime, deadlines: Deadlines, *, side: str | None = None) -> list[tuple[str, str]]:
+        """Raise the reminders and escalations due at ``at`` and expire what is over, on every open referral
+        (sent from ``side`` only, when given: at a node, the clock of a referral runs where it was sent);
+        (referral id, alert code or ``expired``) for each step taken."""
+        raised: list[tuple[str, str]] = []
+        for ref in self.referrals(states=OPEN):
+            if side is not None and side_of(ref.warning.sending_port) != side:
+                continue
+
+            def make(r: Referral) -> tuple[Referral, list[Event]]:
+                new, events = tick(r, at, deadlines)
+                raised.extend((r.id, str(e.details.get("alert", e.to_state))) for e in events)
+                return new, events
+
+            self.step(ref.id, make)
+        return raised
+
+    def watches(self, side: str | None = None) -> list[ReferralWarning]:
+        """The warnings the ports watch for: those of open referrals (received at a port of ``side`` only,
+        when given: at a node, the warnings it received, not those it sent)."""
+        return [
+            r.warning
+            for r in self.referrals(states=OPEN)
+            if side is None or side_of(r.warning.receiving_port) == side
+        ]
+
+    def events(self, referral_id: str, *, session: Session | None = None) -> list[Event]:
         query = select(ReferralEventRow).where(ReferralEventRow.referral_id == referral_id)
-        with Session(self.engine) as session:
+        with self._reading(session) as unit:
             return [
                 Event(r.referral_id, r.step, r.from_state, r.to_state, r.by, utc(r.at), r.details)
-                for r in session.scalars(query.order_by(ReferralEventRow.event_id))
+                for r in unit.scalars(query.order_by(ReferralEventRow.event_id))
             ]
 
     # -- the network of key ports ----------------------------------------------------------------------------
-    def network(self) -> PortNetwork:
+    def network(self, *, session: Session | None = None) -> PortNetwork:
         """The network as edited by the coordinator; the default network until the first edit."""
-        with Session(self.engine) as session:
-            rows = list(session.scalars(select(NetworkPortRow).order_by(NetworkPortRow.locode)))
+        with self._reading(session) as unit:
+            rows = list(unit.scalars(select(NetworkPortRow).order_by(NetworkPortRow.locode)))
         if not rows:
             return default_network()
         return PortNetwork(KeyPort(r.locode, r.side, r.kind, r.contact_unit, r.pilot) for r in rows)

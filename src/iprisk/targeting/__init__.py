@@ -4,12 +4,14 @@
 ``.priority(new)`` (optionally expected detained value), ``.explain(new, top=3)``, ``.save(dir)`` /
 ``LightGBMScorer.load(dir)``. A whole declarations table: ``score_declarations`` (the scores table, what
 ``iprisk targeting score`` writes). Large files: ``score_batches`` (Arrow record batches in, scores out) and
-``score_parquet``; the same on PySpark: ``score_spark``. See ``docs/targeting.md``.
+``score_parquet``; the same on PySpark: ``score_spark``. Scores as probabilities on a later period:
+``fit_calibrator`` (isotonic or Platt, a JSON-able ``Calibrator``). See ``docs/targeting.md``.
 """
 
 from __future__ import annotations
 
 from iprisk.targeting.batch import OUTPUT_SCHEMA, score_batches, score_parquet
+from iprisk.targeting.calibration import Calibrator, fit_calibrator
 from iprisk.targeting.columnar import CompiledFeatures
 from iprisk.targeting.conformance import check_scorer
 from iprisk.targeting.features import (
@@ -36,11 +38,13 @@ __all__ = [
     "LANE_KEYS",
     "LANE_PAIRS",
     "OUTPUT_SCHEMA",
+    "Calibrator",
     "CompiledFeatures",
     "FeatureBuilder",
     "LightGBMScorer",
     "check_scorer",
     "fingerprint",
+    "fit_calibrator",
     "fit_tuned",
     "format_reasons",
     "ranking",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import ibis
@@ -12,9 +13,13 @@ from fastapi.testclient import TestClient
 
 from iprisk.accounts import Role
 from iprisk.analysis import analyse
+from iprisk.formats.referrals import read_warning
+from iprisk.referrals import incoming
 from iprisk.reports import write_analysis
+from iprisk.store import ReferralStore
 from tests.analysis.worlds import canonical_lines, make_world, trade_table
 from tests.conftest import fresh_database
+from tests.referrals.conftest import warning_data
 from tests.web.conftest import LiveNode, start
 
 PASSWORD = "correct horse battery staple"
@@ -33,6 +38,19 @@ def analysis_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small targeting model (``iprisk targeting fit`` output) trained on synthetic declarations (their
+    canonical columns: what ``read_declarations`` gives the page without a mapping)."""
+    from iprisk.targeting import LightGBMScorer
+    from tests.targeting.synthetic import declarations
+
+    folder = tmp_path_factory.mktemp("model")
+    train = declarations(800, seed=3).drop(columns=["process_type", "tax_rate"])
+    LightGBMScorer(n_estimators=20).fit(train, "infringement").save(folder)
+    return folder
+
+
 def _with_passwords(node: LiveNode) -> LiveNode:
     accounts = node.node.accounts
     for role in Role:
@@ -44,25 +62,42 @@ def _name(node: LiveNode, role: Role) -> str:
     return node.init.operator if role is Role.OPERATOR else NAMES[role]
 
 
-def _serving(folder: Path, analysis_folder: Path) -> Iterator[LiveNode]:
+#: Referrals the node holds, received from China: one for the officer's port (NLRTM) whose acknowledgement is
+#: overdue, one for another port (DEHAM) sent three hours ago.
+MINE, OTHER = "0b6f6a52-8d0c-4d7a-9a56-1b2f0e3c4d5e", "1b6f6a52-8d0c-4d7a-9a56-1b2f0e3c4d5e"
+
+
+def _with_referrals(live: LiveNode) -> LiveNode:
+    store = ReferralStore(live.node.engine)
+    now = live.node.clock.now()
+    for referral_id, port, age in ((MINE, "NLRTM", timedelta(days=10)), (OTHER, "DEHAM", timedelta(hours=3))):
+        data = warning_data(id=referral_id, receiving_port=port, arrival_port=port, expiry="2099-01-01")
+        store.add(*incoming(read_warning(data), now - age, now - age + timedelta(minutes=1)))
+    return live
+
+
+def _serving(folder: Path, analysis_folder: Path, model: Path) -> Iterator[LiveNode]:
     with fresh_database("sqlite", folder) as url:
         node = start(folder, url)
         node.node.settings.analysis_folder = analysis_folder
+        node.node.settings.targeting_model = model
         with node.client:
-            yield _with_passwords(node)
+            yield _with_referrals(_with_passwords(node))
 
 
 @pytest.fixture
-def dash(tmp_path: Path, analysis_folder: Path) -> Iterator[LiveNode]:
+def dash(tmp_path: Path, analysis_folder: Path, model_folder: Path) -> Iterator[LiveNode]:
     """An EU node on SQLite serving ``analysis_folder``, every role with a password (for a test that changes
     what the node holds)."""
-    yield from _serving(tmp_path, analysis_folder)
+    yield from _serving(tmp_path, analysis_folder, model_folder)
 
 
 @pytest.fixture(scope="module")
-def shown(tmp_path_factory: pytest.TempPathFactory, analysis_folder: Path) -> Iterator[LiveNode]:
+def shown(
+    tmp_path_factory: pytest.TempPathFactory, analysis_folder: Path, model_folder: Path
+) -> Iterator[LiveNode]:
     """The same node, shared by the tests of a module that only read (a node takes seconds to set up)."""
-    yield from _serving(tmp_path_factory.mktemp("node"), analysis_folder)
+    yield from _serving(tmp_path_factory.mktemp("node"), analysis_folder, model_folder)
 
 
 def csrf_of(html: str) -> str:

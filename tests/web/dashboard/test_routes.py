@@ -22,11 +22,12 @@ from iprisk.web.dashboard.export import table_frame
 from iprisk.web.dashboard.views import TrendQuery, lanes, trends
 from tests.profiles.samples import profile
 from tests.web.conftest import LiveNode
-from tests.web.dashboard.conftest import SAMPLE, csrf_of, login
+from tests.web.dashboard.conftest import MINE, OTHER, SAMPLE, csrf_of, login
 
 PAGES = ("/ui/", "/ui/trends", "/ui/signals", "/ui/lanes", "/ui/submissions", "/ui/profiles", "/ui/reports",
-         "/ui/referrals")  # fmt: skip
-EXPORTS = ("overview", "trends", "signals", "lanes", "submissions", "profiles")
+         "/ui/referrals", "/ui/referrals/kpis", f"/ui/referrals/{MINE}", "/ui/targeting")  # fmt: skip
+EXPORTS = ("overview", "trends", "signals", "lanes", "submissions", "profiles", "referrals", "referrals/kpis",
+           "targeting")  # fmt: skip
 
 
 def _get_routes() -> list[tuple[str, str]]:
@@ -41,7 +42,7 @@ def test_every_page_and_export_answers_each_role_as_the_table_says(shown: LiveNo
     clients = {role: login(shown, role) for role in Role}
     checked = 0
     for path, action in _get_routes():
-        url = path.replace("{name}", "summary.md")
+        url = path.replace("{name}", "summary.md").replace("{referral_id}", MINE)
         anonymous = shown.client.get(url, headers={"Accept": "text/html"}, follow_redirects=False)
         assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/ui/login?next=")
         assert shown.client.get(url).status_code == 401  # a program without a token
@@ -76,7 +77,9 @@ class _Words(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("input", "meta", "link", "br", "img", "rect", "path"):
             return
-        english = dict(attrs).get("lang") == "en" or bool(self.stack and self.stack[-1])
+        # names (lang="en") and what people wrote (translate="no": a referral's description) stay as written
+        marked = dict(attrs).get("lang") == "en" or dict(attrs).get("translate") == "no"
+        english = marked or bool(self.stack and self.stack[-1])
         self.stack.append(english)
         for name, value in attrs:
             if name in ("aria-label", "title", "placeholder") and value and not english:
@@ -185,11 +188,66 @@ def test_a_port_officer_sees_only_its_ports(shown: LiveNode) -> None:
     assert 'href="/ui/trends"' not in page and 'href="/ui/submissions"' not in page
 
 
-def test_the_referrals_page_says_it_is_not_available(shown: LiveNode) -> None:
-    page = login(shown, Role.PORT_OFFICER).get("/ui/referrals")
-    assert page.status_code == 200 and "not available on this node yet" in page.text
-    zh = login(shown, Role.PORT_OFFICER).get("/ui/referrals?lang=zh").text
-    assert Text("zh").gettext("Referrals between ports are not available on this node yet.") in zh
+def test_an_officer_sees_only_its_ports_referrals_with_deadlines_and_overdue_marks(shown: LiveNode) -> None:
+    officer = login(shown, Role.PORT_OFFICER)  # bound to NLRTM
+    page = officer.get("/ui/referrals").text
+    body = re.findall(r"<tbody>.*?</tbody>", page, re.S)[-1]
+    assert MINE in body and OTHER not in body
+    assert '<tr class="overdue">' in body and "acknowledgement overdue" in body  # sent ten days ago
+    assert officer.get(f"/ui/referrals/{OTHER}").status_code == 403  # nor its URL
+    assert officer.get("/ui/referrals/kpis").status_code == 403  # the table: no KPIs for a port officer
+    exported = list(csv.DictReader(io.StringIO(officer.get("/ui/referrals/export?format=csv").text)))
+    assert [r["referral"] for r in exported] == [MINE] and exported[0]["overdue"] == "acknowledgement overdue"
+    coordinator = login(shown, Role.COORDINATOR)
+    both = re.findall(r"<tbody>.*?</tbody>", coordinator.get("/ui/referrals").text, re.S)[-1]
+    assert MINE in both and OTHER in both
+    kpis = coordinator.get("/ui/referrals/kpis").text
+    assert "NLRTM" in kpis and "DEHAM" in kpis
+    overview = coordinator.get("/ui/?lang=zh").text
+    assert Text("zh").gettext("Referrals between ports") in overview
+    assert 'href="/ui/referrals/kpis"' in overview
+    assert Text("zh").gettext("Referrals of your ports") in officer.get("/ui/?lang=zh").text
+
+
+def test_the_officer_acknowledges_and_gives_feedback_field_by_field(dash: LiveNode) -> None:
+    officer = login(dash, Role.PORT_OFFICER)
+    page = officer.get(f"/ui/referrals/{MINE}").text
+    assert 'id="acknowledge"' in page and 'id="feedback"' in page and "/send" not in page
+    assert officer.post(f"/ui/referrals/{MINE}/acknowledge", data={"note": "x"}).status_code == 403  # no CSRF
+    token = csrf_of(page)
+    note = {"csrf_token": token, "note": "scan on arrival"}
+    done = officer.post(f"/ui/referrals/{MINE}/acknowledge", data=note, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/ui/referrals/{MINE}"
+    again = officer.post(f"/ui/referrals/{MINE}/acknowledge", data={"csrf_token": token})
+    assert again.status_code == 409 and "acknowledged already" in again.text
+    bad = officer.post(f"/ui/referrals/{MINE}/feedback", data={
+        "csrf_token": token, "result": "seized", "control_type": "physical", "control_date": "2026-13-01",
+        "articles_detained": "0", "ipr_type_confirmed": "trademark",
+    })  # fmt: skip
+    assert bad.status_code == 422
+    assert re.search(r'id="control_date"[^>]*value="2026-13-01"[^>]*aria-invalid="true"', bad.text)
+    assert 'id="problem-control_date"' in bad.text  # beside its field
+    # a rule of the whole document (a seizure needs articles detained) is shown beside the result
+    seizure = {
+        "csrf_token": token, "result": "seized", "control_type": "physical", "control_date": "2026-04-01",
+        "articles_detained": "0", "ipr_type_confirmed": "trademark",
+    }  # fmt: skip
+    unfinished = officer.post(f"/ui/referrals/{MINE}/feedback", data=seizure)
+    assert unfinished.status_code == 422 and 'id="problem-result"' in unfinished.text
+    stored = officer.post(f"/ui/referrals/{MINE}/feedback", data={
+        "csrf_token": token, "result": "seized", "control_type": "physical", "control_date": "2026-04-01",
+        "articles_detained": "2400", "value_eur": "90000", "ipr_type_confirmed": "trademark",
+    }, follow_redirects=False)  # fmt: skip
+    assert stored.status_code == 303
+    shown = officer.get(f"/ui/referrals/{MINE}?lang=zh").text
+    history = re.findall(r"<tbody>.*?</tbody>", shown, re.S)[-1]
+    assert history.count("<tr>") == 3 and "scan on arrival" in history  # received, acknowledged, feedback
+    assert Text("zh").gettext("Feedback in force") in shown and "2,400" in shown
+    api = dash.client.get(f"/referrals/{MINE}", headers=dash.headers(Role.PORT_OFFICER)).json()
+    assert api["state"] == "feedback_given" and api["feedback"][0]["articles_detained"] == 2400
+    assert officer.get(f"/ui/referrals/{OTHER}/feedback").status_code == 405  # steps are forms only
+    refused = officer.post(f"/ui/referrals/{OTHER}/acknowledge", data={"csrf_token": token})
+    assert refused.status_code == 403 and "DEHAM" in refused.text
 
 
 def test_forms_refuse_a_missing_or_wrong_csrf_token(dash: LiveNode) -> None:
@@ -274,3 +332,23 @@ def test_profile_buttons_follow_the_table_and_take_the_step(dash: LiveNode) -> N
     assert 'action="/ui/profiles/P1/activate"' in coordinator.get("/ui/profiles").text
     history = dash.client.get("/profiles/P1/history", headers=dash.headers(Role.AUDITOR)).json()
     assert [(h["action"], h["by"]) for h in history][-1] == ("approve", "coordinator")
+
+
+def test_the_lanes_map_links_each_lane_to_its_filter_with_its_figures(shown: LiveNode) -> None:
+    client = login(shown, Role.ANALYST)
+    page = client.get("/ui/lanes?lang=zh").text
+    links = re.findall(r'<a xlink:href="(/ui/lanes\?lane=[^"]+)"><title>([^<]+)</title>', page)
+    assert len(links) >= 5, "the map's lanes carry no filter link or tooltip"
+    view = lanes(shown.node, _grant(shown, Role.ANALYST), {})
+    first = view.rows[0]  # the busiest lane: its tooltip names its ports in Chinese and its cases
+    href = f"/ui/lanes?lane={first[0].replace(' ', '+').replace('>', '%3E')}"
+    tip = dict(links)[href]
+    assert f"{int(first[1])}宗案件" in tip and "至" in tip
+    filtered = client.get(href.replace("&amp;", "&")).text
+    body = re.findall(r"<tbody>.*?</tbody>", filtered, re.S)[-1]
+    assert body.count("<tr>") == 1 and first[0].replace(">", "&gt;") in body
+    assert f'<a xlink:href="{href}" class="chosen">' in filtered  # the chosen lane is marked on the map
+    assert len(re.findall(r'<a xlink:href="/ui/lanes', filtered)) == len(links)  # the map keeps every lane
+    officer = login(shown, Role.PORT_OFFICER).get("/ui/lanes").text
+    drawn = re.findall(r'<a xlink:href="/ui/lanes\?lane=([^"]+)">', officer)
+    assert drawn and all("NLRTM" in lane for lane in drawn)

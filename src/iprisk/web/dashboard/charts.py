@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from typing import Any
 
 import altair as alt
@@ -22,13 +23,22 @@ _VEGA_ARIA = re.compile(r' (aria-[a-z]+|role)="[^"]*"')
 _LINK = re.compile(r'<a xlink:href="https://vega\.github\.io/vega-datasets/(/[^"]*)">')
 
 
-def to_svg(chart: alt.TopLevelMixin, description: str, tips: dict[str, str] | None = None) -> str:
+def to_svg(
+    chart: alt.TopLevelMixin,
+    description: str,
+    tips: dict[str, str] | None = None,
+    datasets: dict[str, Any] | None = None,
+) -> str:
     """The chart as inline SVG with a text alternative (``role="img"``, ``aria-label``); each linked mark
-    gets its link back as a path of the node and its tooltip (``tips[href]``) as an SVG ``<title>``."""
+    gets its link back as a path of the node and its tooltip (``tips[href]``) as an SVG ``<title>``.
+    ``datasets``: named data the chart refers to, added to the spec as it is (Altair would walk it)."""
     import vl_convert as vlc
 
     # Vega's own ARIA labels are English ("Symbol mark container"): the page gives the chart its own label
-    svg = vlc.vegalite_to_svg(chart.configure(aria=False).to_dict())
+    spec = chart.configure(aria=False).to_dict(validate=datasets is None)
+    if datasets:
+        spec.setdefault("datasets", {}).update(datasets)
+    svg = vlc.vegalite_to_svg(spec)
     svg = svg[svg.index("<svg") :]
     tips = tips or {}
 
@@ -139,3 +149,89 @@ def signals_chart(table: Table, text: Text, title: str) -> str | None:
     observed = base.mark_point(filled=True, size=90, color="#d62728").encode(x="observed:Q", href="href:N")
     chart = alt.layer(interval, observed).properties(width=_WIDTH - 200, height=26 * len(frame) + 20)
     return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
+
+
+def lanes_map_chart(table: Table, text: Text, title: str, selected: str | None = None) -> str | None:
+    """The KA3 map of the reports (:func:`iprisk.reports.lanes_map.lanes_map`) made interactive: each drawn
+    lane is a link that filters the page to it (``row_links``) with its figures as tooltip; the lane of the
+    filter is marked (``class="chosen"``, drawn in the accent colour by the style sheet). ``table`` is the
+    lanes view (lane, cases, ..., incidence).
+
+    Rendering the map takes seconds (Altair copies the basemap into every layer): the SVG of the same lanes in
+    the same language is kept, and the choice of a lane only marks its link. The lanes come from the analysis
+    folder, so a new analysis gives new lanes and so a new map."""
+    if not table.rows:
+        return None
+    index = {key: i for i, key in enumerate(table.keys)}
+    lanes = tuple(
+        (r[index["lane"]], r[index["cases"]] or 0, r[index["cases_per_1000_consignments"]], link)
+        for r, link in zip(table.rows, table.row_links, strict=True)
+    )
+    svg = _lanes_map_svg(lanes, text.locale, title)
+    chosen = next((link for lane, _, _, link in lanes if lane == selected), None)
+    if svg is None or chosen is None:
+        return svg
+    anchor = f'<a xlink:href="{html.escape(chosen)}">'
+    return svg.replace(anchor, anchor[:-1] + ' class="chosen">', 1)
+
+
+@lru_cache(maxsize=64)
+def _lanes_map_svg(
+    lanes: tuple[tuple[str, float, float | None, str], ...], locale: str, title: str
+) -> str | None:
+    from iprisk.reports.lanes_map import lanes_map, map_lanes
+
+    text = Text(locale)
+    frame = pd.DataFrame(
+        {
+            "lane": [lane for lane, _, _, _ in lanes],
+            "cases": [cases for _, cases, _, _ in lanes],
+            "cases_per_1000_consignments": [float("nan") if x is None else x for _, _, x, _ in lanes],
+        }
+    )
+    drawn = map_lanes(frame, text)
+    if drawn.lanes.empty:
+        return None
+    links = {lane: link for lane, _, _, link in lanes}
+    chart = lanes_map(drawn, text, width=_WIDTH, height=400)
+    basemap: Any = chart.layer[0]
+    projection = basemap.projection  # the basemap's: the overlays fall on the same places
+    # the basemap (150 kB of TopoJSON) goes to the spec by name: Altair would walk it for seconds
+    countries = basemap.data.values
+    basemap.data = alt.Data(name="countries", format=basemap.data.format)
+    tips, features = {}, []
+    for lane in drawn.lanes.to_dict("records"):
+        href = links[lane["lane"]]
+        tips[href] = _lane_tip(lane, text)
+        features.append(_arc(lane, href))
+    # a wide, almost transparent stroke over every lane: the link and tooltip are easy to hit with a mouse
+    overlay = (
+        alt.Chart(alt.Data(values=features))
+        .mark_geoshape(filled=False, stroke="#000000", strokeOpacity=0.01, strokeWidth=10, cursor="pointer")
+        .encode(href="properties.href:N")
+        .project(**projection.to_dict())
+    )
+    layered = alt.LayerChart(layer=[*chart.layer, overlay], width=_WIDTH, height=400, title=title)
+    return to_svg(layered, title, tips, datasets={"countries": countries})
+
+
+def _arc(lane: dict[Any, Any], href: str) -> dict[str, Any]:
+    ends = [[lane["dep_lon"], lane["dep_lat"]], [lane["arr_lon"], lane["arr_lat"]]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": ends},
+        "properties": {"lane": lane["lane"], "href": href},
+    }
+
+
+def _lane_tip(lane: dict[Any, Any], text: Text) -> str:
+    """``Shanghai to Rotterdam: 289 cases, 1.2 per 1,000 consignments`` in the page's language."""
+    tip = text.gettext(
+        "{departure} to {arrival}: {cases} cases", departure=lane["departure"], arrival=lane["arrival"],
+        cases=text.number(lane["cases"]),
+    )  # fmt: skip
+    if not pd.isna(lane["incidence"]):
+        tip += "; " + text.gettext(
+            "{incidence} per 1,000 consignments", incidence=text.number(lane["incidence"], decimals=2)
+        )
+    return tip

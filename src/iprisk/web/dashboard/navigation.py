@@ -16,7 +16,8 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/ui/submissions", N_("Submissions"), "submissions.read"),
     ("/ui/profiles", N_("Profiles"), "profiles.read"),
     ("/ui/reports", N_("Reports"), "analysis.read"),
-    ("/ui/referrals", N_("Referrals"), "account.read"),
+    ("/ui/referrals", N_("Referrals"), "referrals.read"),
+    ("/ui/targeting", N_("Targeting"), "analysis.read"),
 )
 
 

@@ -6,107 +6,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from iprisk.errors import InvalidInput, IpriskError, NotFound, Unauthenticated
 from iprisk.i18n import Text
 from iprisk.node import Node
-from iprisk.web.auth import get_node
-from iprisk.web.dashboard import charts, views
-from iprisk.web.dashboard.access import (
-    LANG_COOKIE,
-    LOGIN_PATH,
-    Viewer,
-    check_csrf,
-    language,
-    page,
-    sessions,
+from iprisk.web.dashboard import charts, referral_views, views
+from iprisk.web.dashboard.access import LOGIN_PATH, Viewer, check_csrf, language, page, sessions
+from iprisk.web.dashboard.navigation import NAVIGATION
+from iprisk.web.dashboard.rendering import (
+    STATIC,
+    CsrfField,
+    NodeDep,
+    ProfileId,
+    export_links,
+    export_route,
+    is_secure,
+    render,
+    router,
 )
-from iprisk.web.dashboard.export import MEDIA_TYPES, ExportFormat, export_bytes
-from iprisk.web.dashboard.navigation import NAVIGATION, nav_entries
-from iprisk.web.dashboard.session import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
-    SESSION_COOKIE,
-    SESSION_SECONDS,
-    new_csrf_cookie,
-)
-from iprisk.web.dashboard.tables import NUMBER_KINDS, Table, display
+from iprisk.web.dashboard.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS
+from iprisk.web.dashboard.tables import Table
 from iprisk.web.routes import profiles as profile_routes
-
-router = APIRouter(prefix="/ui", tags=["dashboard"])
-NodeDep = Annotated[Node, Depends(get_node)]
-ProfileId = Annotated[str, PathParam(max_length=64)]
-CsrfField = Annotated[str, Form(max_length=128)]
-STATIC = Path(__file__).with_name("static")
-#: Content Security Policy: every script, style, font and image comes from the node; no inline script.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-_ENV = Environment(
-    loader=PackageLoader("iprisk.web.dashboard", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=StrictUndefined,
-)
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
-
-
-def _lang_url(request: Request, lang: str) -> str:
-    params = dict(request.query_params)
-    params["lang"] = lang
-    return f"{request.url.path}?{urlencode(params)}"
-
-
-def render(
-    request: Request, viewer: Viewer | None, template: str, status: int = 200, **context: Any
-) -> Response:
-    """A page in the viewer's language with the security headers, the language and CSRF cookies set."""
-    text = viewer.text if viewer is not None else Text(language(request))
-    csrf_cookie = request.cookies.get(CSRF_COOKIE) or new_csrf_cookie()
-    html = _ENV.get_template(template).render(
-        text=text,
-        gettext=text.gettext,
-        viewer=viewer,
-        nav=nav_entries(viewer) if viewer is not None else [],
-        path=request.url.path,
-        lang_links={lang: _lang_url(request, lang) for lang in ("en", "zh")},
-        csrf_field=CSRF_FIELD,
-        csrf_token=sessions(request).csrf_token(csrf_cookie),
-        cells=display,
-        number_kinds=NUMBER_KINDS,
-        params=dict(request.query_params),
-        **{"chart": None, "intro": None, "notice": None, "exports": None, **context},
-    )
-    response = HTMLResponse(html, status_code=status)
-    _headers(response)
-    secure = _secure(request)
-    if CSRF_COOKIE not in request.cookies:
-        response.set_cookie(
-            CSRF_COOKIE, csrf_cookie, httponly=True, samesite="strict", secure=secure, path="/ui"
-        )
-    if "lang" in request.query_params:
-        response.set_cookie(LANG_COOKIE, text.locale, samesite="strict", secure=secure, path="/ui",
-                            max_age=365 * 86400)  # fmt: skip
-    return response
-
-
-def _headers(response: Response) -> None:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-store"
-
 
 # -- login, logout, static files ------------------------------------------------------------
 
@@ -143,7 +67,7 @@ def login(
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, sessions(request).issue(principal.name), max_age=SESSION_SECONDS, httponly=True,
-        samesite="strict", secure=_secure(request), path="/",
+        samesite="strict", secure=is_secure(request), path="/",
     )  # fmt: skip
     return response
 
@@ -167,38 +91,6 @@ def static(
     response = FileResponse(path)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-# -- table pages and their exports ------------------------------------------------------------
-
-
-def _export(table: Table, fmt: ExportFormat, name: str) -> Response:
-    body = export_bytes(table, fmt, name)
-    disposition = f'attachment; filename="iprisk-{name}.{fmt.value}"'
-    return Response(body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
-
-
-def _export_route(name: str, action: str, build: Callable[[Request, Viewer, Node], Table]) -> None:
-    # (closures take their dependency as a default: a postponed annotation could not see ``action``)
-    def export(
-        request: Request,
-        node: NodeDep,
-        viewer: Viewer = page(action),  # noqa: B008
-        format: ExportFormat = ExportFormat.csv,
-    ) -> Response:
-        return _export(build(request, viewer, node), format, name)
-
-    router.add_api_route(
-        f"/{name}/export", export, methods=["GET"], summary=f"Export the {name} view (CSV or XLSX)",
-        response_class=Response, name=f"export_{name}",
-    )  # fmt: skip
-
-
-def _export_links(request: Request, name: str) -> dict[str, str]:
-    params = {k: v for k, v in request.query_params.items() if k != "lang"}
-    return {
-        fmt.value: f"/ui/{name}/export?{urlencode({**params, 'format': fmt.value})}" for fmt in ExportFormat
-    }
 
 
 def _overview_table(request: Request, viewer: Viewer, node: Node) -> Table:
@@ -229,9 +121,12 @@ def overview(request: Request, viewer: Annotated[Viewer, page("analysis.read")],
         signals = _optional(lambda: views.signals(node, viewer.grant, text))
         if viewer.may("submissions.read"):
             missing = views.missing_submissions(views.submissions(node, None, None))
+    who = viewer.principal
     return render(
         request, viewer, "overview.html", title=text.gettext("Overview"), table=table, chart=chart,
-        signals=signals, missing=missing, exports=_export_links(request, "overview"),
+        signals=signals, missing=missing, exports=export_links(request, "overview"),
+        referral_kpis=referral_views.headline(node, who) if viewer.may("referrals.kpis") else None,
+        inbox=referral_views.open_counts(node, who) if viewer.grant.ports() is not None else None,
     )  # fmt: skip
 
 
@@ -243,7 +138,7 @@ def _optional(build: Callable[[], Table]) -> Table | None:
         return None
 
 
-_export_route("overview", "analysis.read", _overview_table)
+export_route("overview", "analysis.read", _overview_table)
 
 
 def _trend_table(request: Request, viewer: Viewer, node: Node) -> Table:
@@ -264,11 +159,11 @@ def trends(request: Request, viewer: Annotated[Viewer, page("analysis.read")], n
         request, viewer, "trends.html", title=text.gettext("Trends"), table=table, query=query,
         chart=charts.trend_chart(table, query.dimension, text, title), chart_title=title,
         dimensions=views.DIMENSIONS, metrics=views.METRICS, metric_labels=views.METRIC_LABELS,
-        dimension_message=views.dimension_message, exports=_export_links(request, "trends"),
+        dimension_message=views.dimension_message, exports=export_links(request, "trends"),
     )  # fmt: skip
 
 
-_export_route("trends", "analysis.read", _trend_table)
+export_route("trends", "analysis.read", _trend_table)
 
 
 def _signal_table(request: Request, viewer: Viewer, node: Node) -> Table:
@@ -282,14 +177,14 @@ def signals(request: Request, viewer: Annotated[Viewer, page("analysis.read")], 
     title = text.gettext("Observed against the expected range (95%)")
     return render(
         request, viewer, "table.html", title=text.gettext("Emerging risks"), table=table,
-        chart=charts.signals_chart(table, text, title), exports=_export_links(request, "signals"),
+        chart=charts.signals_chart(table, text, title), exports=export_links(request, "signals"),
         intro=text.gettext(
             "Segments whose counts left their expected range; a point opens the segment's trend."
         ),
     )  # fmt: skip
 
 
-_export_route("signals", "analysis.read", _signal_table)
+export_route("signals", "analysis.read", _signal_table)
 
 
 def _lane_table(request: Request, viewer: Viewer, node: Node) -> Table:
@@ -297,17 +192,21 @@ def _lane_table(request: Request, viewer: Viewer, node: Node) -> Table:
     return views.lanes(node, viewer.grant, {"lane": lane} if lane else {})
 
 
-@router.get("/lanes", response_class=HTMLResponse, summary="Lanes: the incidence table (and the KA3 map)")
+@router.get("/lanes", response_class=HTMLResponse, summary="Lanes: the KA3 map and the incidence table")
 def lanes(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
     text = viewer.text
+    table = _lane_table(request, viewer, node)
+    lane = request.query_params.get("lane") or None
+    every_lane = views.lanes(node, viewer.grant, {}) if lane else table  # the map shows them all
+    title = text.gettext("Lanes of the seizures: cases and incidence")
     return render(
-        request, viewer, "table.html", title=text.gettext("Lanes"), table=_lane_table(request, viewer, node),
-        chart=None, exports=_export_links(request, "lanes"),
-        notice=text.gettext("The KA3 map will be shown here once the map of the reports is in this node."),
+        request, viewer, "lanes.html", title=text.gettext("Lanes"), table=table, lane=lane,
+        chart=charts.lanes_map_chart(every_lane, text, title, selected=lane), chart_title=title,
+        exports=export_links(request, "lanes"),
     )  # fmt: skip
 
 
-_export_route("lanes", "analysis.read", _lane_table)
+export_route("lanes", "analysis.read", _lane_table)
 
 
 def _submission_table(request: Request, viewer: Viewer, node: Node) -> Table:
@@ -332,11 +231,11 @@ def _submissions_page(
         request, viewer, "submissions.html", status=status, title=text.gettext("Submissions"), table=table,
         missing=views.missing_submissions(table), problems=problems, stored=stored,
         missing_labels=lambda pairs: [f"{text.country(a)} {text.quarter(q)}" for a, q in pairs],
-        exports=_export_links(request, "submissions"),
+        exports=export_links(request, "submissions"),
     )  # fmt: skip
 
 
-_export_route("submissions", "submissions.read", _submission_table)
+export_route("submissions", "submissions.read", _submission_table)
 
 
 @router.post("/submissions", response_class=HTMLResponse, summary="Upload a quarterly submission")
@@ -368,11 +267,11 @@ def profiles(request: Request, viewer: Annotated[Viewer, page("profiles.read")],
     return render(
         request, viewer, "profiles.html", title=text.gettext("Profiles"),
         table=_profile_table(request, viewer, node),
-        exports=_export_links(request, "profiles"),
+        exports=export_links(request, "profiles"),
     )  # fmt: skip
 
 
-_export_route("profiles", "profiles.read", _profile_table)
+export_route("profiles", "profiles.read", _profile_table)
 
 
 def _step_route(step: str, action: str, take: Callable[..., Any], body: Callable[[], Any]) -> None:
@@ -429,15 +328,6 @@ def report_file(
     if name not in listed:
         raise HTTPException(404, f"no report {name}")
     return FileResponse(Path(node.settings.analysis_folder) / name, filename=name)
-
-
-@router.get("/referrals", response_class=HTMLResponse, summary="Referrals (not available on this node yet)")
-def referrals(request: Request, viewer: Annotated[Viewer, page("account.read")]) -> Response:
-    text = viewer.text
-    return render(
-        request, viewer, "notice.html", title=text.gettext("Referrals"),
-        notice=text.gettext("Referrals between ports are not available on this node yet."),
-    )  # fmt: skip
 
 
 __all__ = ["NAVIGATION", "router"]

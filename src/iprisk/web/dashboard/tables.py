@@ -6,10 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from iprisk.codes.lists import FLOWS, IPR_TYPES, PRODUCT_CATEGORIES, TRANSPORT_MODES, CodeList
+from iprisk.codes import PORTS
+from iprisk.codes.lists import (
+    FEEDBACK_RESULTS,
+    FLOWS,
+    IPR_TYPES,
+    PRODUCT_CATEGORIES,
+    REFERRAL_STATES,
+    TRANSPORT_MODES,
+    CodeList,
+)
 from iprisk.i18n import N_, Text
 
 #: Kinds of cell: how a raw value is written for people.
@@ -18,6 +28,8 @@ _CODE_LISTS: dict[str, CodeList] = {
     "transport_mode": TRANSPORT_MODES,
     "ipr_type": IPR_TYPES,
     "flow": FLOWS,
+    "state": REFERRAL_STATES,
+    "result": FEEDBACK_RESULTS,
 }
 
 #: Column labels (the column key is the message's context: the English label is the message id).
@@ -69,24 +81,63 @@ COLUMN_LABELS: dict[str, str] = {
     "rule": N_("rule"),
     "message": N_("message"),
     "language": N_("language"),
+    "referral": N_("referral"),
+    "declaration_id": N_("declaration"),
+    "item_no": N_("item"),
+    "hs_code": N_("HS code"),
+    "origin_country": N_("origin"),
+    "score": N_("score"),
+    "matched_profiles": N_("matched profiles"),
+    "top_reasons": N_("reasons"),
+    "k_pct": N_("inspected (% of lines)"),
+    "selected": N_("lines inspected"),
+    "hits_selected": N_("hits"),
+    "precision": N_("precision"),
+    "precision_oracle": N_("precision of the oracle"),
+    "recall": N_("recall"),
+    "recall_oracle": N_("recall of the oracle"),
+    "auc": N_("AUC"),
+    "reference": N_("reference"),
+    "state": N_("state"),
+    "sending_port": N_("sending port"),
+    "receiving_port": N_("receiving port"),
+    "expected_arrival": N_("expected arrival"),
+    "ack_due": N_("acknowledgement due"),
+    "feedback_due": N_("feedback due"),
+    "overdue": N_("overdue"),
+    "result": N_("result"),
+    "sent": N_("sent"),
+    "received": N_("received"),
+    "acknowledged": N_("acknowledged"),
+    "ack_median_hours": N_("hours to acknowledge (median)"),
+    "ack_p90_hours": N_("hours to acknowledge (90th percentile)"),
+    "ack_in_time_share": N_("acknowledged in time"),
+    "feedback_in_time_share": N_("feedback in time"),
+    "controlled": N_("controlled"),
+    "seized": N_("seized"),
+    "hit_rate": N_("hit rate"),
+    "articles_seized": N_("articles seized"),
+    "value_seized_eur": N_("value seized (EUR)"),
+    "overdue_now": N_("overdue now"),
 }
 
 #: Words that are values of a column (a status, a language): written in the page's language.
 VALUE_MESSAGES: tuple[str, ...] = (
     N_("draft"), N_("proposed"), N_("approved"), N_("active"), N_("expired"), N_("withdrawn"),
     N_("current"), N_("superseded"), N_("stored"), N_("unchanged"), N_("superseded-previous"),
-    N_("English"), N_("Chinese"),
+    N_("English"), N_("Chinese"), N_("acknowledgement overdue"), N_("feedback overdue"),
 )  # fmt: skip
 
 #: Kinds whose cells are numbers (right-aligned, linked to the API query of their row).
-NUMBER_KINDS = ("int", "float", "percent", "ratio")
+NUMBER_KINDS = ("int", "float", "float3", "percent", "ratio")
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     #: text, int, float, percent (already in %), ratio (0-1, shown in %), quarter, code, country, bool,
-    #: message (a word to translate), name (a file or account name: not translated, marked as such)
+    #: message (a word to translate), name (a file or account name: not translated, marked as such), port (a
+    #: UN/LOCODE, shown with its name), datetime and date (ISO text, shown in the locale's format)
     kind: str = "text"
 
     def label(self, text: Text) -> str:
@@ -101,6 +152,7 @@ class Table:
     api: str  # the API query that returns these rows
     row_api: list[str] = field(default_factory=list)  # the API query of each row (its numbers link there)
     row_links: list[str] = field(default_factory=list)  # where a click on a row's first cell drills to
+    row_marks: list[str] = field(default_factory=list)  # a CSS class per row (an overdue referral...)
 
     @property
     def keys(self) -> list[str]:
@@ -123,6 +175,8 @@ def cell(column: Column, value: Any, text: Text) -> str:
             return text.number(number)
         if kind == "percent":
             return text.number(number, decimals=1)
+        if kind == "float3":
+            return text.number(number, decimals=3)
         if kind == "ratio":
             return text.number(100 * number, decimals=1) + "%"
         return text.number(number, decimals=1)
@@ -130,6 +184,15 @@ def cell(column: Column, value: Any, text: Text) -> str:
         return text.quarter(str(value))
     if kind == "code":
         return text.label(_CODE_LISTS[column.key], str(value)) if value else text.gettext("all")
+    if kind == "port":
+        port = PORTS.get(str(value))
+        return f"{port.label(text.locale)} ({value})" if port else str(value)
+    if kind == "datetime":
+        at = datetime.fromisoformat(str(value))
+        at = at.astimezone(UTC) if at.tzinfo else at
+        return f"{text.date(at.date())} {at:%H:%M} UTC"
+    if kind == "date":
+        return text.date(datetime.fromisoformat(str(value)).date())
     if kind == "country":
         return text.country(str(value)) if value else text.gettext("all")
     if kind == "message":

@@ -134,11 +134,12 @@ def import_profiles(
     return [ImportOut(profile_id=r.profile_id, version=r.version, status=r.status) for r in results]
 
 
-def _own_side(grant: Grant, node: Node, profile_id: str) -> None:
-    """The coordinator's side must own the profile, or share it (joint)."""
+def _own_side_step(grant: Grant, node: Node, profile_id: str, action: str, note: str) -> ProfileOut:
+    """A step only the coordinator's own side may take: it must own the profile, or share it (joint)."""
     profile = node.profiles.get(profile_id)
     if not profile.joint:
         grant.check_administration(profile.owner)
+    return _out(node, node.profiles.apply(profile_id, action, by=grant.principal.name, note=note))
 
 
 @router.post("/{profile_id}/propose", response_model=ProfileOut, summary="Propose a draft for approval")
@@ -162,21 +163,18 @@ def approve(
 def reject(
     profile_id: ProfileId, body: Step, grant: Annotated[Grant, require("profiles.decide")], node: NodeDep
 ) -> ProfileOut:
-    _own_side(grant, node, profile_id)
-    return _out(node, node.profiles.apply(profile_id, "reject", by=grant.principal.name, note=body.note))
+    return _own_side_step(grant, node, profile_id, "reject", body.note)
 
 
 @router.post("/{profile_id}/activate", response_model=ProfileOut, summary="Activate an approved profile")
 def activate(
     profile_id: ProfileId, body: Step, grant: Annotated[Grant, require("profiles.activate")], node: NodeDep
 ) -> ProfileOut:
-    _own_side(grant, node, profile_id)
-    return _out(node, node.profiles.apply(profile_id, "activate", by=grant.principal.name, note=body.note))
+    return _own_side_step(grant, node, profile_id, "activate", body.note)
 
 
 @router.post("/{profile_id}/withdraw", response_model=ProfileOut, summary="Withdraw a profile (final)")
 def withdraw(
     profile_id: ProfileId, body: Step, grant: Annotated[Grant, require("profiles.withdraw")], node: NodeDep
 ) -> ProfileOut:
-    _own_side(grant, node, profile_id)
-    return _out(node, node.profiles.apply(profile_id, "withdraw", by=grant.principal.name, note=body.note))
+    return _own_side_step(grant, node, profile_id, "withdraw", body.note)

@@ -1,0 +1,111 @@
+"""The demo's referrals: CN export ports warn EU arrival ports over the channel between the two demo nodes;
+the EU officers acknowledge and give feedback, the CN port closes what was seized. Library calls only.
+
+Each step is taken at the node of the port that takes it (the referral store's hook queues the message in the
+step's transaction); the nodes' delivery workers carry the messages; the demo waits until both nodes agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from iprisk.link import Link
+from iprisk.node.referrals import draft_referral, take_step
+from iprisk.referrals import Deadlines, Officer, kpis, referral_rows
+
+#: (sending port, receiving port, conveyance, HS code, right, feedback result or None)
+_CASES = (
+    ("CNSHA", "NLRTM", "MAERSK EINDHOVEN 012W", "640399", "ACME Sports", "seized"),
+    ("CNNGB", "DEHAM", "COSCO SHIPPING ARIES 031E", "950300", "BrickToys", "released"),
+    ("CNSZX", "BEANR", "MSC GULSUN 044W", "851830", "SoundWave", None),
+)
+_CONTAINERS = ("CSQU3054383", "MSCU4783929", "TGHU1234567")
+
+
+@dataclass(frozen=True)
+class ReferralDemo:
+    #: per referral: id, sending port, receiving port, state at the CN node, state at the EU node
+    states: list[tuple[str, str, str, str, str]]
+    #: the KPIs per quarter and port pair, as computed at the CN node
+    kpis: pa.Table
+    #: whether the EU node computes the same KPIs from its copies
+    kpis_agree: bool
+
+
+def _warning(
+    case: tuple[str, str, str, str, str, str | None], container: str, today: datetime
+) -> dict[str, Any]:
+    sending, receiving, conveyance, hs, right, _ = case
+    arrival = (today + timedelta(days=20)).date()
+    return {
+        "reference": f"{sending}-DEMO-{container[-4:]}",
+        "sending_port": sending, "receiving_port": receiving, "transport_mode": "sea",
+        "transport_documents": [{"type": "container", "number": container}],
+        "conveyance": conveyance, "departure_port": sending, "arrival_port": receiving,
+        "expected_arrival": arrival.isoformat(), "origin_country": "CN", "hs_code": hs,
+        "description": "Consignment flagged at export", "quantity": 1200, "value_eur": 24000.0,
+        "ipr_type": "trademark", "right": right, "indicators": ["export_detection"],
+        "reasons": "The same shipper's previous consignment held counterfeits at export.",
+        "requested_action": "physical_control", "legal_basis": "action_plan", "handling_code": "customs_only",
+        "expiry": (arrival + timedelta(days=30)).isoformat(),
+    }  # fmt: skip
+
+
+def _feedback(result: str, today: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "result": result,
+        "control_type": "physical",
+        "control_date": today.date().isoformat(),
+    }
+    if result == "seized":
+        body |= {"articles_detained": 1200, "value_eur": 24000.0, "ipr_type_confirmed": "trademark"}
+    return body
+
+
+def _states(link: Link, ids: list[str]) -> list[str]:
+    store: Any = getattr(link.node, "referrals")  # noqa: B009  # a Node's (NodeLike does not name it)
+    found = [store.find(i) for i in ids]
+    return [ref.state if ref is not None else "-" for ref in found]
+
+
+def exchange_referrals(
+    at_cn: Link, at_eu: Link, wait: Callable[[Callable[[], bool], str], None]
+) -> ReferralDemo:
+    """Three warnings from CN export ports to EU ports: each acknowledged, two fed back (one seizure), the
+    seizure closed; ``wait(condition, what)`` waits for the channel to carry each step."""
+    cn_node: Any = at_cn.node
+    eu_node: Any = at_eu.node
+    today = cn_node.clock.now()
+    ids = []
+    for case, container in zip(_CASES, _CONTAINERS, strict=True):
+        officer = Officer("li.wei", "port_officer", "CN", frozenset({case[0]}))
+        ref = draft_referral(cn_node, officer, _warning(case, container, today))
+        take_step(cn_node, officer, ref["id"], "send")
+        ids.append(str(ref["id"]))
+    wait(lambda: _states(at_cn, ids) == ["received"] * 3, "the warnings' receipts at CN")
+    for case, rid in zip(_CASES, ids, strict=True):
+        officer = Officer("jan.devries", "port_officer", "EU", frozenset({case[1]}))
+        take_step(eu_node, officer, rid, "acknowledge", {"note": "scan on arrival"})
+        if case[5] is not None:
+            take_step(eu_node, officer, rid, "feedback", _feedback(case[5], today))
+    expected = ["feedback_given", "feedback_given", "acknowledged"]
+    wait(lambda: _states(at_cn, ids) == expected, "the feedback at CN")
+    take_step(cn_node, Officer("li.wei", "port_officer", "CN", frozenset({"CNSHA"})), ids[0], "close")
+    wait(lambda: _states(at_eu, ids)[0] == "closed", "the closure at the EU")
+    cn_states, eu_states = _states(at_cn, ids), _states(at_eu, ids)
+    states = [
+        (i, case[0], case[1], here, there)
+        for i, case, here, there in zip(ids, _CASES, cn_states, eu_states, strict=True)
+    ]
+    now = cn_node.clock.now()
+    tables = [_kpis(node, now) for node in (cn_node, eu_node)]
+    return ReferralDemo(states, tables[0], tables[0].to_pylist() == tables[1].to_pylist())
+
+
+def _kpis(node: Any, now: datetime) -> pa.Table:
+    return kpis(referral_rows(node.referrals.referrals(), Deadlines.from_settings(node.settings)), now=now)
