@@ -28,6 +28,10 @@ negative-binomial tail at ``M_s`` instead of ``E_s``. The rates are fitted to th
    that rose alone keeps its own name. The new name must be significant given the other headlines, and
    every segment must stay explained; then the backward step again.
 
+4. *split*: a significant segment inside a headline is judged against the rate of the *rest* of that
+   headline (fitted without the segment's own cases, which would otherwise inflate it) and becomes a
+   headline of its own when it still stands out; a headline around it that it now explains gives way.
+
 So a surge planted in one segment is told once, under that segment; a narrow surge inside a broad one is two
 events (the narrow segment's rise is not explained by the broad rate); and a parent that only carries its
 child's cases (``road clothing`` when the rise is all at one office) joins the child's event.
@@ -224,7 +228,10 @@ class _Quarter:
         bounds = (-1.0, 0.0) if self.down else (0.0, np.inf)
         rates = np.zeros(h.size)
         rates[keep] = optimize.lsq_linear(
-            a[np.ix_(keep, keep)] / sd[keep, None], (observed - expected)[keep] / sd[keep], bounds=bounds
+            a[np.ix_(keep, keep)] / sd[keep, None],
+            (observed - expected)[keep] / sd[keep],
+            bounds=bounds,
+            method="bvls",  # exact on these few, sometimes nearly collinear, headlines
         ).x
         extra = float(self.shared[i, h] @ rates)
         if extra == 0:
