@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def test_svg_and_png_are_written_by_suffix(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormat):
         write_lanes_map(LANES, tmp_path / "lanes.pdf")
     assert not (tmp_path / "lanes.pdf").exists()
+
+
+def test_a_lane_whose_traffic_is_unknown_is_drawn_grey() -> None:
+    """Every lane is drawn: grey without an incidence, coloured with one, also when none is known."""
+    from iprisk.reports.lanes_map import _NO_TRAFFIC
+
+    def strokes(svg: str) -> list[str]:
+        return re.findall(r'aria-label="[^"]*lane: [^"]*"[^>]*stroke="([^"]+)"', svg)
+
+    mixed = strokes(lanes_map_svg(LANES))  # three lanes drawn, one without traffic (HKHKG -> DEFRA)
+    assert len(mixed) == 3 and mixed.count(_NO_TRAFFIC) == 1
+    unknown = strokes(lanes_map_svg(LANES.drop(columns="cases_per_1000_consignments")))
+    assert unknown == [_NO_TRAFFIC] * 3
 
 
 def test_an_empty_table_gives_a_basemap() -> None:

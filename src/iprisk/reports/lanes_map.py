@@ -178,7 +178,7 @@ def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
 def _lane_layers(
     frame: pd.DataFrame, text: Text, projection: alt.Projection, centre: float, *, scale: float
 ) -> list[alt.Chart]:
-    arcs = [
+    arcs: list[dict[str, Any]] = [
         {
             "type": "Feature",
             "geometry": {
@@ -201,33 +201,31 @@ def _lane_layers(
         scale=alt.Scale(range=[0.6, 7], zero=False),
         legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#888888", **_LEGEND),
     )
-    lane_layer = (
-        alt.Chart(alt.Data(values=arcs))
-        .mark_geoshape(filled=False, strokeCap="round", opacity=0.85)
-        .encode(
-            strokeWidth=width,
-            color=alt.condition(
-                "isValid(datum.properties.incidence)",
-                alt.Color(
-                    "properties.incidence:Q",
-                    title=incidence_title,
-                    # the palest orange would vanish on the basemap
-                    scale=alt.Scale(scheme=alt.SchemeParams("orangered", extent=[0.3, 1.0])),
-                    # a symbol legend: WeasyPrint draws no SVG gradient on a path, so the PDF would show none
-                    legend=alt.Legend(
-                        type="symbol", symbolType="stroke", symbolStrokeWidth=4, format=",.2f", **_LEGEND
-                    ),
-                ),
-                alt.value(_NO_TRAFFIC),
-            ),
-            tooltip=[
-                alt.Tooltip("properties.lane:N", title=text.gettext("lane")),
-                alt.Tooltip("properties.cases:Q", title=cases_title),
-                alt.Tooltip("properties.incidence:Q", title=incidence_title, format=",.2f"),
-            ],
-        )
-        .project(**projection.to_dict())
+    tooltip = [
+        alt.Tooltip("properties.lane:N", title=text.gettext("lane")),
+        alt.Tooltip("properties.cases:Q", title=cases_title),
+        alt.Tooltip("properties.incidence:Q", title=incidence_title, format=",.2f"),
+    ]
+    incidence = alt.Color(
+        "properties.incidence:Q",
+        title=incidence_title,
+        # the palest orange would vanish on the basemap
+        scale=alt.Scale(scheme=alt.SchemeParams("orangered", extent=[0.3, 1.0])),
+        # a symbol legend: WeasyPrint draws no SVG gradient on a path, so the PDF would show none
+        legend=alt.Legend(type="symbol", symbolType="stroke", symbolStrokeWidth=4, format=",.2f", **_LEGEND),
     )
+    # two layers rather than one colour with a condition: Vega-Lite gives a lane whose incidence is null the
+    # scale's lowest colour, or nothing at all when no lane's incidence is known, never the condition's grey
+    known = [a for a in arcs if a["properties"]["incidence"] is not None]
+    unknown = [a for a in arcs if a["properties"]["incidence"] is None]
+    lane_layers = [
+        alt.Chart(alt.Data(values=values))
+        .mark_geoshape(filled=False, strokeCap="round", opacity=0.85)
+        .encode(strokeWidth=width, tooltip=tooltip, color=colour)
+        .project(**projection.to_dict())
+        for values, colour in ((unknown, alt.value(_NO_TRAFFIC)), (known, incidence))
+        if values
+    ]
     ports = _ports(frame, centre, scale)
     dots = (
         alt.Chart(ports)
@@ -235,7 +233,7 @@ def _lane_layers(
         .encode(longitude="lon:Q", latitude="lat:Q", size=alt.value(14))
         .project(**projection.to_dict())
     )
-    layers: list[alt.Chart] = [lane_layer, dots]
+    layers: list[alt.Chart] = [*lane_layers, dots]
     east = ports["align"] == "right"
     sides: tuple[tuple[Any, Literal["left", "right"], int], ...] = (
         (~east, "left", _LABEL_DX),

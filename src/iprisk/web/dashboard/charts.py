@@ -16,8 +16,6 @@ from iprisk.i18n import Text
 from iprisk.web.dashboard.tables import Table, cell
 
 _WIDTH = 640
-#: The reports' map's colour of a lane whose traffic is unknown.
-_NO_TRAFFIC = "#9e9e9e"
 #: vl-convert writes a fixed width and height; the page scales the chart to its box instead.
 _SIZE = re.compile(r'<svg([^>]*?) width="([\d.]+)" height="([\d.]+)"')
 #: ARIA attributes Vega writes whatever the config (in English: "Title text ..."); our label stays.
@@ -217,17 +215,6 @@ def _lanes_map_svg(
         href = links[lane["lane"]]
         tips[href] = _lane_tip(lane, text)
         features.append(_arc(lane, href))
-    lines = []  # drawn under the ports and their names
-    if drawn.lanes["incidence"].isna().all():
-        # the reports' map draws no lane at all when no lane's traffic is known (its grey is not drawn then):
-        # the lanes in grey, width by cases, as its legend says
-        lines.append(
-            alt.Chart(alt.Data(values=features))
-            .mark_geoshape(filled=False, stroke=_NO_TRAFFIC, strokeCap="round", opacity=0.85)
-            .encode(strokeWidth=alt.StrokeWidth("properties.cases:Q", legend=None,
-                                                scale=alt.Scale(range=[0.6, 7], zero=False)))
-            .project(**projection.to_dict())
-        )  # fmt: skip
     # a wide, invisible stroke over every lane (it still takes the pointer): links and tooltips easy to hit
     hits = (
         alt.Chart(alt.Data(values=features))
@@ -235,8 +222,7 @@ def _lanes_map_svg(
         .encode(href="properties.href:N")
         .project(**projection.to_dict())
     )
-    layers = [*chart.layer[:2], *lines, *chart.layer[2:], hits]  # basemap, lanes, (ours), ports, names
-    layered = alt.LayerChart(layer=layers, width=_WIDTH, height=400, title=title)
+    layered = alt.LayerChart(layer=[*chart.layer, hits], width=_WIDTH, height=400, title=title)
     return to_svg(layered, title, tips, datasets={"countries": countries})
 
 
