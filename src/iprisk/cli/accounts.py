@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import app, err, out
+from iprisk.cli._options import UserOpt
 
 users_app = typer.Typer(name="users", help="The node's accounts and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(
@@ -20,11 +21,6 @@ tokens_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
-
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Who acts (default: IPRISK_USER, else the OS user).", show_default=False),
-]
 
 
 @users_app.command("add")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import EncodingOpt, ErrorsOutOpt, app, err, note_origin, out
+from iprisk.cli._options import DbOpt, TableFormat, UserOpt
 from iprisk.cli._report import Report
 from iprisk.errors import Problem
 from iprisk.profiles import STATUSES, Profile, dump_profiles, load_profiles
@@ -49,24 +49,6 @@ profiles_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(profiles_app, name="profiles")
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Operational database URL or SQLite file (default: IPRISK_DATABASE).", show_default=False
-    ),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Who acts (default: IPRISK_USER, else the OS user).", show_default=False),
-]
 
 
 def _statuses(values: list[str] | None) -> list[str]:
@@ -151,7 +133,7 @@ def export_cmd(
 @profiles_app.command("list")
 def list_cmd(
     status: StatusOpt = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
     all_versions: AllVersionsOpt = False,
     db: DbOpt = None,
 ) -> None:
@@ -159,10 +141,10 @@ def list_cmd(
     statuses = _statuses(status)
     with _store(db) as store:
         rows = [_row(p) for p in store.profiles(statuses, all_versions=all_versions)]
-    if fmt is ListFormat.json:
+    if fmt is TableFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    if fmt is ListFormat.csv:
+    if fmt is TableFormat.csv:
         import pandas as pd
 
         from iprisk.security import neutralise_frame

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import app, note_origin, out, quarter_callback
+from iprisk.cli._options import DbOpt, TableFormat, UserOpt
 
 if TYPE_CHECKING:
     from iprisk.link import Link
@@ -45,22 +46,6 @@ class Role(StrEnum):
     auditor = "auditor"
 
 
-class KpiFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Operational database URL or SQLite file (default: IPRISK_DATABASE).", show_default=False
-    ),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Who acts (default: IPRISK_USER, else the OS user).", show_default=False),
-]
 RoleOpt = Annotated[Role, typer.Option("--role", help="The role of who acts.")]
 SideOpt = Annotated[Side, typer.Option("--side", help="The side (administration) of who acts.")]
 PortOpt = Annotated[
@@ -432,7 +417,7 @@ def kpis_command(
         str | None,
         typer.Option("--quarter", help="Only this quarter (of sending).", callback=quarter_callback),
     ] = None,
-    fmt: Annotated[KpiFormat, typer.Option("--format", help="table, csv or json.")] = KpiFormat.table,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="table, csv or json.")] = TableFormat.table,
     user: UserOpt = None,
     now: NowOpt = None,
     db: DbOpt = None,
@@ -447,14 +432,14 @@ def kpis_command(
     _print_kpis(table, fmt)
 
 
-def _print_kpis(table: Any, fmt: KpiFormat) -> None:
+def _print_kpis(table: Any, fmt: TableFormat) -> None:
     import io
 
     import pyarrow.csv as pacsv
 
-    if fmt is KpiFormat.json:
+    if fmt is TableFormat.json:
         out.print(json.dumps(table.to_pylist(), ensure_ascii=False, indent=2), markup=False)
-    elif fmt is KpiFormat.csv:
+    elif fmt is TableFormat.csv:
         buffer = io.BytesIO()
         pacsv.write_csv(table, buffer)
         out.print(buffer.getvalue().decode().rstrip("\n"), markup=False)

@@ -8,7 +8,6 @@ is kept waiting for as short a time as possible.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -28,6 +27,7 @@ from iprisk.cli import (
     out,
     quarter_callback,
 )
+from iprisk.cli._options import TableFormat
 from iprisk.cli._report import Report, with_file
 from iprisk.errors import InvalidSubmission, Problem
 
@@ -148,12 +148,6 @@ def submit(
             )
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 def _iso(value: Any) -> str | None:
     import pandas as pd
 
@@ -163,7 +157,7 @@ def _iso(value: Any) -> str | None:
 @app.command("submissions")
 def submissions(
     warehouse: WarehouseOpt = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
 ) -> None:
     """List the submission log: every version of every submission, current and superseded."""
     import pandas as pd
@@ -174,14 +168,14 @@ def submissions(
         frame = wh.submissions()
     for col in ("submitted_at", "superseded_at"):
         frame[col] = frame[col].map(_iso).astype(object)
-    if fmt is OutputFormat.json:
+    if fmt is TableFormat.json:
         records = [
             {k: (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in rec.items()}
             for rec in frame.to_dict(orient="records")
         ]
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=int))
         return
-    if fmt is OutputFormat.csv:
+    if fmt is TableFormat.csv:
         from iprisk.security import neutralise_frame
 
         typer.echo(neutralise_frame(frame).to_csv(index=False), nl=False)
