@@ -10,21 +10,20 @@ channel sends joint profiles' steps to the peer from there: the step and its mes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from iprisk.errors import InvalidTransition, NotFound
 from iprisk.profiles.lifecycle import Event, created, revise, transition
 from iprisk.profiles.model import STATUSES, Profile
-from iprisk.settings import acting_user, get_settings
-from iprisk.store.audit import AuditTrail
-from iprisk.store.db import ProfileEventRow, ProfileRow, connect, reading, unit_of_work, utc
+from iprisk.settings import acting_user
+from iprisk.store._audited import AuditedStore
+from iprisk.store.db import ProfileEventRow, ProfileRow, utc
 
 ImportStatus = Literal["created", "revised", "unchanged"]
 #: hears each lifecycle step (the profile as it is after the step, and the event) in its transaction
@@ -51,39 +50,13 @@ def _event(row: ProfileEventRow) -> Event:
     )  # fmt: skip
 
 
-class ProfileStore:
+class ProfileStore(AuditedStore[ChangeHook]):
     """Profiles in a SQL database (SQLite file by default, PostgreSQL by URL).
 
     ``ProfileStore()`` opens ``settings.database``; the schema is migrated to the newest revision on opening.
     With ``audit`` (a node's trail), every lifecycle step is also recorded in the audit log, in the same
     transaction.
     """
-
-    def __init__(
-        self,
-        url: str | Engine | None = None,
-        *,
-        audit: AuditTrail | None = None,
-        on_change: ChangeHook | None = None,
-    ):
-        self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
-        self.audit = audit
-        self.on_change = on_change
-
-    def _unit(self, session: Session | None) -> AbstractContextManager[Session]:
-        return unit_of_work(self.engine, session)
-
-    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
-        return reading(self.engine, session)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> ProfileStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def _latest_row(self, session: Session, profile_id: str) -> ProfileRow:

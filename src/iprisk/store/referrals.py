@@ -9,7 +9,6 @@ nothing half-written). Receiving a warning twice stores it once, so a retried de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -18,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CursorResult,
     DateTime,
-    Engine,
     Index,
     Integer,
     String,
@@ -39,9 +37,8 @@ from iprisk.formats.referrals import (
 from iprisk.referrals.errors import StepOutOfOrder
 from iprisk.referrals.lifecycle import OPEN, Deadlines, Event, Referral, tick
 from iprisk.referrals.network import KeyPort, PortNetwork, default_network, side_of
-from iprisk.settings import get_settings
-from iprisk.store.audit import AuditTrail
-from iprisk.store.db import Base, connect, reading, unit_of_work, utc
+from iprisk.store._audited import AuditedStore
+from iprisk.store.db import Base, utc
 
 #: Hears every change inside its transaction (the referral as changed, its new events): at a node, the
 #: channel queues the message that makes the other node take the same step, in that same transaction.
@@ -144,30 +141,12 @@ def _event_row(event: Event) -> ReferralEventRow:
     )  # fmt: skip
 
 
-class ReferralStore:
+class ReferralStore(AuditedStore[ChangeHook]):
     """Referrals and the port network in a SQL database (``settings.database`` by default), migrated.
 
     Every method that writes or reads takes an optional ``session``: the caller's unit of work (the channel
     applies a step received from the other node in the transaction of its inbox), committed by the caller.
     """
-
-    def __init__(
-        self,
-        url: str | Engine | None = None,
-        *,
-        audit: AuditTrail | None = None,
-        on_change: ChangeHook | None = None,
-    ):
-        self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
-        #: the node's signed audit log: every step is also an entry of it, in the step's transaction
-        self.audit = audit
-        self.on_change = on_change
-
-    def _unit(self, session: Session | None) -> AbstractContextManager[Session]:
-        return unit_of_work(self.engine, session)
-
-    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
-        return reading(self.engine, session)
 
     def _record(self, session: Session, ref: Referral, events: list[Event]) -> None:
         for e in events:
@@ -180,15 +159,6 @@ class ReferralStore:
         if self.on_change is not None:
             session.flush()
             self.on_change(session, ref, events)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> ReferralStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- referrals -------------------------------------------------------------------------------------------
     def add(self, ref: Referral, event: Event, *, session: Session | None = None) -> Referral:
