@@ -82,7 +82,7 @@ class NodeProcess:
         self._log = folder / "serve.log"
 
     # -- the service ---------------------------------------------------------------------------------
-    def start(self, timeout_s: float = 180.0) -> None:
+    def start(self, timeout_s: float = 600.0) -> None:
         self.launch()
         self.wait_ready(timeout_s)
 
@@ -97,8 +97,9 @@ class NodeProcess:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, timeout_s: float = 180.0) -> None:
-        """Wait until the node answers ``/health``."""
+    def wait_ready(self, timeout_s: float = 600.0) -> None:
+        """Wait until the node answers ``/health`` (on 2 cores shared by several test runs, the imports of a
+        starting node took over 180 s: a node that does not start at all still fails, later)."""
         assert self.process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
