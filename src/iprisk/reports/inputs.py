@@ -91,21 +91,22 @@ def collect(
     snapshot: DataSnapshot | None = None,
     effectiveness: Effectiveness | None = None,
     trend_quarters: int = TREND_QUARTERS,
+    analysis: Analysis | None = None,
 ) -> ReportInputs:
     """Run the analysis of ``start..end`` on ``source`` (a :class:`~iprisk.warehouse.Warehouse`, or anything
     with its ``seizures()`` and ``trade()``) and gather what a report reads.
+
+    ``analysis``: that analysis already computed (:func:`iprisk.analysis.run` of ``start..end`` on
+    ``source``), e.g. the one ``iprisk analyse`` just wrote; it must cover the same period.
 
     ``snapshot`` defaults to :func:`~iprisk.reports.snapshot.data_snapshot` of a warehouse; give one for other
     sources (e.g. :func:`~iprisk.reports.snapshot.file_snapshot`). The extra trend and lane queries run on the
     source's own engine.
     """
     first, last = Quarter.parse(str(start)), Quarter.parse(str(end))
-    try:
-        result = run(source, engine=engine, start=str(first), end=str(last), fdr=fdr)
-    except ValueError as exc:
-        if "no seizures" not in str(exc):
-            raise
-        raise InvalidValue(f"no seizures from {first} to {last} in the warehouse") from exc
+    result = analysis if analysis is not None else _analyse(source, first, last, engine, fdr)
+    if (result.start, result.end) != (str(first), str(last)):
+        raise InvalidValue(f"the analysis given covers {result.start}..{result.end}, not {first}..{last}")
     since = min(first, last - (trend_quarters - 1))
     return ReportInputs(
         analysis=result,
@@ -114,6 +115,15 @@ def collect(
         snapshot=snapshot if snapshot is not None else data_snapshot(source),
         effectiveness=effectiveness,
     )
+
+
+def _analyse(source: Any, first: Quarter, last: Quarter, engine: Engine, fdr: float) -> Analysis:
+    try:
+        return run(source, engine=engine, start=str(first), end=str(last), fdr=fdr)
+    except ValueError as exc:
+        if "no seizures" not in str(exc):
+            raise
+        raise InvalidValue(f"no seizures from {first} to {last} in the warehouse") from exc
 
 
 def period_lanes(source: Any, *, start: str, end: str) -> pd.DataFrame:
