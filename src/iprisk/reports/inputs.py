@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from iprisk.analysis import Analysis, concentration, run
+from iprisk.analysis._common import cells, filter_quarters
 from iprisk.analysis.run import Engine
 from iprisk.analysis.trends import trends_for
 from iprisk.errors import InvalidValue
@@ -136,11 +137,25 @@ def period_lanes(source: Any, *, start: str, end: str) -> pd.DataFrame:
 
 def trend_table(seizures: Any, *, start: str, end: str) -> pd.DataFrame:
     """Cases, articles and retail value per quarter for every cut of :data:`TREND_CUTS`, as one long table
-    (see :attr:`ReportInputs.trends`)."""
+    (see :attr:`ReportInputs.trends`).
+
+    The lines of the period are folded into cells once (:func:`iprisk.analysis._common.cells`, keeping every
+    cut's column), so that the nine grouped queries each read the cells rather than every line again: at
+    ten million lines the cuts read a tenth of the rows, and count distinct case keys only for the cases
+    spread over several cells.
+    """
+    cells_ = cells(filter_quarters(seizures, start, end), extra=[c for c in TREND_CUTS if c])
+    try:
+        return _trend_blocks(cells_, start=start, end=end)
+    finally:
+        cells_.release()
+
+
+def _trend_blocks(cells_: Any, *, start: str, end: str) -> pd.DataFrame:
     blocks = []
     for cut in TREND_CUTS:
         by = [cut] if cut else []
-        frame = trends_for(seizures, by, TREND_METRICS, start=start, end=end)
+        frame = trends_for(cells_, by, TREND_METRICS, start=start, end=end)
         blocks.append(
             pd.DataFrame(
                 {
