@@ -32,7 +32,11 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from iprisk.web.dashboard.prerender import Warmer  # here: the dashboard's package imports the routes
+
+        charts = Warmer(opened).start()  # the dashboard's charts drawn ahead of the first visitor
         yield
+        charts.stop()
         opened.close()
 
     app = FastAPIOffline(
