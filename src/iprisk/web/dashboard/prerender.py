@@ -121,7 +121,8 @@ class Warmer:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to end (after the chart it is drawing) and wait ``timeout`` seconds at most."""
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         drawn_for: float | None = None
