@@ -92,22 +92,22 @@ class DeliveryWorker:
         while not self._stop.is_set():
             self._wake.clear()  # before the pass: a message queued during it wakes the next one
             with_sources = time.monotonic() >= self._sources_due
-            if with_sources:
-                self._sources_due = time.monotonic() + self.interval_s
             try:
                 done = self.run_once(with_sources=with_sources)
                 if done.busy or done.errors:
                     _log.info("delivery: %s", done)
             except Exception:  # the database is gone for a moment: log, wait, try again
                 _log.exception("delivery pass failed")
+            if with_sources:  # from the end of the pass: a slow pass is not followed at once by another
+                self._sources_due = time.monotonic() + self.interval_s
             self._wake.wait(self._pause())
 
     def _pause(self) -> float:
-        until_sources = max(0.0, self._sources_due - time.monotonic())
+        pause = self._sources_due - time.monotonic()
         wake = next_wakeup(self.link.outbox())
-        if wake is None:
-            return until_sources
-        return max(0.05, min(until_sources, (wake - self.link.clock.now()).total_seconds()))
+        if wake is not None:
+            pause = min(pause, (wake - self.link.clock.now()).total_seconds())
+        return max(0.05, pause)  # never a busy loop
 
     def start(self) -> None:
         self._stop.clear()
