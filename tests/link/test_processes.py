@@ -114,9 +114,10 @@ def test_two_nodes_exchange_a_world_and_a_joint_profile_and_reconcile_clean(
     _a_referral_crosses(eu, cn, at_eu, at_cn, tmp_path)
 
     result = reconcile(at_cn, "EU")
-    assert result.ok and (result.submissions, result.profiles) == (len(files), 1), result.differences
+    assert result.ok, result.differences
+    assert (result.submissions, result.profiles, result.referrals) == (len(files), 1, 1)
     shown = eu.cli("exchange", "reconcile")  # the command: its report, exit 0
-    assert f"{len(files)} submissions, 1 joint profiles compared, 0 differences" in shown.stdout
+    assert f"{len(files)} submissions, 1 joint profiles, 1 referrals compared, 0 differences" in shown.stdout
     assert eu.stop() in (0, -signal.SIGTERM) and cn.stop() in (0, -signal.SIGTERM)
 
 
