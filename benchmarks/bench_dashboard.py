@@ -181,19 +181,16 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as name:
         folder = Path(name)
         warehouse, analysis = large_node(args.out) if args.large else _demo_node(folder)
-        rows = measure(folder / "server-side", warehouse, analysis)
+        _print(measure(folder / "server-side", warehouse, analysis))
         if args.browser:
-            rows += browser_timings(folder / "browser", warehouse, analysis)
+            _print(browser_timings(folder / "browser", warehouse, analysis))
+
+
+def _print(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        if "baseline" in row:
-            print(
-                f"{row['name']:75} {row['value']:7.3f} s  API {row['baseline']:7.3f} s  x{row['ratio']:.1f}"
-            )
-        else:
-            print(
-                f"{row['name']:75} {row['value']:7.3f} s  "
-                + str({k: v for k, v in row.items() if k not in ("name", "value", "unit")})
-            )
+        extra = {k: v for k, v in row.items() if k not in ("name", "value", "unit", "baseline", "ratio")}
+        api = f"API {row['baseline']:7.3f} s  x{row['ratio']:.2f}" if "baseline" in row else ""
+        print(f"{row['name']:75} {row['value']:7.3f} s  {api}  {extra}", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def parquet_folder(out: Path, n_lines: int = LINES) -> Path:
 def large_node(out: Path, n_lines: int = LINES) -> tuple[Path, Path]:
     """(warehouse, analysis folder) of the ``n_lines`` node, built when missing (``bench_analysis``'s data
     drawn first when its Parquet files are missing too)."""
-    folder = out / "cache" / f"dashboard-node-{n_lines}"
+    folder = out.resolve() / "cache" / f"dashboard-node-{n_lines}"  # absolute: iprisk serve runs elsewhere
     warehouse, analysis = folder / "warehouse.duckdb", folder / "analysis"
     if (folder / "complete").exists():
         return warehouse, analysis
@@ -160,7 +160,7 @@ def _served(env: dict[str, str], cwd: Path) -> Iterator[str]:
         process = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded machine takes minutes to import and start
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"iprisk serve did not start: {(cwd / 'serve.log').read_text()[-2000:]}")
