@@ -90,6 +90,7 @@ def _serving(folder: Path, analysis_folder: Path, model: Path) -> Iterator[LiveN
         node = start(folder, url)
         node.node.settings.analysis_folder = analysis_folder
         node.node.settings.targeting_model = model
+        node.node.settings.dashboard_prerender = False  # pages draw what they show (test_prerender warms)
         with node.client:
             yield _with_referrals(_with_passwords(node))
 
