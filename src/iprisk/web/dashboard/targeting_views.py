@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def score_file(node: Node, path: Path, content: bytes) -> str:
 
     list_id = hashlib.sha256(content).hexdigest()[:16]
     target = _folder(node) / f"{list_id}.parquet"
-    if target.exists():  # the same file scored again: the same list
+    if target.exists():  # the same file scored again: the same list, kept from now on
+        target.touch()
         return list_id
     declarations = read_declarations(path)
     scores = score_declarations(
@@ -81,6 +83,18 @@ def _write(table: pa.Table, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial")
     pq.write_table(table, partial)
     partial.replace(target)
+
+
+def expire(node: Node) -> list[str]:
+    """Remove the lists last scored more than ``targeting_keep_days`` ago (with their effectiveness
+    figures); returns their ids. Called when a file is scored."""
+    cutoff = time.time() - node.settings.targeting_keep_days * 86400
+    folder = _folder(node)
+    old = [p for p in folder.glob("*.parquet") if _LIST_ID.match(p.stem) and p.stat().st_mtime < cutoff]
+    for path in old:
+        path.with_suffix(".metrics.parquet").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+    return [p.stem for p in old]
 
 
 def lists(node: Node) -> list[str]:
@@ -109,13 +123,28 @@ class Selection:
     days: list[str]
 
 
-def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Selection:
-    """The lines of ``day`` (the latest day when None) ranked, limited to the viewer's ports."""
+def _visible(node: Node, grant: Grant, list_id: str) -> pd.DataFrame:
+    """The lines of a scored list the viewer may see (a port officer: those of its ports)."""
     frame = _read(node, list_id)
     ports = grant.ports()
     if ports is not None:
         ends = [c for c in ("office", "arrival_port", "departure_port") if c in frame]
         frame = frame[frame[ends].isin(list(ports)).any(axis=1)] if ends else frame.iloc[0:0]
+    return frame
+
+
+def selection_line(node: Node, grant: Grant, list_id: str, declaration: str) -> dict[str, Any]:
+    """The first line of ``declaration`` in a scored list, as the viewer may see it (NotFound otherwise)."""
+    frame = _visible(node, grant, list_id)
+    lines = frame[frame["declaration_id"].astype(str) == declaration]
+    if lines.empty:
+        raise NotFound("declaration", f"{declaration} in list {list_id}")
+    return {str(k): _plain(v) for k, v in lines.iloc[0].items()}
+
+
+def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Selection:
+    """The lines of ``day`` (the latest day when None) ranked, limited to the viewer's ports."""
+    frame = _visible(node, grant, list_id)
     frame = frame.assign(date=frame["date"].astype(str))
     days = sorted(frame["date"].unique(), reverse=True)
     if day is not None and day not in days:
@@ -125,7 +154,7 @@ def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Select
     cols = columns([(k, kind) for k, kind in _SHOWN if k in rows_of_day or k == "rank"])
     rows = [[_plain(r[c.key]) for c in cols] for r in rows_of_day.to_dict("records")]
     params = {"list": list_id, "day": chosen}
-    links = [api_url("/ui/targeting", {**params, "declaration": r[1]}) for r in rows]
+    links = [api_url("/ui/warning", {"list": list_id, "declaration": r[1]}) for r in rows]  # draft a warning
     table = Table(cols, rows, len(rows), api_url("/ui/targeting/export", params), [], links)
     return Selection(table, chosen, list(days))
 
