@@ -119,6 +119,34 @@ def _child_report(path: Path, out: Path) -> dict[str, Any]:
     }
 
 
+def _child_extras(path: Path, how: str) -> dict[str, Any]:
+    """The report's data-dependent queries alone, without the analysis: the trends of every cut over three
+    years (``how``: ``cells``, the report's way, or ``lines``, one scan of every line per cut, the baseline),
+    the lanes of the last quarter and the file snapshot. ``python -m benchmarks.bench_reports extras PATH
+    cells|lines``: a quick measure of what grows with the data, when the whole run does not fit."""
+    from iprisk.analysis.trends import trends_for
+    from iprisk.reports import file_snapshot
+    from iprisk.reports.inputs import TREND_CUTS, TREND_METRICS, period_lanes, trend_table
+
+    source = _tables(path)
+    start, end = f"{YEAR - 2}Q1", f"{YEAR}Q4"
+    t0, cpu0 = time.perf_counter(), _cpu_s()
+    if how == "cells":
+        trend_table(source.seizures(), start=start, end=end)
+    else:
+        for cut in TREND_CUTS:
+            trends_for(source.seizures(), [cut] if cut else [], TREND_METRICS, start=start, end=end)
+    trends = {"trends_seconds": time.perf_counter() - t0, "trends_cpu_seconds": _cpu_s() - cpu0}
+    period_lanes(source, start=f"{YEAR}Q4", end=f"{YEAR}Q4")
+    file_snapshot(path, path.with_name("trade.parquet"))
+    return {
+        **trends,
+        "seconds": time.perf_counter() - t0,
+        "cpu_seconds": _cpu_s() - cpu0,
+        "peak_mb": _peak_rss_mb(),
+    }
+
+
 def _spawn(kind: str, *args: str) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_reports", kind, *args],
@@ -206,6 +234,8 @@ def _main(argv: list[str]) -> None:  # pragma: no cover - child processes and ma
     kind, args = argv[0], argv[1:]
     if kind == "report":
         print(json.dumps(_child_report(Path(args[0]), Path(args[1]))))
+    elif kind == "extras":
+        print(json.dumps(_child_extras(Path(args[0]), args[1])))
     else:
         for r in run(Path(kind)):
             print(json.dumps(r))

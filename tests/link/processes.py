@@ -146,10 +146,13 @@ class NodeProcess:
         self._links.append(link)
         return link
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``iprisk ARGS`` run at this node (``env``: more settings, e.g. the token of who acts)."""
         done = subprocess.run(
             [sys.executable, "-m", "iprisk", *args],
-            env=self.env,
+            env=self.env | (env or {}),
             cwd=self.folder,
             capture_output=True,
             text=True,
