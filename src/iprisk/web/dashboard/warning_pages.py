@@ -153,5 +153,7 @@ async def draft_warning(
     try:
         drafted = draft_referral(node, viewer.principal, warning_body(form))
     except InvalidInput as exc:
+        if not viewer.by_session:
+            raise  # an API client (token, no browser) gets the problem+json of the error map, not a page
         return _form_page(request, viewer, form, exc, status=422)
     return RedirectResponse(f"/ui/referrals/{drafted['id']}", status_code=303)
