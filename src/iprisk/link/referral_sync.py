@@ -58,8 +58,8 @@ class Resend:
     """One message :func:`resend_missing` considered: the warning (``seq`` None) or a step of one end.
 
     ``outcome``: ``queued`` (a new message is in the outbox), ``in flight`` (its message is still being
-    delivered: left to the channel), ``needs attachments`` (a warning with attachments: only the sending
-    officer has their contents, ``iprisk referrals send`` must be run again by them)."""
+    delivered: left to the channel), ``needs attachments`` (a warning with attachments sent before the
+    sending node kept their contents: ``iprisk referrals send`` must be run again by its officer)."""
 
     referral_id: str
     step: str
@@ -154,8 +154,8 @@ def _as_when_taken(ref: Referral, feedbacks_before: int, event: Event) -> Referr
 def _resend_referral(
     link: Link, tx: SqlChannelTransaction, peer: str, ref: Referral, theirs: dict[str, Any] | None
 ) -> list[Resend]:
-    session = tx.session
-    events = referral_store(link).events(ref.id, session=session)
+    session, store = tx.session, referral_store(link)
+    events = store.events(ref.id, session=session)
     done: list[Resend] = []
     if theirs is None:
         if side_of(ref.warning.sending_port) != link.name:
@@ -164,9 +164,12 @@ def _resend_referral(
         base = warning_key(ref.id, len(sends))
         if _latest_outgoing(session, base) in OPEN_STATUSES:
             return [Resend(ref.id, "warning", None, "in flight")]
-        if ref.warning.attachments:
-            return [Resend(ref.id, "warning", None, "needs attachments")]
-        link.send(tx, WARNING_KIND, peer, warning_payload(ref, sends[-1], {}), key=_resend_key(session, base))
+        contents = store.attachments(ref.id, session=session)
+        if ref.warning.attachments and not contents:
+            return [Resend(ref.id, "warning", None, "needs attachments")]  # sent before they were kept
+        key = _resend_key(session, base)
+        link.send(tx, WARNING_KIND, peer, warning_payload(ref, sends[-1], contents), key=key)
+        store.record_sending(ref.id, key, None, session=session)
         done.append(Resend(ref.id, "warning", None, "queued"))
         theirs = dict.fromkeys(ENDS, 0)
     ports = (ref.warning.sending_port, ref.warning.receiving_port)
