@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from iprisk.formats.referrals import SeizureReport, read_seizure_report
 from iprisk.link import LinkConfig, reconcile
 from iprisk.link.referral_sync import referral_manifest, resend_missing
 from iprisk.link.referrals import STEP_KIND, WARNING_KIND
 from iprisk.node.referrals import draft_referral, take_step
-from iprisk.referrals import kpis, referral_rows
+from iprisk.referrals import kpis, referral_rows, report_seizure
 from iprisk.store.channel import OutgoingRow
 from tests.link.conftest import SEIZED, deliver
 from tests.link.twonodes import Side
@@ -138,6 +139,67 @@ def test_a_warning_with_attachments_expired_in_transit_is_sent_again_with_them(p
     assert _statuses(cn, WARNING_KIND) == ["expired", "received"]
     assert cn.node.referrals.get(rid).state == eu.node.referrals.get(rid).state == "received"
     assert reconcile(cn.link, "EU").ok
+
+
+def _report(rid: str, case_id: str, articles: int) -> SeizureReport:
+    return read_seizure_report(
+        {"referral_id": rid, "case_id": case_id, "detention_date": "2026-03-02",
+         "product_category": "clothing", "ipr_type": "trademark", "procedure": "ex_officio",
+         "articles": articles}
+    )  # fmt: skip
+
+
+def test_an_earlier_seizure_report_expired_in_transit_is_sent_again_as_it_was(pair: Any) -> None:
+    """The referral keeps the last report; the re-sent first one carries its own content, from its event."""
+    cn, eu = pair
+    rid = _sent(cn)
+    deliver(cn, eu)
+    take_step(eu.node, EU_OFFICER, rid, "feedback", SEIZED)  # type: ignore[arg-type]
+    deliver(cn, eu)
+    first, second = _report(rid, "NL-2026-0001", 2400), _report(rid, "NL-2026-0001", 2350)
+    now = eu.node.clock.now()
+    report = eu.node.referrals.step  # the step as the node's routes take it: its message is queued with it
+    _expiring_in_transit(eu, lambda: report(rid, lambda r: report_seizure(r, EU_OFFICER, first, now)))
+    report(rid, lambda r: report_seizure(r, EU_OFFICER, second, eu.node.clock.now()))
+    deliver(cn, eu)  # the second waits at CN for the first
+    assert [e.step for e in cn.node.referrals.events(rid)].count("seizure_report") == 0
+
+    resent = resend_missing(eu.link, "CN", reconcile(eu.link, "CN").their_referrals)
+    assert [(r.step, r.seq, r.outcome) for r in resent] == [("seizure_report", 1, "queued"),
+                                                            ("seizure_report", 2, "in flight")]  # fmt: skip
+    deliver(cn, eu)
+    eu.node.clock.advance(timedelta(hours=6))  # the second's next retry, after its backoff
+    deliver(cn, eu)
+    reports = [
+        e.details["seizure_report"] for e in cn.node.referrals.events(rid) if e.step == "seizure_report"
+    ]
+    assert [r["articles"] for r in reports] == [2400, 2350]
+    assert cn.node.referrals.get(rid).seizure_report == second and reconcile(cn.link, "EU").ok
+
+
+def test_a_feedback_and_an_expiry_that_cross_end_the_same_on_both_nodes(pair: Any) -> None:
+    """CN's clock expires the referral the moment Rotterdam gives feedback: each node takes the other's step,
+    the feedback stands at both (the expiry stays in both histories), reconcile is clean."""
+    from iprisk.link.referrals import tick_referrals
+
+    cn, eu = pair
+    rid = _sent(cn)
+    deliver(cn, eu)
+    cn.node.clock.advance(timedelta(days=120))  # past the expiry and the feedback escalation
+    take_step(eu.node, EU_OFFICER, rid, "feedback", SEIZED)  # type: ignore[arg-type]
+    assert tick_referrals(cn.link)[-1] == (rid, "expired")
+    assert (cn.node.referrals.get(rid).state, eu.node.referrals.get(rid).state) == (
+        "expired",
+        "feedback_given",
+    )
+
+    deliver(cn, eu)
+    at_cn, at_eu = cn.node.referrals.get(rid), eu.node.referrals.get(rid)
+    assert at_cn.state == at_eu.state == "feedback_given" and at_cn.feedback == at_eu.feedback
+    for side in (cn, eu):
+        assert [e.step for e in side.node.referrals.events(rid)].count("expire") == 1
+    assert reconcile(cn.link, "EU").ok and reconcile(eu.link, "CN").ok
+    assert _kpis(cn) == _kpis(eu)
 
 
 def test_a_step_sent_again_with_another_content_at_its_place_is_still_refused(pair: Any) -> None:

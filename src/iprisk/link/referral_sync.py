@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from iprisk.exchange import OPEN_STATUSES
 from iprisk.exchange._encoding import canonical_json, iso
+from iprisk.formats.referrals import read_seizure_report
 from iprisk.link.referrals import (
     STEP_KIND,
     WARNING_KIND,
@@ -72,16 +73,22 @@ class Resend:
 
 
 def _shared_history(events: Iterable[tuple[str, str | None, str, str, Any]]) -> list[list[Any]]:
-    """The steps both nodes record, from the (first) receipt on, as plain values; a repeated receipt is not
-    a step. The receipt's time is left out: the sending node takes the time its receipt gives, the receiving
-    node its clock as it stores the warning, a moment later in the same unit of work."""
-    shared: list[list[Any]] = []
+    """The steps both nodes record, from the (first) receipt on, as plain values: the receipt, then each step,
+    who took it and when, in the order of their times; a repeated receipt is not a step.
+
+    The receipt's time is left out: the sending node takes the time its receipt gives, the receiving node
+    its clock as it stores the warning, a moment later in the same unit of work. The states are left out and
+    the steps put in time order: two steps taken at once at the two ends (an expiry and a feedback that cross
+    on the way) are recorded in the two orders, through different states, and end the same (the manifest
+    compares the states the referrals end in)."""
+    receipt: list[Any] | None = None
+    steps: list[list[Any]] = []
     for step, from_state, to_state, by, at in events:
-        if step == "receive" and not shared and from_state != to_state:
-            shared.append([step, from_state, to_state, by.split("@")[0]])
-        elif shared and not (step == "receive" and from_state == to_state):
-            shared.append([step, from_state, to_state, by.split("@")[0], iso(utc(at))])
-    return shared
+        if step == "receive" and receipt is None and from_state != to_state:
+            receipt = [step, by.split("@")[0]]
+        elif receipt is not None and not (step == "receive" and from_state == to_state):
+            steps.append([iso(utc(at)), step, by.split("@")[0]])
+    return [] if receipt is None else [receipt, *sorted(steps)]
 
 
 def referral_manifest(link: Link) -> list[dict[str, Any]]:
@@ -145,10 +152,13 @@ def _resend_key(session: Session, base: str) -> str:
 
 def _as_when_taken(ref: Referral, feedbacks_before: int, event: Event) -> Referral:
     """``ref`` with the feedback in force when ``event`` was taken (the k-th feedback event gave the k-th
-    entry of the history), so that its message carries the document it carried then."""
-    if event.step != "feedback":
-        return ref
-    return replace(ref, feedback=ref.feedback[: feedbacks_before + 1])
+    entry of the history), or the seizure report that event reported (its event keeps it; the referral only
+    the last), so that its message carries the document it carried then."""
+    if event.step == "feedback":
+        return replace(ref, feedback=ref.feedback[: feedbacks_before + 1])
+    if event.step == "seizure_report" and "seizure_report" in event.details:
+        return replace(ref, seizure_report=read_seizure_report(event.details["seizure_report"]))
+    return ref
 
 
 def _resend_referral(

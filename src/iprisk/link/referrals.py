@@ -53,16 +53,16 @@ from iprisk.referrals.attachments import content_problems
 from iprisk.referrals.checks import warning_problems
 from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
 from iprisk.referrals.lifecycle import (
+    FEEDBACK_GIVEN,
     SENT,
     Deadlines,
     Event,
     Referral,
     acknowledge,
+    clock_step_received,
     close,
-    expire,
     give_feedback,
     incoming,
-    raise_alert,
     receive,
     refused,
     report_seizure,
@@ -328,10 +328,11 @@ def _receive_warning(link: Link, tx: Any, opened: Opened) -> None:
 
 def is_repeat(session: Session, referral_id: str, data: Mapping[str, Any]) -> bool:
     """Whether the step message ``data`` is one this node applied already: the step at its ``seq`` in its
-    end's history here is the same step, to the same state, at the same time."""
+    end's history here is the same step at the same time (its state may differ: an expiry that crossed the
+    feedback leaves the referral with its feedback here)."""
     family = _family(str(data["step"]))
     held = session.execute(
-        select(ReferralEventRow.step, ReferralEventRow.to_state, ReferralEventRow.at)
+        select(ReferralEventRow.step, ReferralEventRow.at)
         .where(ReferralEventRow.referral_id == referral_id, ReferralEventRow.step.in_(sorted(family)))
         .order_by(ReferralEventRow.event_id)
         .offset(int(data["seq"]))
@@ -339,8 +340,8 @@ def is_repeat(session: Session, referral_id: str, data: Mapping[str, Any]) -> bo
     ).first()
     if held is None:
         return False
-    step, to_state, at = held
-    return (step, to_state, iso(utc(at))) == (data["step"], data["to"], data["at"])
+    step, at = held
+    return (step, iso(utc(at))) == (data["step"], data["at"])
 
 
 def _maker(data: dict[str, Any], actor: Officer, at: datetime, source: str) -> Callable[[Referral], Any]:
@@ -355,10 +356,9 @@ def _maker(data: dict[str, Any], actor: Officer, at: datetime, source: str) -> C
         return lambda r: report_seizure(r, actor, report, at)
     if step == "close":
         return lambda r: close(r, actor, at)
-    if step in ("remind", "escalate"):
-        return lambda r: raise_alert(r, str(details.get("alert")), at, by=actor.name)
-    if step == "expire":
-        return lambda r: expire(r, at, by=actor.name)
+    if step in ("remind", "escalate", "expire"):
+        alert = None if step == "expire" else str(details.get("alert"))
+        return lambda r: clock_step_received(r, step, at, actor.name, alert)
     raise InvalidInput(
         [Problem("code", "not a step that travels", column="step", value=str(step))], source=source
     )
@@ -400,7 +400,9 @@ def _receive_step(link: Link, tx: Any, opened: Opened) -> None:
         new = store.step(ref.id, make, session=session)
     finally:
         _replaying.reset(token)
-    if new.state != data["to"]:
+    # the clock's step crossed feedback given here meanwhile: recorded, the feedback stands
+    crossed = step in ("remind", "escalate", "expire") and new.state == FEEDBACK_GIVEN
+    if new.state != data["to"] and not crossed:
         reason = f"it leads to {new.state} here, to {data['to']} at {sender}"
         raise StepOutOfOrder(ref.id, ref.state, step, reason)
     link.observe(tx, "referral.step.received", ref.id, {"step": step, "to": new.state, "peer": sender})
