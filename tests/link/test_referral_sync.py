@@ -4,13 +4,16 @@ shows in reconciliation, and sending it again closes the gap, applied once."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from iprisk.formats.referrals import SeizureReport, read_seizure_report
 from iprisk.link import LinkConfig, reconcile
+from iprisk.link.queries import ask
 from iprisk.link.referral_sync import referral_manifest, resend_missing
 from iprisk.link.referrals import STEP_KIND, WARNING_KIND
 from iprisk.node.referrals import draft_referral, take_step
@@ -200,6 +203,25 @@ def test_a_feedback_and_an_expiry_that_cross_end_the_same_on_both_nodes(pair: An
         assert [e.step for e in side.node.referrals.events(rid)].count("expire") == 1
     assert reconcile(cn.link, "EU").ok and reconcile(eu.link, "CN").ok
     assert _kpis(cn) == _kpis(eu)
+
+
+def test_the_peer_referral_manifest_comes_in_pages(pair: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    reconciling = importlib.import_module("iprisk.link.reconcile")  # the package's name is the function's
+    cn, eu = pair
+    rids = sorted(_sent(cn) for _ in range(5))
+    deliver(cn, eu)
+    monkeypatch.setattr(reconciling, "REFERRAL_PAGE", 2)
+    pages: list[int] = []
+
+    def counting(*args: Any) -> Any:
+        answer = ask(*args)
+        pages.append(len(answer.get("referrals", [])) if args[2] == reconciling.REFERRAL_MANIFEST else -1)
+        return answer
+
+    monkeypatch.setattr(reconciling, "ask", counting)
+    result = reconcile(eu.link, "CN")
+    assert pages == [-1, 2, 2, 1]  # the manifest, then the referrals two by two
+    assert sorted(e["id"] for e in result.their_referrals) == rids and result.ok and result.referrals == 5
 
 
 def test_a_step_sent_again_with_another_content_at_its_place_is_still_refused(pair: Any) -> None:

@@ -91,26 +91,31 @@ def _shared_history(events: Iterable[tuple[str, str | None, str, str, Any]]) -> 
     return [] if receipt is None else [receipt, *sorted(steps)]
 
 
-def referral_manifest(link: Link) -> list[dict[str, Any]]:
-    """Every referral of this node that left the drafted state: id, state, steps per end, history digest."""
+def referral_manifest(
+    link: Link, *, after: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The referrals of this node that left the drafted state, by id: id, state, steps per end, history
+    digest; only those whose id comes after ``after``, and ``limit`` at most, when given (a page)."""
+    chosen = select(ReferralRow.id, ReferralRow.state).where(ReferralRow.state != DRAFTED)
+    if after is not None:
+        chosen = chosen.where(ReferralRow.id > after)
+    chosen = chosen.order_by(ReferralRow.id).limit(limit)
     with Session(link.node.engine) as session:
-        states = dict(
-            session.execute(
-                select(ReferralRow.id, ReferralRow.state).where(ReferralRow.state != DRAFTED)
-            ).all()
-        )
+        states = dict(session.execute(chosen).all())
+        ids = select(chosen.subquery().c.id)
         rows = session.execute(
             select(
                 ReferralEventRow.referral_id, ReferralEventRow.step, ReferralEventRow.from_state,
                 ReferralEventRow.to_state, ReferralEventRow.by, ReferralEventRow.at,
-            ).order_by(ReferralEventRow.referral_id, ReferralEventRow.event_id)
+            )
+            .where(ReferralEventRow.referral_id.in_(ids))
+            .order_by(ReferralEventRow.referral_id, ReferralEventRow.event_id)
         ).all()  # fmt: skip
     events: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for referral_id, *event in rows:
-        if referral_id in states:
-            events[referral_id].append(tuple(event))
+        events[referral_id].append(tuple(event))
     entries = []
-    for referral_id in sorted(states):
+    for referral_id in states:  # in the database's order of ids: a page ends where the next begins
         steps = [e[0] for e in events[referral_id]]
         history = hashlib.sha256(canonical_json(_shared_history(events[referral_id]))).hexdigest()
         counts = {end: sum(family_name(s) == end for s in steps) for end in ENDS}
