@@ -4,10 +4,10 @@ The receiver is a real node (``iprisk serve`` in its own process, SQLite databas
 node's link in this process (its service stopped, so that its background worker does not compete).
 
 * throughput: ``MESSAGES`` probes of 1 KiB queued (signed and encrypted: sealed at enqueue) and delivered
-  (batches of up to ``IPRISK_DELIVERY_BATCH``, two at the peer at once; opened, verified, stored and
-  receipted by the peer, receipts checked and stored as each batch comes back) — messages per second, and
-  CPU seconds of each process per 1,000 messages; the
-  baseline POSTs the same payloads in batches of the same size to a plain ASGI app (``_plain_node``, uvicorn,
+  (batches of up to ``IPRISK_DELIVERY_BATCH``, ``LinkConfig.in_flight`` at the peer at once; opened,
+  verified, stored and receipted by the peer, receipts checked and stored as each batch comes back) —
+  messages per second, and CPU seconds of each process per 1,000 messages; the baseline POSTs the same
+  payloads in batches of the same size to a plain ASGI app (``_plain_node``, uvicorn,
   its own process) that stores each in SQLite, one transaction per request;
 * latency: one message at a time, ``ROUNDS`` times, from the commit that queues it to its receipt checked
   and recorded by the delivery worker running in the background (woken by the message, not polling) — p50
