@@ -8,12 +8,21 @@ import pandas as pd
 import pytest
 
 from iprisk.analysis import analyse
-from iprisk.analysis._common import CASES_IN_CELL, SPREAD_CASE_KEY, aggregate, cells, prepare
+from iprisk.analysis._common import (
+    CASES_IN_CELL,
+    SIGNAL_DIMENSIONS,
+    SPREAD_CASE_KEY,
+    aggregate,
+    cells,
+    prepare,
+)
+from iprisk.analysis._segments import count_segments
 from iprisk.analysis.concentration import concentration
 from iprisk.analysis.displacement import displacement
 from iprisk.analysis.mirror import mirror
 from iprisk.analysis.propensity import propensity
 from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
+from iprisk.analysis.signals import signals, signals_from_counts
 from iprisk.analysis.trends import trends_for
 from tests.analysis.worlds import canonical_lines, make_world, trade_table
 
@@ -102,3 +111,55 @@ def test_analyse_gives_what_each_analysis_gives_on_the_lines(
     expected = trends_for(lines, ["product_category"], ["cases"])
     assert cases["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
     assert got.totals["cases"] == aggregate(lines, [], ["cases"])["cases"].iloc[0]
+
+
+@pytest.fixture(scope="module", params=[(5, 0), (11, 2)], ids=["broad", "broad+narrow"])
+def spread_lines(request: pytest.FixtureRequest) -> ibis.Table:
+    """Worlds of lines with spread cases: the first of ``both``, and one of 16 quarters with narrow surges
+    (one office x mode x provenance x product) beside broad ones."""
+    seed, narrow = request.param
+    world = make_world(
+        seed,
+        n_cells=120 if narrow else 80,
+        n_quarters=16 if narrow else 12,
+        planted=1 + narrow,
+        narrow=narrow,
+    )
+    return ibis.memtable(_spread(canonical_lines(world), seed=seed))
+
+
+@pytest.mark.parametrize("metric", ["cases", "lines"])
+def test_segment_counts_and_signals_on_cells_are_those_on_lines(
+    spread_lines: ibis.Table, metric: str
+) -> None:
+    lines = spread_lines
+    folded = cells(prepare(lines))
+    dims = list(SIGNAL_DIMENSIONS)
+    old, new = count_segments(lines, metric, dims), count_segments(folded, metric, dims)
+    assert new.quarters == old.quarters
+    np.testing.assert_array_equal(new.total, old.total)
+    for a, b in zip(old.combos, new.combos, strict=True):
+        assert (a.dims, a.keys) == (b.dims, b.keys)
+        np.testing.assert_array_equal(a.counts, b.counts)
+        np.testing.assert_array_equal(a.cell_segment, b.cell_segment)
+    for field in ("cells", "cell_coarse", "cell_office"):
+        np.testing.assert_array_equal(getattr(new, field), getattr(old, field))
+    assert old.coarse is not None and new.coarse is not None
+    assert new.coarse.keys == old.coarse.keys
+    np.testing.assert_array_equal(new.coarse.counts, old.coarse.counts)
+    # hence the very same signals, bit for bit: observed, expected, p-values, events (spread cases make the
+    # counts differ from the simulated ones, so this is not the simulator's truth but the lines' counts)
+    got = signals_from_counts(new, metric=metric, fdr=0.2)
+    assert not got.empty
+    pd.testing.assert_frame_equal(got, signals_from_counts(old, metric=metric, fdr=0.2))
+
+
+def test_analyse_reports_the_signals_of_the_lines_from_its_cells(spread_lines: ibis.Table) -> None:
+    """``analyse`` folds the lines once, from the signals' history before ``start``: its signals are those
+    of :func:`signals` on the lines of the same quarters, history included."""
+    quarters = sorted(spread_lines.select("quarter").distinct().to_pandas()["quarter"])
+    start = quarters[len(quarters) // 2]
+    got = analyse(spread_lines, start=start, fdr=0.2).signals
+    expected = signals(spread_lines, start=start, end=quarters[-1], fdr=0.2)
+    assert not expected.empty
+    pd.testing.assert_frame_equal(got, expected)

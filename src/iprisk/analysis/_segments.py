@@ -12,7 +12,15 @@ import numpy as np
 import pandas as pd
 
 from iprisk.analysis._baseline import concentration
-from iprisk.analysis._common import SIGNAL_DIMENSIONS, all_quarters, case_key
+from iprisk.analysis._common import (
+    CASES_IN_CELL,
+    LINES_IN_CELL,
+    SIGNAL_DIMENSIONS,
+    SPREAD_CASE_KEY,
+    all_quarters,
+    case_key,
+    is_cells,
+)
 from iprisk.lanes import lane_column, lane_key
 
 #: A segment: ``((dimension, value), ...)`` in :data:`SIGNAL_DIMENSIONS` order; ``()`` is the total.
@@ -78,13 +86,14 @@ class SegmentCounts:
         for j, part in ((1, self.cell_coarse), (2, self.cell_office)):
             if part.size != fine.size:
                 continue
-            k = int(part.max()) + 1
             inside = cell_segment >= 0
-            # the segment's size in each part (coarse cell, office): one pseudo-cell per (segment, part)
-            pair = np.where(inside, cell_segment * k + part, -1)
-            sizes = np.bincount(pair[inside], fine[inside], n * k)
-            owner = np.repeat(np.arange(n), k)
-            out[:, j] = concentration(sizes, owner, n)
+            # The segment's size in each part (coarse cell, office) it touches: one pseudo-cell per such
+            # (segment, part) pair, in pair order. Only pairs that occur: all segments x all parts would be
+            # billions of empty pseudo-cells at 10 M lines (they add nothing to the sums; same result).
+            k = int(part.max()) + 1
+            pairs, slot = np.unique(cell_segment[inside] * k + part[inside], return_inverse=True)
+            sizes = np.bincount(slot, fine[inside], pairs.size)
+            out[:, j] = concentration(sizes, pairs // k, n)
         return out
 
 
@@ -93,12 +102,15 @@ def count_segments(
 ) -> SegmentCounts:
     """Count ``metric`` (``cases`` or ``lines``) per segment and quarter in ONE engine query (a union of
     group-bys, one per combination plus the total), then shape it into matrices in Python (rows of the same
-    segment and quarter are added up)."""
+    segment and quarter are added up). ``t`` holds seizure lines, or the same lines folded into cells
+    (:func:`iprisk.analysis._common.cells`): the counts are the same, from a tenth of the rows."""
     if metric not in ("cases", "lines"):
         raise ValueError(f"signals count cases or lines, not {metric!r}")
     dims = list(dims)
     cs = combos(dims, max_depth)
-    if metric == "lines":
+    if is_cells(t):
+        cells, multi = _from_cells(t, metric, dims)
+    elif metric == "lines":
         cells = t.group_by([*dims, "quarter"]).aggregate(n=t.count())
         multi = None
     else:
@@ -144,6 +156,20 @@ def count_segments(
     return _shape(df, dims, cs)
 
 
+def _from_cells(t: ir.Table, metric: str, dims: list[str]) -> tuple[ir.Table, ir.Table | None]:
+    """The two sources of :func:`count_segments` from lines already folded into cells
+    (:func:`iprisk.analysis._common.cells`): counts per dimensions and quarter (lines, or the cases lying
+    wholly in one cell), and for cases the rows of the cases spread over several cells (their key per
+    quarter and dimensions, counted distinct per segment). The counts are those of the lines, exactly."""
+    if metric == "lines":
+        return t.group_by([*dims, "quarter"]).aggregate(n=t[LINES_IN_CELL].sum()), None
+    whole = t.filter(t[SPREAD_CASE_KEY].isnull())
+    counts = whole.group_by([*dims, "quarter"]).aggregate(n=whole[CASES_IN_CELL].sum())
+    spread = t.filter(t[SPREAD_CASE_KEY].notnull())
+    multi = spread.select(key=spread[SPREAD_CASE_KEY], quarter=spread.quarter, **{d: spread[d] for d in dims})
+    return counts, multi.distinct()
+
+
 def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
     """Lines per quarter at the finest grain of the data: every dimension and the route (the lane,
     :mod:`iprisk.lanes`, where the table has the ports). Their sizes tell how concentrated each segment is,
@@ -154,7 +180,8 @@ def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
     else:
         route = ibis.literal(lane_key(None, None), type="string")
     fine = t.mutate(route=route)
-    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=fine.count())
+    lines = fine[LINES_IN_CELL].sum() if is_cells(t) else fine.count()
+    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=lines)
     agg = agg.mutate(combo=ibis.literal(combo_id, type="int32"))
     return agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64"))
 
