@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         description="Folder of a trained targeting model (iprisk targeting fit --model), which the "
         "dashboard's targeting page scores declarations with; none: the node scores nothing.",
     )
+    dashboard_prerender: bool = Field(
+        default=True,
+        description="Whether the node draws the dashboard's charts of a new analysis in the background "
+        "(at start and when the analysis folder changes), so that pages only read them.",
+    )
+    targeting_keep_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Days the dashboard keeps a scored declarations list (<analysis_folder>/targeting/) "
+        "after it was last scored.",
+    )
     host: str = Field(default="127.0.0.1", description="Address iprisk serve binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port iprisk serve listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of iprisk serve.")

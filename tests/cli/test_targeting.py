@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tests.targeting.synthetic import declarations
@@ -284,3 +285,39 @@ def test_each_command_gives_what_its_library_function_gives(tmp_path: Path, run)
     result = evaluate_scores(read_scores(by_library), table.to_pandas(), at=[5, 20])
     written = pd.read_csv(tmp_path / "cli" / "metrics.csv")
     pd.testing.assert_frame_equal(written, result.metrics, check_dtype=False, rtol=1e-5)
+
+
+def test_fit_calibrates_on_a_later_period_and_score_applies_it(tmp_path: Path, run) -> None:
+    from iprisk.formats import read_declarations
+    from iprisk.targeting import LightGBMScorer
+
+    a, later, new = tmp_path / "a.csv", tmp_path / "later.csv", tmp_path / "new.csv"
+    declarations(1200, seed=1, start="2020-01-01", days=180).to_csv(a, index=False)
+    declarations(800, seed=2, start="2020-07-01", days=90).to_csv(later, index=False)
+    declarations(300, seed=3, start="2020-10-01", days=60).to_csv(new, index=False)
+    model, raw_model = tmp_path / "model", tmp_path / "raw"
+
+    fit = ("targeting", "fit", "--declarations", a, "--trees", "20")
+    code, out, err = run(*fit, "--model", model, "--calibrate", later)
+    assert code == 0, err
+    assert re.search(r"Platt calibration on later.csv \(\d+ hits in 800 rows: slope", out)
+    assert json.loads((model / "meta.json").read_text())["calibration"]["method"] == "platt"
+    code, out, err = run(*fit, "--model", raw_model)
+    assert code == 0, err
+    assert json.loads((raw_model / "meta.json").read_text())["calibration"] is None
+
+    scores = tmp_path / "scores.csv"
+    code, _, err = run(
+        "targeting", "score", "--model", model, "--declarations", new, "--out", scores, "--top", "0"
+    )
+    assert code == 0, err
+    s = pd.read_csv(scores)
+    calibrated, rows = LightGBMScorer.load(model), read_declarations(new)
+    np.testing.assert_allclose(s["score"], calibrated.score(rows), rtol=1e-5)  # written with 6 digits
+    assert not np.allclose(s["score"], calibrated.score(rows, calibrated=False))
+
+    # an existing folder calibrated afterwards gives the same calibrator as at fit
+    code, out, err = run("targeting", "calibrate", "--model", raw_model, "--declarations", later)
+    assert code == 0, err
+    assert "Platt calibration on later.csv" in out
+    assert LightGBMScorer.load(raw_model).calibrator_ == calibrated.calibrator_

@@ -118,6 +118,12 @@ def test_pages_carry_the_period_the_snapshot_the_code_version_and_numbers(built:
     assert "目录" in contents and "1 主要变化" in contents
 
 
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_the_newsletter_takes_two_to_four_pages(built: Built, locale: str) -> None:
+    """The issue's format for port officers: general risk information on two to four pages."""
+    assert 2 <= len(PdfReader(built.file("newsletter", locale, ".pdf")).pages) <= 4
+
+
 def test_one_page_of_each_kind_is_kept_to_look_at(built: Built) -> None:
     pages = sorted(p.name for p in built.pages.glob("*.png"))
     assert pages == sorted(

@@ -74,8 +74,20 @@ def test_profile_status_at_a_day_replays_the_events() -> None:
 def _inputs(kpis: pd.DataFrame | None = None) -> StateOfPlayInputs:
     runs = pd.DataFrame(
         {
-            "kind": ["annual", "newsletter", "newsletter", "annual"],
-            "at": pd.to_datetime(["2016-02-01", "2016-10-05", "2016-12-01", "2017-01-02"], utc=True),
+            "kind": ["annual", "newsletter", "newsletter", "annual", "analysis", "analysis", "analysis"],
+            "at": pd.to_datetime(
+                [
+                    "2016-02-01",
+                    "2016-10-05",
+                    "2016-12-01",
+                    "2017-01-02",
+                    "2015-12-31",
+                    "2016-03-01",
+                    "2016-12-31 23:59",
+                ],
+                utc=True,
+                format="mixed",
+            ),
         }
     )
     events = pd.DataFrame(
@@ -96,7 +108,10 @@ def test_the_document_counts_what_happened_in_the_quarter() -> None:
     sources = doc.sources
     assert sources["runs"].set_index("kind").loc["newsletter"].tolist() == [2, 2]
     assert sources["runs"].set_index("kind").loc["annual"][["quarter", "year"]].tolist() == [0, 1]
+    # analysis runs (iprisk analyse) count like reports: by the day they ran
+    assert sources["runs"].set_index("kind").loc["analysis"].tolist() == [1, 2]
     text = render_text(doc)
+    assert "joint analyses" in text and "Analyses run and reports built" in text
     assert (
         "For 2016Q4, 2 of 3 administrations sent their statistics on time (deadline Feb 14, 2017); 0 have"
         in text

@@ -9,7 +9,7 @@ import pytest
 
 from iprisk.errors import InvalidInput
 from iprisk.profiles import Profile, evaluate
-from iprisk.targeting.batch import OUTPUT_SCHEMA, probabilities, score_batches, score_parquet
+from iprisk.targeting.batch import OUTPUT_SCHEMA, raw_probabilities, score_batches, score_parquet
 from iprisk.targeting.scorer import LightGBMScorer
 from tests.targeting.synthetic import declarations
 
@@ -47,8 +47,8 @@ def _profiles() -> list[Profile]:
 
 def test_overlapped_prediction_equals_plain_score(scorer: LightGBMScorer, new: pa.Table) -> None:
     plain = scorer.score(new)
-    np.testing.assert_array_equal(probabilities(scorer, new, threads=2, slice_rows=700), plain)
-    np.testing.assert_array_equal(probabilities(scorer, new, threads=1), plain)
+    np.testing.assert_array_equal(raw_probabilities(scorer, new, threads=2, slice_rows=700), plain)
+    np.testing.assert_array_equal(raw_probabilities(scorer, new, threads=1), plain)
 
 
 def test_score_batches_streams_scores_and_profiles(scorer: LightGBMScorer, new: pa.Table) -> None:

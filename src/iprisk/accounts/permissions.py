@@ -55,6 +55,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("profiles.activate", "activate an approved profile of one's side", {_C: ADMIN}),
     Permission("profiles.withdraw", "withdraw a profile of one's side", {_C: ADMIN}),
     Permission("analysis.read", "read trends, signals and lanes", {_C: ALL, _A: ALL, _P: PORTS}),
+    # an officer scores the declarations of its own ports (it sees only their lines), as an analyst any
+    Permission("targeting.score", "score a declarations file with the node's targeting model",
+               {_A: ALL, _P: PORTS}),
     Permission("allocation.read", "read plans and operations, choose KA2 ports", {_C: ALL, _A: ALL}),
     Permission("referrals.read", "see the referrals of one's ports (an officer) or side",
                {_C: ADMIN, _A: ADMIN, _P: PORTS, _U: ADMIN}),

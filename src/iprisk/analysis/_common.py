@@ -128,7 +128,7 @@ def _backend_name(t: ir.Table) -> str:
 LINES_IN_CELL, CASES_IN_CELL, SPREAD_CASE_KEY = "lines_in_cell_", "cases_in_cell_", "spread_case_key_"
 
 
-def cells(t: ir.Table) -> ir.Table:
+def cells(t: ir.Table, extra: Sequence[str] = ()) -> ir.Table:
     """The seizure lines of ``t`` (from :func:`prepare`) folded into cells, for every analysis but signals.
 
     A cell is one value of every seizure column the analysis reads (quarter, dimensions, ports, HS code).
@@ -138,8 +138,11 @@ def cells(t: ir.Table) -> ir.Table:
     exact (:func:`metric_expr`): whole cases are added up, spread ones counted distinct. Ten million lines
     fold into well under a million rows, so the dozen group-bys of a full analysis each read a tenth of the
     data and count distinct keys only for the few spread cases. Materialised (``.release()`` when done).
+    ``extra``: more columns of ``t`` a cell keeps (e.g. the report's procedure and outcome).
     """
-    dims = [c for c in _USED if c in t.columns and c not in _SUMMED and c != "case_id"]
+    dims = [
+        c for c in dict.fromkeys((*_USED, *extra)) if c in t.columns and c not in _SUMMED and c != "case_id"
+    ]
     summed = {c: t[c].sum() for c in _SUMMED if c in t.columns}
     key = case_key(t)
     per_case = t.group_by([key.name(SPREAD_CASE_KEY), *dims]).aggregate(

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from iprisk.cli import WarehouseOpt, app, err, out, quarter_callback
+from iprisk.cli._options import DbOpt
 
 
 class Engine(StrEnum):
@@ -36,25 +37,33 @@ def analyse_command(
     engine: Annotated[Engine, typer.Option("--engine", help="Engine that runs the queries.")] = Engine.duckdb,
     fdr: Annotated[float, typer.Option("--fdr", help="False-discovery rate of the signals.")] = 0.05,
     charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Render the PNG charts.")] = True,
+    db: DbOpt = None,
 ) -> None:
     """Trends, signals, concentration, lanes, mirror and propensity, with charts and summary.md.
 
     Writes signals.csv, trends.parquet, concentration.csv, lanes.csv, mirror.csv, propensity.csv,
-    displacement.csv, the charts (PNG) and summary.md to --out.
+    displacement.csv, the charts (PNG) and summary.md to --out, and records the run in the operational
+    database's run log (--db), which the state of play counts among the analyses run.
     """
-    from iprisk.analysis import run
-    from iprisk.reports import write_analysis
+    from iprisk.reports import analyse_to_folder
     from iprisk.security import check_output, protected_paths
     from iprisk.warehouse import Warehouse
 
-    check_output(out_dir, protected=protected_paths(warehouse), directory=True)
+    check_output(out_dir, protected=protected_paths(warehouse, db), directory=True)
     t0 = time.perf_counter()
     with Warehouse.open(warehouse) as wh:
-        result = run(wh, engine=engine.value, start=start, end=end, fdr=fdr)
-
-    written = write_analysis(
-        result, out_dir, charts=charts, warn=lambda m: err.print(f"warning: {m}", markup=False)
-    )
+        done = analyse_to_folder(
+            wh,
+            out_dir,
+            db=db,
+            start=start,
+            end=end,
+            engine=engine.value,
+            fdr=fdr,
+            charts=charts,
+            warn=lambda m: err.print(f"warning: {m}", markup=False),
+        )
+    result, written = done.result, done.written
     out.print(
         f"analysed {result.start}..{result.end} on {engine.value}: {int(result.totals['cases']):,} cases, "
         f"{len(result.signals)} signals; wrote {len(written)} files to {out_dir} "

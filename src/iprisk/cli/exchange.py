@@ -80,9 +80,17 @@ def status_cmd(
 @exchange_app.command("reconcile")
 def reconcile_cmd(
     peer: Annotated[str | None, typer.Option("--peer", help="Only this peer (default: every peer).")] = None,
+    resend: Annotated[
+        bool,
+        typer.Option(
+            "--resend", help="Queue again the referral steps taken here that the peer lacks (then deliver)."
+        ),
+    ] = False,
 ) -> None:
-    """Compare every submission's content hash and joint profile with the peer (exit 1 if any differ)."""
+    """Compare every submission's content hash, joint profile and referral with the peer (exit 1 if any
+    differ); with --resend, queue again the referral steps taken here whose messages the peer never got."""
     from iprisk.link import reconcile
+    from iprisk.link.referral_sync import resend_missing
 
     link = _link()
     peers = [peer] if peer else sorted(link.peer_book.peers())
@@ -94,12 +102,15 @@ def reconcile_cmd(
         result = reconcile(link, name)
         out.print(
             f"{result.node} <-> {result.peer}: {result.submissions} submissions, {result.profiles} joint "
-            f"profiles compared, {len(result.differences)} differences",
+            f"profiles, {result.referrals} referrals compared, {len(result.differences)} differences",
             markup=False,
         )
         for difference in result.differences:
             out.print(f"  {difference}", markup=False)
         differences += len(result.differences)
+        if resend and result.differences:
+            for done in resend_missing(link, name, result.their_referrals):
+                out.print(f"  {done}", markup=False)
     if differences:
         raise typer.Exit(1)
 

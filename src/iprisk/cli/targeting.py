@@ -1,4 +1,5 @@
-"""``iprisk targeting fit | score | evaluate``: train a risk score, score declarations, measure the selection.
+"""``iprisk targeting fit | calibrate | score | evaluate``: train a risk score, calibrate it, score
+declarations, measure the selection.
 
 Parses options, calls :mod:`iprisk.targeting` and :mod:`iprisk.evaluation`, prints. ``--declarations`` of
 ``fit`` takes one or more files (``--declarations a.csv b.csv`` or the flag repeated).
@@ -87,6 +88,14 @@ def fit_cmd(
         ),
     ] = None,
     trees: Annotated[int, typer.Option("--trees", help="Number of trees when --valid is not given.")] = 400,
+    calibrate: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibrate",
+            help="A later labelled period, used for nothing else: Platt calibration of the scores, saved "
+            "with the model and applied by `targeting score`.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     profiles: Annotated[
         Path | None,
@@ -109,7 +118,7 @@ def fit_cmd(
     bad = [a for a in ctx.args if a.startswith("-")]
     if bad:
         raise typer.BadParameter(f"unknown option(s): {' '.join(bad)}")
-    inputs = [*files, *([valid] if valid else []), *([profiles] if profiles else [])]
+    inputs = [*files, *(p for p in (valid, calibrate, profiles) if p is not None)]
     with Report(errors_out, inputs=inputs) as report:
         _output(model, inputs, directory=True)
         extra: dict[str, Any] = {}
@@ -128,6 +137,8 @@ def fit_cmd(
             with _step(f"fitting on {len(train):,} rows"):
                 scorer = LightGBMScorer(n_estimators=trees, seed=seed, **extra).fit(train, label)
             note = f"{trees} trees"
+        if calibrate is not None:
+            note += "; " + _calibrate(scorer, _read(calibrate, mapping, encoding, report), label, calibrate)
         with _step(f"saving {model}"):
             scorer.save(model)
     start, end = scorer.training_period_
@@ -136,6 +147,42 @@ def fit_cmd(
         f"hit rate {scorer.training_rate_:.1%}, {len(scorer.feature_names_)} features, {note}; "
         f"training data sha256 {scorer.fingerprint_[:12]}"
     )
+
+
+def _calibrate(scorer: Any, frame: pd.DataFrame, label: str, source: Path) -> str:
+    with _step(f"calibrating on {len(frame):,} rows of {source.name}"):
+        calibrator = scorer.calibrate(frame, label, "platt").calibrator_
+    return (
+        f"Platt calibration on {source.name} ({calibrator.hits:,} hits in {calibrator.rows:,} rows: "
+        f"slope {calibrator.slope:.3f}, intercept {calibrator.intercept:+.3f})"
+    )
+
+
+@targeting_app.command("calibrate")
+def calibrate_cmd(
+    model: Annotated[Path, typer.Option("--model", help="Model directory written by `targeting fit`.")],
+    declarations: Annotated[
+        Path,
+        typer.Option("--declarations", help="A labelled period later than the model's training data."),
+    ],
+    mapping: MappingOpt = None,
+    label: LabelOpt = "infringement",
+    encoding: EncodingOpt = None,
+    errors_out: ErrorsOutOpt = None,
+) -> None:
+    """Calibrate a saved model's scores as probabilities on a later labelled period (Platt scaling).
+
+    The calibrator replaces any earlier one in the model folder (its digest is rewritten); `targeting
+    score` applies it. The order of the scores does not change.
+    """
+    from iprisk.targeting.scorer import LightGBMScorer
+
+    with Report(errors_out, inputs=[model, declarations]) as report:
+        scorer = LightGBMScorer.load(model)
+        note = _calibrate(scorer, _read(declarations, mapping, encoding, report), label, declarations)
+        with _step(f"saving {model}"):
+            scorer.save(model)
+    out.print(f"model {model}: {note}")
 
 
 @targeting_app.command("score")

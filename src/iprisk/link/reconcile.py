@@ -1,10 +1,13 @@
 """Reconciliation: does the peer hold what we hold? Compare the nodes' manifests and name every difference.
 
 A node's **manifest** lists the current version of every submission in its warehouse (administration,
-quarter, version, content hash, rows) and the newest version of every joint risk profile in its store (id,
-version, status, the sides that approved it). ``iprisk exchange reconcile`` asks the peer for its manifest
-(a sealed question, see :mod:`iprisk.link.queries`) and compares: a submission held on one side only, a
-submission whose current content hash differs, a joint profile whose version, state or approvals differ.
+quarter, version, content hash, rows), the newest version of every joint risk profile in its store (id,
+version, status, the sides that approved it) and every referral that was sent (state, steps of each end,
+history digest: :mod:`iprisk.link.referral_sync`). ``iprisk exchange reconcile`` asks the peer for its
+manifest (a sealed question, see :mod:`iprisk.link.queries`) and compares: a submission held on one side
+only, a submission whose current content hash differs, a joint profile whose version, state or approvals
+differ, a referral held on one side only or whose state, steps or history differ (``--resend`` then queues
+again the steps taken here that the peer lacks).
 The version *numbers* of a submission may differ between the nodes without it being a difference (a
 receiver skips a version that arrived after a newer one); its current content may not.
 """
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from iprisk.exchange import Opened
 from iprisk.link.queries import ask, register_query
+from iprisk.link.referral_sync import describe, differs, referral_manifest
 from iprisk.profiles.model import admin_side
 
 if TYPE_CHECKING:
@@ -28,7 +32,7 @@ MANIFEST = "manifest"
 class Difference:
     """One thing the two nodes do not agree on; ``here`` / ``there`` describe each side (None: absent)."""
 
-    what: Literal["submission", "profile"]
+    what: Literal["submission", "profile", "referral"]
     key: str
     here: str | None
     there: str | None
@@ -39,7 +43,11 @@ class Difference:
             return "missing here"
         if self.there is None:
             return "missing at the peer"
-        return "content differs" if self.what == "submission" else "version, state or approvals differ"
+        return {
+            "submission": "content differs",
+            "profile": "version, state or approvals differ",
+            "referral": "state, steps or history differ",
+        }[self.what]
 
     def __str__(self) -> str:
         return f"{self.what} {self.key}: {self.problem} (here: {self.here or '-'}; peer: {self.there or '-'})"
@@ -52,6 +60,9 @@ class Reconciliation:
     submissions: int
     profiles: int
     differences: list[Difference] = field(default_factory=list)
+    referrals: int = 0
+    #: the peer's referral manifest (what :func:`iprisk.link.referral_sync.resend_missing` reads)
+    their_referrals: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -86,7 +97,12 @@ def manifest(link: Link) -> dict[str, Any]:
         for p in store.profiles()
         if p.joint
     ]
-    return {"node": link.name, "submissions": submissions, "profiles": profiles}
+    return {
+        "node": link.name,
+        "submissions": submissions,
+        "profiles": profiles,
+        "referrals": referral_manifest(link),
+    }
 
 
 def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> Reconciliation:
@@ -105,12 +121,21 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> Reconciliation:
         for key in sorted(my_profiles.keys() | their_profiles.keys())
         if _prof(my_profiles.get(key)) != _prof(their_profiles.get(key))
     ]
+    my_referrals = {r["id"]: r for r in ours.get("referrals", [])}
+    their_referrals = {r["id"]: r for r in theirs.get("referrals", [])}
+    differences += [
+        Difference("referral", key, describe(my_referrals.get(key)), describe(their_referrals.get(key)))
+        for key in sorted(my_referrals.keys() | their_referrals.keys())
+        if differs(my_referrals.get(key), their_referrals.get(key))
+    ]
     return Reconciliation(
         ours["node"],
         theirs["node"],
         len(mine.keys() | other.keys()),
         len(my_profiles.keys() | their_profiles.keys()),
         differences,
+        referrals=len(my_referrals.keys() | their_referrals.keys()),
+        their_referrals=list(their_referrals.values()),
     )
 
 

@@ -70,6 +70,7 @@ from iprisk.referrals.lifecycle import (
 from iprisk.referrals.network import side_of
 from iprisk.referrals.permissions import COORDINATOR, Officer
 from iprisk.store.channel import OutgoingRow, SqlChannelTransaction
+from iprisk.store.db import utc
 from iprisk.store.referrals import ChangeHook, ReferralEventRow, ReferralRow, ReferralStore
 
 if TYPE_CHECKING:
@@ -119,6 +120,18 @@ def _family(step: str) -> frozenset[str]:
     return RECEIVING_STEPS if step in RECEIVING_STEPS else _AFTER_SENDING
 
 
+def family_name(step: str) -> str | None:
+    """The end whose steps ``step`` is counted with: ``receiving`` or ``sending`` (None: not counted)."""
+    if step in RECEIVING_STEPS:
+        return "receiving"
+    return "sending" if step in _AFTER_SENDING else None
+
+
+def step_key(referral_id: str, end: str, seq: int) -> str:
+    """The outbox key of the message of the ``seq``-th step of ``end`` (its re-sendings add ``/resendN``)."""
+    return f"{STEP_KIND}/{referral_id}/{end}/{seq}"
+
+
 def _steps_here(session: Session, referral_id: str, family: frozenset[str]) -> int:
     count = session.scalar(
         select(func.count())
@@ -133,7 +146,7 @@ def warning_key(referral_id: str, sends: int) -> str:
     return f"{WARNING_KIND}/{referral_id}/{sends}"
 
 
-def _warning_payload(ref: Referral, event: Event, contents: Mapping[str, bytes]) -> bytes:
+def warning_payload(ref: Referral, event: Event, contents: Mapping[str, bytes]) -> bytes:
     return canonical_json(
         {
             "warning": to_json(ref.warning),
@@ -144,7 +157,7 @@ def _warning_payload(ref: Referral, event: Event, contents: Mapping[str, bytes])
     )
 
 
-def _step_payload(ref: Referral, event: Event, seq: int) -> bytes:
+def step_payload(ref: Referral, event: Event, seq: int) -> bytes:
     data: dict[str, Any] = {
         "referral_id": ref.id,
         "step": event.step,
@@ -189,8 +202,9 @@ def referral_hook(link: Link) -> ChangeHook:
             if event.step == "send":
                 _send_warning(link, tx, ref, event, peer)
                 continue
-            family = _family(event.step)
-            link.send(tx, STEP_KIND, peer, _step_payload(ref, event, before[family]))
+            family, seq = _family(event.step), before[_family(event.step)]
+            key = step_key(ref.id, str(family_name(event.step)), seq)
+            link.send(tx, STEP_KIND, peer, step_payload(ref, event, seq), key=key)
             before[family] += 1
 
     return on_change
@@ -203,7 +217,7 @@ def _send_warning(link: Link, tx: SqlChannelTransaction, ref: Referral, event: E
     if problems:
         raise InvalidInput(problems, source=f"referral {ref.id}")
     sends = _steps_here(tx.session, ref.id, frozenset({"send"}))
-    link.send(tx, WARNING_KIND, peer, _warning_payload(ref, event, contents), key=warning_key(ref.id, sends))
+    link.send(tx, WARNING_KIND, peer, warning_payload(ref, event, contents), key=warning_key(ref.id, sends))
 
 
 def attach_referrals(link: Link) -> None:
@@ -293,6 +307,23 @@ def _receive_warning(link: Link, tx: Any, opened: Opened) -> None:
     link.observe(tx, "referral.received", str(warning.id), details)
 
 
+def is_repeat(session: Session, referral_id: str, data: Mapping[str, Any]) -> bool:
+    """Whether the step message ``data`` is one this node applied already: the step at its ``seq`` in its
+    end's history here is the same step, to the same state, at the same time."""
+    family = _family(str(data["step"]))
+    held = session.execute(
+        select(ReferralEventRow.step, ReferralEventRow.to_state, ReferralEventRow.at)
+        .where(ReferralEventRow.referral_id == referral_id, ReferralEventRow.step.in_(sorted(family)))
+        .order_by(ReferralEventRow.event_id)
+        .offset(int(data["seq"]))
+        .limit(1)
+    ).first()
+    if held is None:
+        return False
+    step, to_state, at = held
+    return (step, to_state, iso(utc(at))) == (data["step"], data["to"], data["at"])
+
+
 def _maker(data: dict[str, Any], actor: Officer, at: datetime, source: str) -> Callable[[Referral], Any]:
     step, details = data["step"], data.get("details") or {}
     if step == "acknowledge":
@@ -327,10 +358,13 @@ def _receive_step(link: Link, tx: Any, opened: Opened) -> None:
     if step not in RECEIVING_STEPS | SENDING_STEPS or _origin(ref, step) != sender:
         reason = f"{sender} does not take the step {step} on a referral from {ref.warning.sending_port}"
         raise StepOutOfOrder(ref.id, ref.state, step, reason)
-    done = _steps_here(session, ref.id, _family(step))
-    if done < int(data["seq"]):
+    done, seq = _steps_here(session, ref.id, _family(step)), int(data["seq"])
+    if done < seq:
         raise NotYet(f"referral {ref.id}: earlier steps have not arrived yet")
-    if done > int(data["seq"]):
+    if done > seq and is_repeat(session, ref.id, data):
+        link.observe(tx, "referral.step.repeat", ref.id, {"step": step, "seq": seq, "peer": sender})
+        return  # sent again (reconciliation) after the first arrived: applied once
+    if done > seq:
         raise StepOutOfOrder(
             ref.id, ref.state, step, "a different step with this place in its history is here"
         )
@@ -379,13 +413,19 @@ def sync_referral_receipts(link: Link) -> list[str]:
     with link.node.engine.connect() as connection:
         answered = list(connection.execute(query))
     store, moved = referral_store(link), []
-    for referral_id, key, status, receipt, reason in answered:
+    by_referral: dict[str, list[Any]] = {}
+    for row in sorted(answered, key=lambda row: row[2] != "received"):  # a receipt before a refusal
+        by_referral.setdefault(row[0], []).append(row)
+    for referral_id, rows in by_referral.items():
         with Session(link.node.engine) as session, session.begin():
-            sends = _steps_here(session, referral_id, frozenset({"send"}))
-            if key != warning_key(referral_id, sends):
-                continue  # the receipt of an earlier sending (refused, then corrected and sent again)
-            answer = _answer(status, receipt, reason, link.clock.now())
-            store.step(referral_id, answer, session=session)
+            sending = warning_key(referral_id, _steps_here(session, referral_id, frozenset({"send"})))
+            # the receipts of this sending (and of its re-sendings by reconciliation), not of an earlier
+            # sending refused then corrected and sent again
+            current = [r for r in rows if r[1] == sending or r[1].startswith(f"{sending}/")]
+            if not current:
+                continue
+            _, _, status, receipt, reason = current[0]
+            store.step(referral_id, _answer(status, receipt, reason, link.clock.now()), session=session)
         moved.append(referral_id)
     return moved
 

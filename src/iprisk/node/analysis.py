@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,25 @@ class Page:
 
 
 def _read(folder: Path, name: str) -> Any:
-    import pandas as pd
-
     if name not in ANALYSIS_TABLES:
         raise NotFound("analysis table", f"{name} (one of {', '.join(ANALYSIS_TABLES)})")
     path = folder / (f"{name}.parquet" if name == "trends" else f"{name}.csv")
-    if not path.exists():
-        raise NotFound("analysis table", f"{path}: run iprisk analyse --out {folder}")
-    return pd.read_parquet(path) if name == "trends" else pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise NotFound("analysis table", f"{path}: run iprisk analyse --out {folder}") from None
+    return _read_file(path, found.st_mtime_ns, found.st_size)
+
+
+@lru_cache(maxsize=16)
+def _read_file(path: Path, mtime_ns: int, size: int) -> Any:
+    """A table as read, kept until ``iprisk analyse --out`` rewrites its file (new time and size): requests
+    read it from memory. Callers filter it into new frames, never change it."""
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _ports_of(row: Mapping[str, Any], columns: list[str]) -> set[str]:

@@ -12,6 +12,7 @@ catalogs of :mod:`iprisk.i18n`.
 from __future__ import annotations
 
 from iprisk.reports.analysis_folder import summary_file, write_analysis
+from iprisk.reports.analysis_run import ANALYSIS_KIND, AnalysisRun, analyse_to_folder
 from iprisk.reports.annual import annual_report
 from iprisk.reports.build import (
     FORMATS,
@@ -53,10 +54,12 @@ from iprisk.reports.state_of_play import (
 from iprisk.reports.summary import summary_markdown
 
 __all__ = [
+    "ANALYSIS_KIND",
     "CHART_FILES",
     "EVENT_FILE_COLUMNS",
     "FORMATS",
     "SIGNAL_FILE_COLUMNS",
+    "AnalysisRun",
     "DataSnapshot",
     "Document",
     "Effectiveness",
@@ -65,6 +68,7 @@ __all__ = [
     "Num",
     "ReportInputs",
     "StateOfPlayInputs",
+    "analyse_to_folder",
     "annual_inputs",
     "annual_report",
     "chart_file",

@@ -1,6 +1,6 @@
 """The state of play of the action plan for a quarter (:func:`state_of_play`): seizure statistics received
-on time per administration and quarter, analyses run (reports built), risk profiles proposed, approved and
-active, and the referral KPIs.
+on time per administration and quarter, analyses run (``iprisk analyse`` runs and reports built, from the run
+log), risk profiles proposed, approved and active, and the referral KPIs.
 
 *On time* means the first version of an administration's statistics for a quarter was stored within
 ``statistics_deadline_days`` days after the quarter ended (a setting, 45 by default).
@@ -46,8 +46,9 @@ REFERRAL_KPIS = {
     "value_seized_eur": N_("value seized from referrals (EUR)"),
     "overdue_now": N_("referrals overdue now"),
 }
-#: Report kinds in the run log, and how the state of play names them.
+#: Kinds of run in the run log (analyses, then reports), and how the state of play names them.
 RUN_KINDS = {
+    "analysis": N_("joint analyses"),
     "annual": N_("joint risk-analysis reports"),
     "newsletter": N_("risk newsletters"),
     "state-of-play": N_("states of play"),
@@ -77,7 +78,7 @@ class StateOfPlayInputs:
     quarter: str
     #: the warehouse's submission log (every version)
     submissions: pd.DataFrame
-    #: the report runs (:meth:`iprisk.store.RunLog.runs`)
+    #: the analysis and report runs (:meth:`iprisk.store.RunLog.runs`)
     runs: pd.DataFrame
     #: every profile lifecycle event: profile_id, version, action, to_status, at
     profile_events: pd.DataFrame
@@ -317,13 +318,15 @@ def _analyses(ctx: _Ctx) -> Section:
         ctx.say("Analyses run"),
         (
             ctx.say(
-                "Reports built with iprisk and recorded in its run log; a report written in two languages "
-                "counts twice."
+                "Analyses run with {command} (each writes the analysis folder in both languages) and reports "
+                "built with iprisk, as recorded in its run log; a report written in two languages counts "
+                "twice.",
+                command=Code("iprisk analyse"),
             ),
             Table(
                 "runs",
-                ctx.say("Reports built"),
-                (ctx.say("report"), Para((ctx.quarter(ctx.q),)), ctx.say("year to date")),
+                ctx.say("Analyses run and reports built"),
+                (ctx.say("analysis or report"), Para((ctx.quarter(ctx.q),)), ctx.say("year to date")),
                 rows,
                 ctx.source(N_("the run log of the operational database")),
             ),

@@ -76,9 +76,9 @@ class ProfileEventRow(Base):
 
 
 class ReportRunRow(Base):
-    """One report built (a joint report, a newsletter, a state of play): what, for which period, in which
-    language and format, from which data snapshot and code version, by whom and when. The state of play
-    counts them as the analyses run."""
+    """One analysis run (``iprisk analyse``) or report built (a joint report, a newsletter, a state of play):
+    what, for which period, in which languages and formats, from which data snapshot and code version, by
+    whom and when. The state of play counts them as the analyses run."""
 
     __tablename__ = "report_runs"
 

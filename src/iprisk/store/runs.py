@@ -1,6 +1,7 @@
-"""The log of reports built, in the operational database: each joint report, newsletter or state of play
-that ``iprisk report`` writes is one row (what, which period, language, formats, data snapshot, code version,
-who, when). The state of play reads it as the analyses run."""
+"""The log of analyses run and reports built, in the operational database: each joint analysis that
+``iprisk analyse`` writes (:func:`iprisk.reports.analyse_to_folder`) and each joint report, newsletter or
+state of play that ``iprisk report`` writes is one row (what, which period, languages, formats, data snapshot,
+code version, who, when). The state of play reads it as the analyses run."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ RUN_COLUMNS = ("run_id", "kind", "period", "locale", "formats", "snapshot", "cod
 
 
 class RunLog:
-    """Report runs in a SQL database (the ``database`` setting by default), migrated on opening."""
+    """Analysis and report runs in a SQL database (the ``database`` setting by default), migrated on
+    opening."""
 
     def __init__(self, url: str | Engine | None = None):
         self.engine = url if isinstance(url, Engine) else connect(url or get_settings().database)
@@ -45,7 +47,7 @@ class RunLog:
         by: str | None = None,
         at: datetime | None = None,
     ) -> int:
-        """Record one report built; returns its run id."""
+        """Record one analysis run or report built; returns its run id."""
         row = ReportRunRow(
             kind=kind,
             period=period,

@@ -122,7 +122,7 @@ class _Predictions:
         return out
 
 
-def probabilities(
+def raw_probabilities(
     scorer: LightGBMScorer,
     data: pa.Table | pa.RecordBatch,
     *,
@@ -130,7 +130,8 @@ def probabilities(
     slice_rows: int = SLICE_ROWS,
     check: bool = True,
 ) -> np.ndarray:
-    """Probability per row (as :meth:`LightGBMScorer.score`), features and prediction overlapped."""
+    """The trees' raw probability per row (as :meth:`LightGBMScorer.score` with ``calibrated=False``),
+    features and prediction overlapped."""
     scorer._check()
     table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
     if check:
@@ -195,7 +196,7 @@ def score_batches(
             scorer.builder_.compiled().check(table)
             pending = work.submit(table, slice_rows)
             matched = _matched(table, chosen)  # runs while the workers predict
-            yield _output(table, work.wait(pending), matched, by_value)
+            yield _output(table, scorer.apply_calibration(work.wait(pending)), matched, by_value)
 
 
 def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool) -> pa.RecordBatch:

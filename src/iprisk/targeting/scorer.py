@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from iprisk.errors import InvalidInput, NotFitted, NotFound, Problem
 from iprisk.profiles.io import profiles_from_data, profiles_to_data
+from iprisk.targeting.calibration import Calibrator, fit_calibrator
 from iprisk.targeting.columnar import numeric
 from iprisk.targeting.features import FeatureBuilder
 from iprisk.targeting.inputs import as_frame, check_labels, label_values
@@ -70,6 +71,15 @@ class LightGBMScorer:
     ``valid`` in :meth:`fit` (declarations and labels of a *later* period) is used for early stopping only;
     ``best_iteration_`` then records the chosen number of trees, so a final model can be refitted on
     training + validation data with ``n_estimators=best_iteration_`` (see ``docs/targeting.md``).
+
+    :meth:`calibrate` on a later labelled period stores a Platt calibrator (``calibrator_``) that every
+    scoring path applies from then on, so scores read as probabilities; saved with the model. Without one
+    (``calibrator_`` is None: a fresh fit, or a folder saved before calibration existed) scores are the
+    trees' raw probabilities.
+
+    Small trees by default (7 leaves, at least 200 rows a leaf): hits are rare, and on the simulated worlds
+    they rank 1 to 4 points of Bayes higher at 5 % than LightGBM's 31 leaves of 20 rows, KCS unchanged
+    (``docs/targeting.md``).
     """
 
     def __init__(
@@ -77,8 +87,8 @@ class LightGBMScorer:
         *,
         n_estimators: int = 400,
         learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
+        num_leaves: int = 7,
+        min_child_samples: int = 200,
         feature_fraction: float = 0.7,
         bagging_fraction: float = 0.8,
         reg_lambda: float = 1.0,
@@ -191,7 +201,43 @@ class LightGBMScorer:
         self.training_rows_ = int(known.sum())
         self.training_rate_ = float(np.mean(y[known]))
         self.fingerprint_ = fingerprint(frame, builder.required_columns_, y)
+        self.calibrator_: Calibrator | None = None
         return self
+
+    def calibrate(
+        self, declarations: Any, labels: Any = "infringement", method: str = "platt"
+    ) -> LightGBMScorer:
+        """Fit the map from raw score to probability on a *later* labelled period; applied from then on.
+
+        ``labels``: a column name or one 0/1 value per row (rows without a label are left out). Platt
+        scaling (the default) is strictly increasing, so the order of the scores is unchanged; ``isotonic``
+        is flat between its knots and can tie rows that the raw score ranks apart. Raises InvalidInput
+        (:func:`fit_calibrator`) with fewer than 5 hits or non-hits, or a Platt slope that is not positive
+        (the score would rank backwards on that period: no calibration can fix that).
+        """
+        self._check()
+        frame = as_frame(declarations)
+        y = _labels(frame, labels)
+        known = ~np.isnan(y)
+        raw = self.score(frame, calibrated=False)
+        calibrator = fit_calibrator(raw[known], y[known], method)
+        if calibrator.method == "platt" and not calibrator.slope > 0:
+            raise InvalidInput(
+                [
+                    Problem(
+                        "calibration-slope",
+                        "the scores do not rise with the outcomes on this period (Platt slope "
+                        f"{calibrator.slope:.3g} <= 0): check the period and labels",
+                    )
+                ],
+                source="labels",
+            )
+        self.calibrator_ = calibrator
+        return self
+
+    def apply_calibration(self, raw: np.ndarray) -> np.ndarray:
+        """Raw model probabilities mapped through the stored calibrator (unchanged without one)."""
+        return raw if self.calibrator_ is None else self.calibrator_.apply(raw)
 
     def _check(self) -> None:
         if not hasattr(self, "booster_"):
@@ -203,8 +249,9 @@ class LightGBMScorer:
         self._check()
         return self.builder_.transform(declarations, labels)
 
-    def score(self, declarations: Any, *, threads: int | None = None) -> np.ndarray:
-        """Probability of infringement per row, in [0, 1].
+    def score(self, declarations: Any, *, threads: int | None = None, calibrated: bool = True) -> np.ndarray:
+        """Probability of infringement per row, in [0, 1] (calibrated when :meth:`calibrate` was called;
+        ``calibrated=False``: the trees' raw probability).
 
         Features come from the compiled columnar transform (a pyarrow Table is used as is, without a pandas
         copy); ``threads`` sets LightGBM's prediction threads (default ``num_threads``), which changes
@@ -212,7 +259,8 @@ class LightGBMScorer:
         """
         self._check()
         X = self.builder_.matrix(declarations)
-        return np.asarray(self.booster_.predict(X, num_threads=threads or self.num_threads), dtype="float64")
+        raw = np.asarray(self.booster_.predict(X, num_threads=threads or self.num_threads), dtype="float64")
+        return self.apply_calibration(raw) if calibrated else raw
 
     def priority(
         self, declarations: Any, probability: np.ndarray | None = None, *, value_aware: bool | None = None
@@ -281,6 +329,7 @@ class LightGBMScorer:
             "training_rows": self.training_rows_,
             "training_rate": self.training_rate_,
             "training_fingerprint": self.fingerprint_,
+            "calibration": self._calibration_data(),
             "feature_builder_file": FEATURES_FILE,
         }
         (out / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -327,8 +376,12 @@ class LightGBMScorer:
             "training_rows": self.training_rows_,
             "training_rate": self.training_rate_,
             "training_fingerprint": self.fingerprint_,
+            "calibration": self._calibration_data(),
         }
         return meta, self.booster_.model_to_string(), self.builder_.to_state()
+
+    def _calibration_data(self) -> dict[str, Any] | None:
+        return None if self.calibrator_ is None else self.calibrator_.to_data()
 
     @classmethod
     def from_parts(cls, meta: dict[str, Any], model: str, state: dict[str, Any]) -> LightGBMScorer:
@@ -345,6 +398,9 @@ class LightGBMScorer:
         scorer.training_rows_ = int(meta["training_rows"])
         scorer.training_rate_ = float(meta["training_rate"])
         scorer.fingerprint_ = str(meta["training_fingerprint"])
+        # folders saved before calibration existed have no entry: they score with the raw probabilities
+        calibration = meta.get("calibration")
+        scorer.calibrator_ = None if calibration is None else Calibrator.from_data(calibration)
         return scorer
 
 

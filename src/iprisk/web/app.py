@@ -32,7 +32,13 @@ def create_app(settings: Settings | None = None, *, node: Node | None = None) ->
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from iprisk.web.dashboard.prerender import Warmer  # here: the dashboard's package imports the routes
+
+        charts = Warmer(opened)  # the dashboard's charts drawn ahead of the first visitor
+        if opened.settings.dashboard_prerender:
+            charts.start()
         yield
+        charts.stop()
         opened.close()
 
     app = FastAPIOffline(

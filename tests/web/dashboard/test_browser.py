@@ -52,6 +52,7 @@ def served(
         "IPRISK_NODE": "EU", "IPRISK_DATABASE": f"sqlite:///{folder / 'ops.sqlite'}",
         "IPRISK_KEY_FOLDER": str(folder / "keys"), "IPRISK_WAREHOUSE": str(folder / "warehouse.duckdb"),
         "IPRISK_ANALYSIS_FOLDER": str(folder / "analysis"), "IPRISK_TARGETING_MODEL": str(model_folder),
+        "IPRISK_DASHBOARD_PRERENDER": "false",  # pages draw their charts (test_prerender tests the warmer)
     }  # fmt: skip
     subprocess.run([sys.executable, "-m", "iprisk", "node", "init"], env={**os.environ, **env}, cwd=folder,
                    check=True, capture_output=True)  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -78,3 +79,32 @@ def test_a_bad_file_shows_every_problem_row_and_nothing_is_kept(dash: LiveNode, 
     assert not (tmp_path / "analysis" / "targeting").exists() or not list(
         (tmp_path / "analysis" / "targeting").glob("*.parquet")
     )
+
+
+def test_scoring_needs_its_own_permission(dash: LiveNode, tmp_path: Path) -> None:
+    """``targeting.score``: an analyst and a port officer score; a coordinator reads the lists but has no
+    upload form and is refused."""
+    dash.node.settings.analysis_folder = tmp_path / "analysis"
+    coordinator = login(dash, Role.COORDINATOR)
+    page = coordinator.get("/ui/targeting")
+    assert page.status_code == 200 and 'type="file"' not in page.text
+    content = declarations(30, seed=6).to_csv(index=False).encode()
+    assert _upload(coordinator, content).status_code == 403
+    assert _upload(login(dash, Role.PORT_OFFICER), content).status_code == 303
+
+
+def test_scored_lists_are_kept_for_the_days_of_the_setting(dash: LiveNode, tmp_path: Path) -> None:
+    folder = tmp_path / "analysis"
+    dash.node.settings.analysis_folder = folder
+    analyst = login(dash, Role.ANALYST)
+    first, second = (declarations(30, seed=s).to_csv(index=False).encode() for s in (7, 8))
+    old_id = _upload(analyst, first).headers["location"].split("list=")[1]
+    kept = folder / "targeting" / f"{old_id}.parquet"
+    long_ago = kept.stat().st_mtime - (dash.node.settings.targeting_keep_days + 1) * 86400
+    os.utime(kept, (long_ago, long_ago))
+    assert _upload(analyst, first).status_code == 303  # scored again: kept from now on
+    assert kept.exists() and kept.stat().st_mtime > long_ago
+    os.utime(kept, (long_ago, long_ago))
+    assert _upload(analyst, second).status_code == 303  # any scoring removes the lists past their days
+    assert not kept.exists()
+    assert analyst.get(f"/ui/targeting?list={old_id}").status_code == 404

@@ -6,13 +6,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from iprisk.i18n import Text
+from iprisk.web.dashboard.chart_store import ChartStore, chart_key
 from iprisk.web.dashboard.tables import Table, cell
 
 _WIDTH = 640
@@ -38,7 +38,7 @@ def to_svg(
     spec = chart.configure(aria=False).to_dict(validate=False)
     if datasets:
         spec.setdefault("datasets", {}).update(datasets)
-    svg = _vega_svg(json.dumps(spec, sort_keys=True, default=str))
+    svg = _vega_svg(spec)
     svg = svg[svg.index("<svg") :]
     tips = tips or {}
 
@@ -60,20 +60,26 @@ def to_svg(
     )
 
 
-@lru_cache(maxsize=256)
-def _vega_svg(spec: str) -> str:
-    """The SVG of a Vega-Lite spec (JSON). Rendering takes a good part of a second; the same data in the same
-    language gives the same spec, so a page seen again is drawn from this cache (a new analysis gives new
-    data, so new specs)."""
+def _vega_svg(spec: dict[str, Any]) -> str:
+    """The SVG of a Vega-Lite spec: a good part of a second (the pages keep it in their
+    :class:`~iprisk.web.dashboard.chart_store.ChartStore`)."""
     import vl_convert as vlc
 
-    return str(vlc.vegalite_to_svg(json.loads(spec)))
+    # through JSON: numpy and pandas values in the rows become plain numbers and text
+    return str(vlc.vegalite_to_svg(json.loads(json.dumps(spec, default=str))))
 
 
-def trend_chart(table: Table, dimension: str, text: Text, title: str, top: int = 8) -> str | None:
+def trend_chart(
+    store: ChartStore, table: Table, dimension: str, text: Text, title: str, top: int = 8
+) -> str | None:
     """Lines of the ``top`` values of the dimension over quarters; a point links to its row."""
     if not table.rows:
         return None
+    key = chart_key("trend", table.rows, table.row_links, table.columns, dimension, text.locale, title, top)
+    return store.get(key, lambda: _trend_chart(table, dimension, text, title, top))
+
+
+def _trend_chart(table: Table, dimension: str, text: Text, title: str, top: int) -> str | None:
     quarter_col, value_col = table.columns[0], table.columns[1]
     frame = pd.DataFrame(
         {
@@ -109,11 +115,15 @@ def trend_chart(table: Table, dimension: str, text: Text, title: str, top: int =
     return to_svg(chart, title, tips)
 
 
-def bars_chart(rows: list[dict[str, Any]], x: str, color: str, title: str) -> str | None:
+def bars_chart(store: ChartStore, rows: list[dict[str, Any]], x: str, color: str, title: str) -> str | None:
     """Grouped bars (``x`` against ``value``, one colour per ``color``); a bar links to ``href`` and shows
     ``tip``."""
     if not rows:
         return None
+    return store.get(chart_key("bars", rows, x, color, title), lambda: _bars_chart(rows, x, color, title))
+
+
+def _bars_chart(rows: list[dict[str, Any]], x: str, color: str, title: str) -> str | None:
     frame = pd.DataFrame(rows)
     chart = (
         alt.Chart(frame, title=title)
@@ -130,11 +140,16 @@ def bars_chart(rows: list[dict[str, Any]], x: str, color: str, title: str) -> st
     return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
 
 
-def signals_chart(table: Table, text: Text, title: str, links: list[str]) -> str | None:
+def signals_chart(store: ChartStore, table: Table, text: Text, title: str, links: list[str]) -> str | None:
     """Each signal's observed count against its expected range (95%), a click drills to ``links`` (its
     trend)."""
     if not table.rows:
         return None
+    key = chart_key("signals", table.rows, links, text.locale, title)
+    return store.get(key, lambda: _signals_chart(table, text, title, links))
+
+
+def _signals_chart(table: Table, text: Text, title: str, links: list[str]) -> str | None:
     from scipy.stats import poisson
 
     frame = pd.DataFrame(
@@ -162,15 +177,17 @@ def signals_chart(table: Table, text: Text, title: str, links: list[str]) -> str
     return to_svg(chart, title, dict(zip(frame["href"], frame["tip"], strict=True)))
 
 
-def lanes_map_chart(table: Table, text: Text, title: str, selected: str | None = None) -> str | None:
+def lanes_map_chart(
+    store: ChartStore, table: Table, text: Text, title: str, selected: str | None = None
+) -> str | None:
     """The KA3 map of the reports (:func:`iprisk.reports.lanes_map.lanes_map`) made interactive: each drawn
     lane is a link that filters the page to it (``row_links``) with its figures as tooltip; the lane of the
     filter is marked (``class="chosen"``, drawn in the accent colour by the style sheet). ``table`` is the
     lanes view (lane, cases, ..., incidence).
 
     Rendering the map takes seconds (Altair copies the basemap into every layer): the SVG of the same lanes in
-    the same language is kept, and the choice of a lane only marks its link. The lanes come from the analysis
-    folder, so a new analysis gives new lanes and so a new map."""
+    the same language is kept in ``store``, and the choice of a lane only marks its link. The lanes come from
+    the analysis folder, so a new analysis gives new lanes and so a new map."""
     if not table.rows:
         return None
     index = {key: i for i, key in enumerate(table.keys)}
@@ -178,7 +195,9 @@ def lanes_map_chart(table: Table, text: Text, title: str, selected: str | None =
         (r[index["lane"]], r[index["cases"]] or 0, r[index["cases_per_1000_consignments"]], link)
         for r, link in zip(table.rows, table.row_links, strict=True)
     )
-    svg = _lanes_map_svg(lanes, text.locale, title)
+    svg = store.get(
+        chart_key("lanes", lanes, text.locale, title), lambda: _lanes_map_svg(lanes, text.locale, title)
+    )
     chosen = next((link for lane, _, _, link in lanes if lane == selected), None)
     if svg is None or chosen is None:
         return svg
@@ -186,7 +205,6 @@ def lanes_map_chart(table: Table, text: Text, title: str, selected: str | None =
     return svg.replace(anchor, anchor[:-1] + ' class="chosen">', 1)
 
 
-@lru_cache(maxsize=64)
 def _lanes_map_svg(
     lanes: tuple[tuple[str, float, float | None, str], ...], locale: str, title: str
 ) -> str | None:

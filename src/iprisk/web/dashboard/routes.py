@@ -14,9 +14,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from iprisk.errors import InvalidInput, IpriskError, NotFound, Unauthenticated
 from iprisk.i18n import Text
 from iprisk.node import Node
-from iprisk.web.dashboard import charts, referral_views, views
+from iprisk.web.dashboard import page_charts, referral_views, views
 from iprisk.web.dashboard.access import LOGIN_PATH, Viewer, check_csrf, language, page, sessions
 from iprisk.web.dashboard.navigation import NAVIGATION
+from iprisk.web.dashboard.prerender import chart_store
 from iprisk.web.dashboard.rendering import (
     STATIC,
     CsrfField,
@@ -110,14 +111,7 @@ def overview(request: Request, viewer: Annotated[Viewer, page("analysis.read")],
     chart = None
     signals = missing = None
     if viewer.grant.ports() is None:
-        bars = [
-            {"quarter": text.quarter(r[0]), "side": r[1], "value": r[2], "href": link,
-             "tip": f"{r[1]}, {text.quarter(r[0])}: {text.number(r[2])}"}
-            for r, link in zip(reversed(table.rows[:16]), reversed(table.row_links[:16]), strict=True)
-        ]  # fmt: skip
-        chart = charts.bars_chart(
-            bars, "quarter", "side", text.gettext("Cases per quarter and administration")
-        )
+        chart = page_charts.overview_chart(chart_store(node), table, text)
         signals = _optional(lambda: views.signals(node, viewer.grant, text))
         if viewer.may("submissions.read"):
             missing = views.missing_submissions(views.submissions(node, None, None))
@@ -150,14 +144,10 @@ def trends(request: Request, viewer: Annotated[Viewer, page("analysis.read")], n
     text = viewer.text
     query = views.TrendQuery.parse(request.query_params)
     table = views.trends(node, viewer.grant, query)
-    title = text.gettext(
-        "{metric} per quarter by {dimension}",
-        metric=text.gettext(views.METRIC_LABELS[query.metric]),
-        dimension=text.gettext(views.dimension_message(query.dimension)),
-    )
     return render(
         request, viewer, "trends.html", title=text.gettext("Trends"), table=table, query=query,
-        chart=charts.trend_chart(table, query.dimension, text, title), chart_title=title,
+        chart=page_charts.trends_chart(chart_store(node), table, query, text),
+        chart_title=page_charts.trends_title(query, text),
         dimensions=views.DIMENSIONS, metrics=views.METRICS, metric_labels=views.METRIC_LABELS,
         dimension_message=views.dimension_message, exports=export_links(request, "trends"),
     )  # fmt: skip
@@ -179,7 +169,6 @@ def signals(request: Request, viewer: Annotated[Viewer, page("analysis.read")], 
     text = viewer.text
     event = _event(request)
     table, trends = views.signals_and_trends(node, viewer.grant, text, event)
-    title = text.gettext("Observed against the expected range (95%)")
     intro = text.gettext(
         "Segments whose counts left their expected range; a point opens the segment's trend, a rank the "
         "signals of its event."
@@ -190,7 +179,8 @@ def signals(request: Request, viewer: Annotated[Viewer, page("analysis.read")], 
         )
     return render(
         request, viewer, "table.html", title=text.gettext("Emerging risks"), table=table,
-        chart=charts.signals_chart(table, text, title, trends), exports=export_links(request, "signals"),
+        chart=page_charts.signals_chart(chart_store(node), table, trends, text),
+        exports=export_links(request, "signals"),
         intro=intro,
     )  # fmt: skip
 
@@ -209,10 +199,10 @@ def lanes(request: Request, viewer: Annotated[Viewer, page("analysis.read")], no
     table = _lane_table(request, viewer, node)
     lane = request.query_params.get("lane") or None
     every_lane = views.lanes(node, viewer.grant, {}) if lane else table  # the map shows them all
-    title = text.gettext("Lanes of the seizures: cases and incidence")
     return render(
         request, viewer, "lanes.html", title=text.gettext("Lanes"), table=table, lane=lane,
-        chart=charts.lanes_map_chart(every_lane, text, title, selected=lane), chart_title=title,
+        chart=page_charts.lanes_chart(chart_store(node), every_lane, text, lane),
+        chart_title=page_charts.lanes_title(text),
         exports=export_links(request, "lanes"),
     )  # fmt: skip
 

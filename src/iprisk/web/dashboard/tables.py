@@ -21,6 +21,7 @@ from iprisk.codes.lists import (
     CodeList,
 )
 from iprisk.i18n import N_, Text
+from iprisk.web.dashboard.numbers import table_number
 
 #: Kinds of cell: how a raw value is written for people.
 _CODE_LISTS: dict[str, CodeList] = {
@@ -173,14 +174,14 @@ def cell(column: Column, value: Any, text: Text) -> str:
     if kind in NUMBER_KINDS:
         number = float(value)
         if kind == "int":
-            return text.number(number)
+            return table_number(number, text.locale)
         if kind == "percent":
-            return text.number(number, decimals=1)
+            return table_number(number, text.locale, 1)
         if kind == "float3":
-            return text.number(number, decimals=3)
+            return table_number(number, text.locale, 3)
         if kind == "ratio":
-            return text.number(100 * number, decimals=1) + "%"
-        return text.number(number, decimals=1)
+            return table_number(100 * number, text.locale, 1) + "%"
+        return table_number(number, text.locale, 1)
     if kind == "quarter":
         return text.quarter(str(value))
     if kind == "code":

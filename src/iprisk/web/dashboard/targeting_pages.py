@@ -56,6 +56,7 @@ def _page(
     return render(
         request, viewer, "targeting.html", status=status, title=text.gettext("Targeting"), selection=chosen,
         list_id=list_id, lists=views.lists(node), has_model=has_model, problems=problems,
+        may_score=viewer.may("targeting.score"),
         effectiveness=views.effectiveness(node, list_id) if list_id else None,
         exports=export_links(request, "targeting") if chosen and chosen.table.rows else None,
     )  # fmt: skip
@@ -72,7 +73,7 @@ export_route("targeting", "analysis.read", _export_table)
 @router.post("/targeting", response_class=HTMLResponse, summary="Score a declarations file with the model")
 def score(
     request: Request,
-    viewer: Annotated[Viewer, page("analysis.read")],
+    viewer: Annotated[Viewer, page("targeting.score")],
     node: NodeDep,
     file: UploadFile,
     csrf_token: CsrfField = "",
@@ -90,6 +91,7 @@ def score(
             path = Path(folder) / name
             path.write_bytes(content)
             list_id = views.score_file(node, path, content)
+        views.expire(node)
     except InvalidInput as exc:  # the problems name the file as uploaded, not the node's temporary copy
         named = InvalidInput([replace(p, file=name) for p in exc.problems], source=name, total=exc.total)
         return _page(request, viewer, node, problems=named, status=422)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def score_file(node: Node, path: Path, content: bytes) -> str:
 
     list_id = hashlib.sha256(content).hexdigest()[:16]
     target = _folder(node) / f"{list_id}.parquet"
-    if target.exists():  # the same file scored again: the same list
+    if target.exists():  # the same file scored again: the same list, kept from now on
+        target.touch()
         return list_id
     declarations = read_declarations(path)
     scores = score_declarations(
@@ -81,6 +83,18 @@ def _write(table: pa.Table, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial")
     pq.write_table(table, partial)
     partial.replace(target)
+
+
+def expire(node: Node) -> list[str]:
+    """Remove the lists last scored more than ``targeting_keep_days`` ago (with their effectiveness
+    figures); returns their ids. Called when a file is scored."""
+    cutoff = time.time() - node.settings.targeting_keep_days * 86400
+    folder = _folder(node)
+    old = [p for p in folder.glob("*.parquet") if _LIST_ID.match(p.stem) and p.stat().st_mtime < cutoff]
+    for path in old:
+        path.with_suffix(".metrics.parquet").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+    return [p.stem for p in old]
 
 
 def lists(node: Node) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -190,10 +191,11 @@ _LOG_COLUMNS = (("submission_id", "text"), ("reporting_admin", "text"), ("quarte
 
 def submissions(node: Node, admin: str | None, quarter: str | None) -> Table:
     """The submission log (every version), as ``GET /submissions`` returns it."""
-    from iprisk.warehouse import Warehouse
-
-    with Warehouse.open(node.settings.warehouse) as wh:
-        frame = wh.submissions(admin=admin, quarter=quarter)
+    location = str(node.settings.warehouse)
+    stamp = _warehouse_stamp(location)
+    frame = (
+        _read_log(location, admin, quarter) if stamp is None else _kept_log(location, stamp, admin, quarter)
+    )
     cols = columns(_LOG_COLUMNS)
     rows = [
         [int(r["submission_id"]), r["reporting_admin"], r["quarter"], int(r["version"]), r["status"],
@@ -206,6 +208,38 @@ def submissions(node: Node, admin: str | None, quarter: str | None) -> Table:
     return Table(cols, rows, len(rows), api_url("/submissions", params), row_api, links)
 
 
+def _warehouse_stamp(location: str) -> tuple[int, ...] | None:
+    """What changes when the warehouse file is written (its and its write-ahead log's size and time);
+    None for a warehouse that is not a local DuckDB file (read each time)."""
+    from iprisk.warehouse._connect import MEMORY, parse_location
+
+    where = parse_location(location)
+    if where.kind != "duckdb" or where.target == MEMORY:
+        return None
+    stamp: list[int] = []
+    for path in (Path(where.target), Path(f"{where.target}.wal")):
+        try:
+            found = path.stat()
+            stamp += [found.st_size, found.st_mtime_ns]
+        except FileNotFoundError:
+            stamp += [-1, -1]
+    return tuple(stamp)
+
+
+def _read_log(location: str, admin: str | None, quarter: str | None) -> Any:
+    from iprisk.warehouse import Warehouse
+
+    with Warehouse.open(location) as wh:
+        return wh.submissions(admin=admin, quarter=quarter)
+
+
+@lru_cache(maxsize=64)
+def _kept_log(location: str, stamp: tuple[int, ...], admin: str | None, quarter: str | None) -> Any:
+    """The log, kept while the warehouse file is unchanged (``stamp``): a page need not open the warehouse
+    (a read-write open, a tenth of a second) until a submission arrives."""
+    return _read_log(location, admin, quarter)
+
+
 def missing_submissions(log: Table) -> list[tuple[str, str]]:
     """(administration, quarter) pairs with no submission, between each administration's first quarter and
     the latest quarter any administration submitted."""
@@ -213,7 +247,9 @@ def missing_submissions(log: Table) -> list[tuple[str, str]]:
     if not seen:
         return []
     quarters = sorted({q for _, q in seen})
-    first = {a: min(q for b, q in seen if b == a) for a, _ in seen}
+    first: dict[str, str] = {}
+    for admin, quarter in seen:
+        first[admin] = min(quarter, first.get(admin, quarter))
     return sorted((a, q) for a in first for q in quarters if q >= first[a] and (a, q) not in seen)
 
 
