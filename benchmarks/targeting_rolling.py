@@ -57,8 +57,9 @@ def evaluate_world(out: Path, name: str, seed: int) -> pd.DataFrame:
     return table.assign(world=name, seed=seed)
 
 
-def markdown(table: pd.DataFrame) -> str:
-    lines = ["| world | seed | model | " + " | ".join(f"@{k:g} %" for k in AT) + " |"]
+def markdown(table: pd.DataFrame, column: str = "model") -> str:
+    """Fractions of Bayes per world, seed and ``strategy`` (headed ``column``) at each of :data:`AT`."""
+    lines = [f"| world | seed | {column} | " + " | ".join(f"@{k:g} %" for k in AT) + " |"]
     lines.append("|---|---|---|" + "---|" * len(AT))
     for (world, seed, strategy), g in table.groupby(["world", "seed", "strategy"], sort=False):
         frac = g.set_index("k_pct")["fraction_of_bayes"]

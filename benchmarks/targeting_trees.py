@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.targeting_rolling import markdown as rolling_markdown
 from benchmarks.targeting_worlds import WORLDS, load_world, world_folder
 
 AT = (1.0, 2.0, 5.0, 10.0)
@@ -75,12 +76,7 @@ def evaluate_world(out: Path, name: str, seed: int, only: tuple[str, ...] = ()) 
 
 
 def markdown(table: pd.DataFrame) -> str:
-    lines = ["| world | seed | trees | " + " | ".join(f"@{k:g} %" for k in AT) + " |"]
-    lines.append("|---|---|---|" + "---|" * len(AT))
-    for (world, seed, strategy), g in table.groupby(["world", "seed", "strategy"], sort=False):
-        frac = g.set_index("k_pct")["fraction_of_bayes"]
-        lines.append(f"| {world} | {seed} | {strategy} | " + " | ".join(f"{frac[k]:.3f}" for k in AT) + " |")
-    return "\n".join(lines) + "\n"
+    return rolling_markdown(table, column="trees")
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs

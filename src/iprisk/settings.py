@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(
         default=None, description="Passphrase that encrypts the private keys in the key folder (optional)."
     )
+    token: SecretStr | None = Field(
+        default=None,
+        description="API token of the node account the command line acts as (iprisk referrals ...).",
+    )
     peers: dict[str, Peer] = Field(
         default_factory=dict,
         description='The other nodes, as JSON: {"CN": {"url": "https://...", "fingerprint": "..."}}.',

@@ -128,3 +128,44 @@ def test_key_rotation_end_to_end_with_overlap(backend: Backend) -> None:
 def _send_with(pair: Pair, keys: NodeKeys) -> str:
     message = Message.new("stats", "EU", "CN", b"old key", now=pair.clock.now(), ttl=TTL)
     return seal(message, keys, pair.cn_ring.current(pair.clock.now())).wire
+
+
+def test_a_batch_accepts_the_good_refuses_the_bad_and_leaves_the_transient_for_a_retry(
+    backend: Backend,
+) -> None:
+    """One batch, one unit of work: a message its handler refuses gets a refused receipt, one whose handler
+    fails transiently gets the error (nothing of it kept), the others are accepted; a copy of a message in
+    the same batch gets the same receipt; the retry applies the transient one once and nothing twice."""
+    pair = Pair(backend=backend)
+    failures = {"refuse": 1, "flaky": 1}
+    runs: list[bytes] = []
+
+    def effect(tx: Any, opened: Opened) -> None:
+        runs.append(opened.message.payload)
+        pair.record_effect(tx, opened)  # written, then undone if the handler raises
+        if opened.message.payload == b"refuse":
+            raise InvalidInput([Problem("range", "no such port", column="port")], source="x")
+        if opened.message.payload == b"flaky" and failures["flaky"]:
+            failures["flaky"] -= 1
+            raise OSError("disk busy")
+
+    payloads = [b"good 1", b"refuse", b"flaky", b"good 2"]
+    wires = [_send(pair, p) for p in payloads]
+    inbox = pair.inbox({"stats": effect})
+    answers = inbox.receive_many([*wires, wires[0]])  # the first one twice in the batch
+    good1, refused, flaky, good2, copy = answers
+    now, rings = pair.clock.now(), {"CN": pair.cn_ring}
+    assert isinstance(flaky, OSError)
+    assert isinstance(good1, str) and isinstance(good2, str) and isinstance(refused, str) and copy == good1
+    assert verify_receipt(good1, rings, now).accepted and verify_receipt(good2, rings, now).accepted
+    assert verify_receipt(refused, rings, now).outcome == "refused"
+    assert runs.count(b"flaky") == 1  # the failing effect is not run again in the same batch
+    with pair.cn_store.transaction() as tx:
+        assert {m.outcome for m in tx.incoming()} == {"accepted", "refused"} and len(tx.incoming()) == 3
+        assert sorted(backend.rows(tx, "applied").values()) == [b"good 1", b"good 2"]
+
+    again = inbox.receive_many(wires)  # the sender retries the batch: same receipts, the flaky one applied
+    assert again[:2] == [good1, refused] and again[3] == good2
+    assert isinstance(again[2], str) and verify_receipt(again[2], rings, now).accepted
+    assert sorted(pair.applied_log()) == sorted(pair.rows(pair.cn_store, "applied"))  # once each
+    assert len(pair.applied_log()) == 3

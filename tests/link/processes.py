@@ -82,7 +82,7 @@ class NodeProcess:
         self._log = folder / "serve.log"
 
     # -- the service ---------------------------------------------------------------------------------
-    def start(self, timeout_s: float = 180.0) -> None:
+    def start(self, timeout_s: float = 600.0) -> None:
         self.launch()
         self.wait_ready(timeout_s)
 
@@ -97,8 +97,9 @@ class NodeProcess:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, timeout_s: float = 180.0) -> None:
-        """Wait until the node answers ``/health``."""
+    def wait_ready(self, timeout_s: float = 600.0) -> None:
+        """Wait until the node answers ``/health`` (on 2 cores shared by several test runs, the imports of a
+        starting node took over 180 s: a node that does not start at all still fails, later)."""
         assert self.process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -145,10 +146,13 @@ class NodeProcess:
         self._links.append(link)
         return link
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``iprisk ARGS`` run at this node (``env``: more settings, e.g. the token of who acts)."""
         done = subprocess.run(
             [sys.executable, "-m", "iprisk", *args],
-            env=self.env,
+            env=self.env | (env or {}),
             cwd=self.folder,
             capture_output=True,
             text=True,

@@ -34,6 +34,9 @@ class Trail:
     def record(self, session: Any, kind: str, actor: str, subject: str, details: Any = None) -> int:
         return self.log(session).append(kind, actor, subject, details)
 
+    def record_many(self, session: Any, events: list[Any]) -> list[int]:
+        return [self.record(session, *event) for event in events]
+
     def checkpoint(self, session: Any) -> str:
         return self.log(session).checkpoint()
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import re
 import signal
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -113,10 +114,23 @@ def test_two_nodes_exchange_a_world_and_a_joint_profile_and_reconcile_clean(
     _a_referral_crosses(eu, cn, at_eu, at_cn, tmp_path)
 
     result = reconcile(at_cn, "EU")
-    assert result.ok and (result.submissions, result.profiles) == (len(files), 1), result.differences
+    assert result.ok, result.differences
+    assert (result.submissions, result.profiles, result.referrals) == (len(files), 1, 1)
     shown = eu.cli("exchange", "reconcile")  # the command: its report, exit 0
-    assert f"{len(files)} submissions, 1 joint profiles compared, 0 differences" in shown.stdout
+    assert f"{len(files)} submissions, 1 joint profiles, 1 referrals compared, 0 differences" in shown.stdout
     assert eu.stop() in (0, -signal.SIGTERM) and cn.stop() in (0, -signal.SIGTERM)
+
+
+def _officer(node: NodeProcess, name: str, port: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """A port officer account of ``node`` made by its operator, and the command line acting as that account
+    (its API token in IPRISK_TOKEN)."""
+    node.cli("users", "add", name, "--role", "port_officer", "--port", port)
+    token = node.cli("tokens", "create", name).stdout.strip().splitlines()[-1]
+
+    def as_officer(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return node.cli(*args, check=check, env={"IPRISK_TOKEN": token})
+
+    return as_officer
 
 
 def _a_referral_crosses(eu: NodeProcess, cn: NodeProcess, at_eu: Link, at_cn: Link, tmp_path: Path) -> None:
@@ -128,19 +142,20 @@ def _a_referral_crosses(eu: NodeProcess, cn: NodeProcess, at_eu: Link, at_cn: Li
     )
     path = tmp_path / "warning.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    li = ("--role", "port_officer", "--side", "CN", "--port", "CNSHA", "--user", "li.wei")
-    drafted = cn.cli("referrals", "draft", str(path), *li).stdout
+    li = _officer(cn, "li.wei", "CNSHA")
+    drafted = li("referrals", "draft", str(path)).stdout
     rid = re.search(r"referral (\S+): drafted", drafted).group(1)  # type: ignore[union-attr]
-    cn.cli("referrals", "send", rid, *li)
+    li("referrals", "send", rid)
 
     def state(link: Link) -> str | None:
         ref = link.node.referrals.find(rid)  # type: ignore[attr-defined]
         return None if ref is None else str(ref.state)
 
     wait_for(lambda: state(at_eu) == "received" and state(at_cn) == "received", "the warning at the EU")
-    eu.cli(
-        "referrals", "ack", rid, "--role", "port_officer", "--side", "EU", "--port", "NLRTM", "--user", "jan"
-    )
+    hans = _officer(eu, "hans", "DEHAM")  # an officer of another EU port: refused, as by the API
+    refused = hans("referrals", "ack", rid, check=False)
+    assert refused.returncode != 0 and "NLRTM" in refused.stderr
+    _officer(eu, "jan", "NLRTM")("referrals", "ack", rid)
     wait_for(lambda: state(at_cn) == "acknowledged", "the acknowledgement at CN")
     assert state(at_eu) == "acknowledged"
 

@@ -158,3 +158,25 @@ def test_a_step_sent_again_with_another_content_at_its_place_is_still_refused(pa
         ack_data = {"step": "acknowledge", "to": "acknowledged"}
         assert not is_repeat(session, rid, ack_data | {"at": later, "seq": 0})
         assert not is_repeat(session, rid, ack_data | {"at": stamp, "seq": 1})
+
+
+def test_compare_names_each_referral_held_on_one_side_or_differing() -> None:
+    from iprisk.link import compare
+
+    def entry(rid: str, state: str, receiving: int = 0, history: str = "a" * 64) -> dict[str, Any]:
+        return {"id": rid, "state": state, "sending": 0, "receiving": receiving, "history": history}
+
+    empty = {"submissions": [], "profiles": []}
+    ours = empty | {"node": "EU", "referrals": [entry("r1", "acknowledged", 1), entry("r2", "received")]}
+    theirs = empty | {"node": "CN", "referrals": [entry("r1", "received"), entry("r3", "received")]}
+    result = compare(ours, theirs)
+    assert result.referrals == 3
+    assert [(d.key, d.problem) for d in result.differences] == [
+        ("r1", "state, steps or history differ"),
+        ("r2", "missing at the peer"),
+        ("r3", "missing here"),
+    ]
+    assert "acknowledged, 0 sending and 1 receiving steps" in str(result.differences[0])
+    same_but_history = empty | {"node": "CN", "referrals": [entry("r2", "received", history="b" * 64)]}
+    only_r2 = empty | {"node": "EU", "referrals": [entry("r2", "received")]}
+    assert not compare(only_r2, same_but_history).ok and compare(only_r2, {**only_r2, "node": "CN"}).ok

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from iprisk.audit import NoteSigner
 from iprisk.exchange import ManualClock, NodeIdentity, RetryPolicy, save_identity
 from iprisk.link import HttpTransport, Link, add_peer
 from iprisk.settings import Settings
-from iprisk.store import ProfileStore, ReferralStore, connect
+from iprisk.store import AccountStore, AuditTrail, ProfileStore, ReferralStore, connect
 from iprisk.web.problems import install_problem_handlers
 from iprisk.web.routes import channel
 
@@ -35,6 +37,7 @@ class TestNode:
     audit_keys: Any = None
     profiles: Any = None
     referrals: Any = None
+    accounts: Any = None
 
 
 @dataclass
@@ -64,6 +67,12 @@ def make_side(name: str, folder: Path, clock: ManualClock, database_url: str | N
         settings,
         profiles=ProfileStore(engine),
         referrals=ReferralStore(engine),
+        # the node's accounts (the demo's port officers), their events in an audit trail of their own
+        accounts=AccountStore(
+            engine,
+            AuditTrail(NoteSigner(f"iprisk.{name.lower()}/audit", Ed25519PrivateKey.generate()), clock),
+            clock,
+        ),
     )
     app = FastAPI()
     install_problem_handlers(app)

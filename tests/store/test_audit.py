@@ -77,3 +77,30 @@ def test_a_checkpoint_is_replaced_by_its_cosigned_version(engine: Engine) -> Non
         store = SqlLogStore(session)
         assert store.checkpoint(3) == "first, cosigned\n" and store.checkpoint(2) is None
         assert store.checkpoints() == ["one\n", "first, cosigned\n"]
+
+
+def test_entries_recorded_together_make_the_same_log_as_one_by_one(engine: Engine) -> None:
+    """A batch's entries appended in three statements: the same numbering, tree, roots and checkpoint sizes
+    as the same entries recorded one at a time, across a checkpoint and mixed with single records."""
+    trail = _trail(every=8)
+    with Session(engine) as session, session.begin():
+        trail.record(session, "node.started", "operator", "EU")
+        indexes = trail.record_many(
+            session.connection(), [("message.sent", "EU", f"m-{n}", {"n": n}) for n in range(12)]
+        )
+        trail.record(session, "node.stopped", "operator", "EU")
+    with pytest.raises(RuntimeError), Session(engine) as session, session.begin():
+        trail.record_many(session.connection(), [("message.sent", "EU", "lost", None)] * 3)
+        raise RuntimeError("the batch failed: its entries go with it")
+    assert indexes == list(range(1, 13))
+    with Session(engine) as session:
+        notes = SqlLogStore(session).checkpoints()
+        assert [open_checkpoint(n, trail.signer.verifier).checkpoint.size for n in notes] == [8]
+        trail.checkpoint(session)  # signed at the entry that completed 8, inside the batch; now the whole log
+        session.commit()
+    with Session(engine) as session:
+        store = SqlLogStore(session)
+        entries, checkpoints = store.entries(), store.checkpoints()
+    assert len(entries) == 14 and b'"subject":"m-11"' in entries[12]
+    report = verify_log(entries, checkpoints, trail.signer.verifier)
+    assert report.ok and report.verified_size == 14, [str(f) for f in report.findings]

@@ -1,14 +1,18 @@
 """``iprisk referrals``: ports, port-set, party-key, draft, send, inbox, list, show, ack, feedback, close,
 tick, kpis.
 
-Parses options, calls :mod:`iprisk.referrals` and the referral store (:class:`iprisk.store.ReferralStore`),
-prints. Until the node's accounts are in place, who acts is given with ``--user``, ``--role``, ``--side`` and
-``--port`` (the node will take them from the caller's token); the library checks what they may do.
+Parses options, calls :mod:`iprisk.node.referrals` (what the API's routes call) and prints. The steps and
+the readings are taken at the node of the settings, as one of its accounts (:mod:`iprisk.node.login`:
+``IPRISK_TOKEN``, or ``--user ACCOUNT`` and its password): the account's role, side and ports decide, through
+the node's authorisation table and the lifecycle's scope checks, what it may do — the same errors as the
+API. ``ports`` lists the network; ``tick`` is the node's clock; ``party-key`` writes the key.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -19,11 +23,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from iprisk.cli import app, note_origin, out, quarter_callback
-from iprisk.cli._options import DbOpt, TableFormat, UserOpt
+from iprisk.cli._options import DbOpt, TableFormat
 
 if TYPE_CHECKING:
+    from iprisk.accounts import Principal
     from iprisk.link import Link
-    from iprisk.referrals import Officer
+    from iprisk.node import Node
     from iprisk.store import ReferralStore
 
 referrals_app = typer.Typer(
@@ -39,17 +44,13 @@ class Side(StrEnum):
     CN = "CN"
 
 
-class Role(StrEnum):
-    port_officer = "port_officer"
-    analyst = "analyst"
-    coordinator = "coordinator"
-    auditor = "auditor"
-
-
-RoleOpt = Annotated[Role, typer.Option("--role", help="The role of who acts.")]
-SideOpt = Annotated[Side, typer.Option("--side", help="The side (administration) of who acts.")]
-PortOpt = Annotated[
-    list[str] | None, typer.Option("--port", help="A port (UN/LOCODE) of a port officer; repeatable.")
+AccountOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        help="The node account that acts; its password is asked (default: the account of IPRISK_TOKEN).",
+        show_default=False,
+    ),
 ]
 NowOpt = Annotated[
     datetime | None,
@@ -79,13 +80,27 @@ def _travelling(db: str | None) -> tuple[ReferralStore, Link | None]:
     return store, attach_to_referrals(store)
 
 
-def _actor(user: str | None, role: Role, side: Side, ports: list[str] | None) -> Officer:
-    from iprisk.referrals import Officer
-    from iprisk.settings import acting_user
+@contextmanager
+def _acting(action: str | None, account: str | None) -> Iterator[tuple[Node, Principal]]:
+    """The node of the settings, its steps travelling to the other node, and the account acting there,
+    authenticated and granted ``action`` by the node's authorisation table (``None``: authenticated only)."""
+    from iprisk.link.service import open_link
+    from iprisk.node import login, login_for
 
-    return Officer(
-        acting_user(user), role.value, side.value, frozenset(p.strip().upper() for p in ports or [])
-    )
+    link = open_link()
+    node: Node = link.node  # type: ignore[assignment]  # open_link's node is a Node
+    try:
+
+        def ask() -> str:
+            return str(typer.prompt(f"password of {account}", hide_input=True))
+
+        if action is None:
+            yield node, login(node, account=account, password=ask)
+        else:
+            yield node, login_for(node, action, account=account, password=ask).principal
+    finally:
+        link.close()
+        node.close()
 
 
 def _now(now: datetime | None) -> datetime:
@@ -137,21 +152,20 @@ def port_set_command(
     locode: Annotated[str, typer.Argument(help="The port's UN/LOCODE.")],
     kind: Annotated[str, typer.Option("--kind", help="sea, air, rail, road or post.")],
     contact: Annotated[str, typer.Option("--contact", help="The port's contact unit.")],
-    side: SideOpt,
     pilot: Annotated[bool, typer.Option("--pilot/--no-pilot", help="In the pilot or not.")] = False,
     remove: Annotated[bool, typer.Option("--remove", help="Take the port out of the network.")] = False,
-    user: UserOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
-    """Add, change or remove a port of the network (the coordinator of its side)."""
+    """Add, change or remove a port of the network (the coordinator of its side, at the node)."""
     from iprisk.referrals import key_port, require_coordinator
 
     port = key_port(locode, kind, contact, pilot=pilot)
-    actor = _actor(user, Role.coordinator, side, None)
-    require_coordinator(actor, port.side)
-    with _store(db) as store:
+    with _acting(None, account) as (node, me):
+        require_coordinator(me, port.side)
+        store = node.referrals if node.referrals is not None else _store(None)
         network = store.network()
-        store.save_network(network.without(port.locode) if remove else network.with_port(port), by=actor.name)
+        changed = network.without(port.locode) if remove else network.with_port(port)
+        store.save_network(changed, by=me.name)
     out.print(f"{port.locode}: {'removed' if remove else 'in the network'}", markup=False)
 
 
@@ -172,134 +186,80 @@ def party_key_command(
 @referrals_app.command("draft")
 def draft_command(
     warning_file: Annotated[Path, typer.Argument(help="The warning, a JSON document (docs/formats.md).")],
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
-    key_folder: Annotated[
-        Path | None,
-        typer.Option("--key-folder", help="Key folder holding the party key (default: IPRISK_KEY_FOLDER)."),
-    ] = None,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
     """Draft a warning: read, parties keyed when its legal basis asks, checked against the network."""
-    from iprisk.referrals import draft, load_party_key, prepare_warning
-    from iprisk.settings import get_settings
+    from iprisk.node.referrals import draft_referral
 
     data = _read_json(warning_file)
-    at = _now(now)
-    actor = _actor(user, role, side, port)
-    with _store(db) as store:
-        warning = prepare_warning(
-            data,
-            store.network(),
-            sender_side=side.value,
-            today=at.date(),
-            party_key=lambda: load_party_key(key_folder or get_settings().key_folder),
-            source=str(warning_file),
-        )
-        ref = store.add(*draft(warning, actor, at))
-    _print_state(ref.id, ref.state)
+    with _acting("referrals.draft", account) as (node, me):
+        ref = draft_referral(node, me, data, source=str(warning_file))
+    _print_state(ref["id"], ref["state"])
 
 
-def _step(db: str | None, referral_id: str, make: Any, attachments: dict[str, bytes] | None = None) -> None:
-    from iprisk.link.referrals import sending_attachments
+def _step(
+    referral_id: str,
+    step: str,
+    account: str | None,
+    body: dict[str, Any] | None = None,
+    attachments: dict[str, bytes] | None = None,
+) -> None:
+    from iprisk.node.referrals import take_step
 
-    store, link = _travelling(db)
-    try:
-        with sending_attachments(attachments or {}):
-            ref = store.step(referral_id, make)
-    finally:
-        store.close()
-        if link is not None:
-            link.close()
-    _print_state(ref.id, ref.state)
+    with _acting("referrals.act", account) as (node, me):
+        ref = take_step(node, me, referral_id, step, body, attachments=attachments)
+    _print_state(ref["id"], ref["state"])
 
 
 @referrals_app.command("send")
 def send_command(
     referral_id: IdArg,
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
     attach: Annotated[
         list[Path] | None,
         typer.Option("--attach", help="A file the warning lists in its attachments; repeatable."),
     ] = None,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
-    """Send a drafted warning to the receiving port (at a node: to the other node, with its attachments)."""
+    """Send a drafted warning to the receiving port's node, with its attachments."""
     from iprisk.errors import MissingFile
-    from iprisk.referrals import send
 
     contents = {}
     for path in attach or []:
         if not path.is_file():
             raise MissingFile(str(path))
         contents[path.name] = path.read_bytes()
-    actor = _actor(user, role, side, port)
-    _step(db, referral_id, lambda r: send(r, actor, _now(now)), contents)
+    _step(referral_id, "send", account, attachments=contents)
 
 
 @referrals_app.command("ack")
 def ack_command(
     referral_id: IdArg,
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
     note: Annotated[str | None, typer.Option("--note", help="A short note to the sending port.")] = None,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
     """Acknowledge a warning received at your port."""
-    from iprisk.referrals import acknowledge
-
-    actor = _actor(user, role, side, port)
-    _step(db, referral_id, lambda r: acknowledge(r, actor, _now(now), note))
+    _step(referral_id, "acknowledge", account, {"note": note} if note else None)
 
 
 @referrals_app.command("feedback")
 def feedback_command(
     referral_id: IdArg,
     feedback_file: Annotated[Path, typer.Argument(help="The feedback, a JSON document (docs/formats.md).")],
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
     """Give (or amend) the feedback: control type, result, articles detained."""
-    from iprisk.formats.referrals import read_feedback
-    from iprisk.referrals import give_feedback
+    from iprisk.errors import InvalidInput, Problem
 
     data = _read_json(feedback_file)
-    if isinstance(data, dict):
-        data = {"referral_id": referral_id, "at": _now(now).isoformat(), **data}
-    feedback = read_feedback(data, source=str(feedback_file))
-    actor = _actor(user, role, side, port)
-    _step(db, referral_id, lambda r: give_feedback(r, actor, feedback))
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem("type", "a JSON object expected", file=str(feedback_file))])
+    _step(referral_id, "feedback", account, data)
 
 
 @referrals_app.command("close")
-def close_command(
-    referral_id: IdArg,
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
-) -> None:
+def close_command(referral_id: IdArg, account: AccountOpt = None) -> None:
     """Close a referral whose feedback the sending port has read."""
-    from iprisk.referrals import close
-
-    actor = _actor(user, role, side, port)
-    _step(db, referral_id, lambda r: close(r, actor, _now(now)))
+    _step(referral_id, "close", account)
 
 
 @referrals_app.command("tick")
@@ -319,116 +279,78 @@ def tick_command(now: NowOpt = None, db: DbOpt = None) -> None:
     out.print(f"{len(raised)} alert(s) and expiries", markup=False)
 
 
-def _listing(refs: list[Any]) -> None:
+def _listing(refs: list[dict[str, Any]]) -> None:
     table = Table("id", "state", "from", "to", "sent", "HS", "right", "alerts")
     for r in refs:
-        w = r.warning
-        sent = r.sent_at.strftime("%Y-%m-%d %H:%M") if r.sent_at else ""
+        w = r["warning"]
+        sent = (r["sent_at"] or "")[:16].replace("T", " ")
         table.add_row(
-            r.id,
-            r.state,
-            w.sending_port,
-            w.receiving_port,
-            sent,
-            w.hs_code,
-            escape(w.right),
-            ", ".join(r.alerts),
-        )
+            r["id"], r["state"], w["sending_port"], w["receiving_port"], sent, w["hs_code"],
+            escape(w["right"]), ", ".join(r["alerts"]),
+        )  # fmt: skip
     out.print(table)
 
 
 @referrals_app.command("list")
 def list_command(
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
     state: Annotated[list[str] | None, typer.Option("--state", help="Only these states; repeatable.")] = None,
-    user: UserOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
     """The referrals you may see (a port officer: those of their ports; an analyst: their side's)."""
-    from iprisk.referrals import may_see
+    from iprisk.node.referrals import referral_list
 
-    actor = _actor(user, role, side, port)
-    with _store(db) as store:
-        refs = store.referrals(states=state)
-    _listing([r for r in refs if may_see(actor, r.warning.sending_port, r.warning.receiving_port)])
+    with _acting("referrals.read", account) as (node, me):
+        refs = referral_list(node, me, state)
+    _listing(refs)
 
 
 @referrals_app.command("inbox")
-def inbox_command(
-    role: RoleOpt, side: SideOpt, port: PortOpt = None, user: UserOpt = None, db: DbOpt = None
-) -> None:
-    """Warnings received at your ports that still wait for acknowledgement or feedback."""
+def inbox_command(account: AccountOpt = None) -> None:
+    """Warnings received at your ports (your side's, for a coordinator or analyst) that still wait for
+    acknowledgement or feedback."""
+    from iprisk.node.referrals import referral_list
     from iprisk.referrals.lifecycle import OPEN
     from iprisk.referrals.network import side_of
 
-    actor = _actor(user, role, side, port)
-    with _store(db) as store:
-        refs = store.referrals(states=OPEN, ports=actor.ports if role is Role.port_officer else None)
-    mine = [
-        r
-        for r in refs
-        if side_of(r.warning.receiving_port) == side.value
-        and (role is not Role.port_officer or r.warning.receiving_port in actor.ports)
-    ]
-    _listing(mine)
+    with _acting("referrals.read", account) as (node, me):
+        refs = referral_list(node, me, sorted(OPEN))
+    receiving = [r["warning"]["receiving_port"] for r in refs]
+    _listing(
+        [
+            r
+            for r, port in zip(refs, receiving, strict=True)
+            if side_of(port) == me.administration and (not me.ports or port in me.ports)
+        ]
+    )
 
 
 @referrals_app.command("show")
-def show_command(
-    referral_id: IdArg,
-    role: RoleOpt,
-    side: SideOpt,
-    port: PortOpt = None,
-    user: UserOpt = None,
-    db: DbOpt = None,
-) -> None:
+def show_command(referral_id: IdArg, account: AccountOpt = None) -> None:
     """One referral as JSON: the warning, its times, the feedback history and every step."""
-    from iprisk.referrals import NotPermitted, may_see, summary
+    from iprisk.node.referrals import referral_detail
 
-    actor = _actor(user, role, side, port)
-    with _store(db) as store:
-        ref = store.get(referral_id)
-        events = store.events(referral_id)
-    if not may_see(actor, ref.warning.sending_port, ref.warning.receiving_port):
-        raise NotPermitted(actor.name, "see", referral_id, "it concerns none of your ports or your side")
-    shown = summary(ref) | {
-        "events": [
-            {
-                "step": e.step,
-                "from": e.from_state,
-                "to": e.to_state,
-                "by": e.by,
-                "at": e.at.isoformat(),
-                **({"details": dict(e.details)} if e.details else {}),
-            }
-            for e in events
-        ]
-    }
+    with _acting("referrals.read", account) as (node, me):
+        shown = referral_detail(node, me, referral_id)
+    for event in shown["events"]:
+        if not event["details"]:
+            del event["details"]
     out.print(json.dumps(shown, ensure_ascii=False, indent=2), markup=False)
 
 
 @referrals_app.command("kpis")
 def kpis_command(
-    role: RoleOpt,
-    side: SideOpt,
     quarter: Annotated[
         str | None,
         typer.Option("--quarter", help="Only this quarter (of sending).", callback=quarter_callback),
     ] = None,
     fmt: Annotated[TableFormat, typer.Option("--format", help="table, csv or json.")] = TableFormat.table,
-    user: UserOpt = None,
-    now: NowOpt = None,
-    db: DbOpt = None,
+    account: AccountOpt = None,
 ) -> None:
     """The state of play per quarter and port pair (the coordinator sees both sides, an analyst theirs)."""
-    from iprisk.referrals import Deadlines, kpi_sides, kpis, referral_rows, rows_of_sides
+    from iprisk.node.referrals import kpi_table
 
-    sides = kpi_sides(_actor(user, role, side, None))
-    with _store(db) as store:
-        rows = referral_rows(store.referrals(), Deadlines.from_settings())
-    table = kpis(rows_of_sides(rows, sides), now=_now(now), quarter=quarter)
+    with _acting("referrals.kpis", account) as (node, me):
+        table = kpi_table(node, me, quarter)
     _print_kpis(table, fmt)
 
 

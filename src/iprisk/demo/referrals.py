@@ -2,7 +2,9 @@
 the EU officers acknowledge and give feedback, the CN port closes what was seized. Library calls only.
 
 Each step is taken at the node of the port that takes it (the referral store's hook queues the message in the
-step's transaction); the nodes' delivery workers carry the messages; the demo waits until both nodes agree.
+step's transaction) by an account of that node — the port officers are made by the node's operator, and act
+with an API token, authenticated as the API and the command line authenticate them; the nodes' delivery
+workers carry the messages; the demo waits until both nodes agree.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from iprisk.accounts import Principal
 from iprisk.link import Link
 from iprisk.node.referrals import draft_referral, take_step
-from iprisk.referrals import Deadlines, Officer, kpis, referral_rows
+from iprisk.referrals import Deadlines, kpis, referral_rows
 
 #: (sending port, receiving port, conveyance, HS code, right, feedback result or None)
 _CASES = (
@@ -73,6 +76,15 @@ def _states(link: Link, ids: list[str]) -> list[str]:
     return [ref.state if ref is not None else "-" for ref in found]
 
 
+def _officer(node: Any, name: str, ports: list[str]) -> Principal:
+    """A port officer account of ``node`` (made once) and who it is when it acts with its API token."""
+    if name not in {user.name for user in node.accounts.users()}:
+        node.accounts.add_user(name, "port_officer", node.name, ports, by="demo-operator")
+    _token, secret = node.accounts.create_token(name, days=1, label="demo", by="demo-operator")
+    principal: Principal = node.accounts.authenticate(secret)
+    return principal
+
+
 def exchange_referrals(
     at_cn: Link, at_eu: Link, wait: Callable[[Callable[[], bool], str], None]
 ) -> ReferralDemo:
@@ -80,22 +92,22 @@ def exchange_referrals(
     seizure closed; ``wait(condition, what)`` waits for the channel to carry each step."""
     cn_node: Any = at_cn.node
     eu_node: Any = at_eu.node
+    li = _officer(cn_node, "li.wei", [case[0] for case in _CASES])
+    jan = _officer(eu_node, "jan.devries", [case[1] for case in _CASES])
     today = cn_node.clock.now()
     ids = []
     for case, container in zip(_CASES, _CONTAINERS, strict=True):
-        officer = Officer("li.wei", "port_officer", "CN", frozenset({case[0]}))
-        ref = draft_referral(cn_node, officer, _warning(case, container, today))
-        take_step(cn_node, officer, ref["id"], "send")
+        ref = draft_referral(cn_node, li, _warning(case, container, today))
+        take_step(cn_node, li, ref["id"], "send")
         ids.append(str(ref["id"]))
     wait(lambda: _states(at_cn, ids) == ["received"] * 3, "the warnings' receipts at CN")
     for case, rid in zip(_CASES, ids, strict=True):
-        officer = Officer("jan.devries", "port_officer", "EU", frozenset({case[1]}))
-        take_step(eu_node, officer, rid, "acknowledge", {"note": "scan on arrival"})
+        take_step(eu_node, jan, rid, "acknowledge", {"note": "scan on arrival"})
         if case[5] is not None:
-            take_step(eu_node, officer, rid, "feedback", _feedback(case[5], today))
+            take_step(eu_node, jan, rid, "feedback", _feedback(case[5], today))
     expected = ["feedback_given", "feedback_given", "acknowledged"]
     wait(lambda: _states(at_cn, ids) == expected, "the feedback at CN")
-    take_step(cn_node, Officer("li.wei", "port_officer", "CN", frozenset({"CNSHA"})), ids[0], "close")
+    take_step(cn_node, li, ids[0], "close")
     wait(lambda: _states(at_eu, ids)[0] == "closed", "the closure at the EU")
     cn_states, eu_states = _states(at_cn, ids), _states(at_eu, ids)
     states = [

@@ -17,7 +17,7 @@ from iprisk.errors import IpriskError
 from iprisk.exchange._encoding import sha256_b64url
 from iprisk.exchange.clock import Clock
 from iprisk.exchange.envelope import Opened, check_fresh, open_sealed
-from iprisk.exchange.errors import ChannelError, DuplicateMessage, RetiredKey, RevokedKey, UnknownKey
+from iprisk.exchange.errors import ChannelError, RetiredKey, RevokedKey, UnknownKey
 from iprisk.exchange.keyring import KeyRing
 from iprisk.exchange.keys import NodeIdentity
 from iprisk.exchange.receipts import Receipt, sign_receipt
@@ -34,13 +34,6 @@ from iprisk.exchange.store import (
 #: IpriskError refuses the message for good (signed "refused" receipt); any other exception is transient
 #: (nothing is committed, no receipt, the sender retries).
 Effect = Callable[[Any, Opened], None]
-
-
-class _Refused(Exception):
-    """Rolls back an effect that refused its message; carries the reason to the refusal receipt."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
 
 
 class Inbox:
@@ -121,38 +114,78 @@ class Inbox:
                 for i, wire, exc in refusals:
                     self._record_refusal(tx, wire, exc, now)
                     done[i] = exc
-                # in id order: concurrent batches lock the same messages in the same order
-                for i, opened in sorted(pending, key=lambda p: p[1].message.id):
-                    done[i] = self._apply_one(tx, opened, now)
+                done |= self._apply_batch(tx, pending, now)
         except Exception as exc:  # the commit failed: nothing of this run is durable, nothing receipted
             done = {i: exc for i in [p[0] for p in pending] + [r[0] for r in refusals]}
         for i, answer in done.items():
             answers[i] = answer
 
-    def _apply_one(self, tx: ChannelTransaction, opened: Opened, now: datetime) -> str | Exception:
-        try:
-            with tx.savepoint():
-                return self._apply(tx, opened, now)
-        except _Refused as refused:
-            with tx.savepoint():
-                return self._record(tx, opened, now, refused.reason)
-        except DuplicateMessage:  # the same message, committed meanwhile by a concurrent delivery
-            return DuplicateMessage(opened.message.id)
-        except Exception as exc:  # transient: this message's writes are undone, the sender retries
-            return exc
+    def _apply_batch(
+        self, tx: ChannelTransaction, pending: list[tuple[int, Opened]], now: datetime
+    ) -> dict[int, str | Exception]:
+        """Apply the new messages of a batch and record them with their receipts, in ``tx``: a message seen
+        before (stored, or earlier in the batch) gets its receipt again and is not applied twice."""
+        # in id order: concurrent batches lock the same messages in the same order
+        ordered = sorted(pending, key=lambda p: p[1].message.id)
+        stored = {i: m.receipt for i, m in tx.get_incomings([o.message.id for _, o in ordered]).items()}
+        first: dict[str, int] = {}  # message id -> the position of its first copy in the batch
+        fresh: list[tuple[int, Opened]] = []
+        for i, opened in ordered:
+            if opened.message.id not in stored and opened.message.id not in first:
+                first[opened.message.id] = i
+                fresh.append((i, opened))
+        decided = self._decide(tx, fresh, now)
+        records: list[IncomingMessage] = []
+        done: dict[int, str | Exception] = {}
+        for i, opened in fresh:
+            outcome = decided[i]
+            if isinstance(outcome, Exception):
+                done[i] = outcome
+                continue
+            records.append(self._record(tx, opened, now, outcome))
+            done[i] = records[-1].receipt
+        tx.add_incomings(records)
+        for i, opened in ordered:
+            if i not in done:
+                done[i] = stored.get(opened.message.id) or done[first[opened.message.id]]
+        return done
 
-    def _apply(self, tx: ChannelTransaction, opened: Opened, now: datetime) -> str:
-        existing = tx.get_incoming(opened.message.id)
-        if existing is not None:
-            return existing.receipt
-        reason = self._reason_to_refuse(opened, now)
-        if reason is not None:
-            return self._record(tx, opened, now, reason)
+    def _decide(
+        self, tx: ChannelTransaction, fresh: list[tuple[int, Opened]], now: datetime
+    ) -> dict[int, str | Exception | None]:
+        """Apply the effects of new messages; per position, None (accepted), the reason it is refused, or
+        the transient failure that keeps it from being applied now (its writes undone).
+
+        First all effects in one savepoint (the usual case: one savepoint for the batch). If one raises,
+        that is undone; the one that raised keeps its outcome (it is not run again), and each of the others
+        is applied again in a savepoint of its own, so that one message's refusal or failure undoes only its
+        own writes."""
+        decided: dict[int, str | Exception | None] = {i: self._reason_to_refuse(o, now) for i, o in fresh}
+        to_apply = [(i, opened) for i, opened in fresh if decided[i] is None]
+        failed: tuple[int, Exception] | None = None
         try:
-            self.effects[opened.message.kind](tx, opened)
-        except IpriskError as exc:
-            raise _Refused(f"{type(exc).__name__}: {exc}") from exc
-        return self._record(tx, opened, now, None)
+            with tx.savepoint():
+                for i, opened in to_apply:
+                    failed = None
+                    try:
+                        self.effects[opened.message.kind](tx, opened)
+                    except Exception as exc:
+                        failed = (i, exc)
+                        raise
+            return decided
+        except Exception:
+            if failed is None:  # the savepoint itself failed: the commit would too
+                raise
+        for i, opened in to_apply:
+            if i == failed[0]:
+                decided[i] = _failure(failed[1])
+                continue
+            try:
+                with tx.savepoint():
+                    self.effects[opened.message.kind](tx, opened)
+            except Exception as exc:
+                decided[i] = _failure(exc)
+        return decided
 
     def _reason_to_refuse(self, opened: Opened, now: datetime) -> str | None:
         try:
@@ -163,7 +196,10 @@ class Inbox:
             return f"no handler for messages of kind {opened.message.kind!r} at {self.identity.node}"
         return None
 
-    def _record(self, tx: ChannelTransaction, opened: Opened, now: datetime, reason: str | None) -> str:
+    def _record(
+        self, tx: ChannelTransaction, opened: Opened, now: datetime, reason: str | None
+    ) -> IncomingMessage:
+        """The inbox row of ``opened`` with its signed receipt (observed in ``tx``; the caller writes it)."""
         message = opened.message
         receipt = sign_receipt(
             Receipt(
@@ -177,7 +213,12 @@ class Inbox:
             ),
             self.identity.current,
         )
-        incoming = IncomingMessage(
+        details = {"kind": message.kind, "peer": message.sender, "digest": opened.digest}
+        if reason is None:
+            self.observe(tx, "message.received", message.id, details)
+        else:
+            self.observe(tx, "message.refused", message.id, details | {"reason": reason[:500]})
+        return IncomingMessage(
             id=message.id,
             kind=message.kind,
             sender=message.sender,
@@ -188,13 +229,6 @@ class Inbox:
             reason=reason,
             receipt=receipt,
         )
-        tx.add_incoming(incoming)
-        details = {"kind": message.kind, "peer": message.sender, "digest": opened.digest}
-        if reason is None:
-            self.observe(tx, "message.received", message.id, details)
-        else:
-            self.observe(tx, "message.refused", message.id, details | {"reason": reason[:500]})
-        return receipt
 
     def _record_refusal(
         self, tx: ChannelTransaction, wire: str | bytes, exc: ChannelError, now: datetime
@@ -204,3 +238,11 @@ class Inbox:
         tx.add_refusal(refusal)
         details = {"error": refusal.error, "detail": refusal.detail, "bytes": len(raw)}
         self.observe(tx, "message.refused", f"unauthenticated:{refusal.digest}", details)
+
+
+def _failure(exc: Exception) -> str | Exception:
+    """What an effect that raised decides: an ``IpriskError`` refuses its message for good (the reason,
+    for the signed "refused" receipt); anything else is transient (the sender retries)."""
+    if isinstance(exc, IpriskError):
+        return f"{type(exc).__name__}: {exc}"
+    return exc

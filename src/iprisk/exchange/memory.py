@@ -8,7 +8,7 @@ same transaction through :meth:`MemoryTransaction.put` / :meth:`get` / :meth:`ro
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -76,6 +76,14 @@ class MemoryTransaction:
     def put_outgoing(self, message: OutgoingMessage) -> None:
         self.put(_OUT, message.id, message)
 
+    def get_outgoings(self, message_ids: Sequence[str]) -> dict[str, OutgoingMessage]:
+        found = {i: self.get_outgoing(i) for i in message_ids}
+        return {i: m for i, m in found.items() if m is not None}
+
+    def put_outgoings(self, messages: Sequence[OutgoingMessage]) -> None:
+        for message in messages:
+            self.put_outgoing(message)
+
     def _open(self) -> list[OutgoingMessage]:
         return [m for m in self.rows(_OUT).values() if m.status in OPEN_STATUSES]
 
@@ -96,6 +104,10 @@ class MemoryTransaction:
     def add_attempt(self, attempt: Attempt) -> None:
         self.put(_ATTEMPTS, len(self.rows(_ATTEMPTS)), attempt)
 
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        for attempt in attempts:
+            self.add_attempt(attempt)
+
     def attempts(self, message_id: str) -> list[Attempt]:
         return [a for _, a in sorted(self.rows(_ATTEMPTS).items()) if a.message_id == message_id]
 
@@ -104,6 +116,15 @@ class MemoryTransaction:
 
     def add_incoming(self, message: IncomingMessage) -> None:
         self._insert(_IN, message.id, message)
+
+    def get_incomings(self, message_ids: Sequence[str]) -> dict[str, IncomingMessage]:
+        found = {i: self.get_incoming(i) for i in message_ids}
+        return {i: m for i, m in found.items() if m is not None}
+
+    def add_incomings(self, messages: Sequence[IncomingMessage]) -> None:
+        with self.savepoint():  # all or none, like the SQL store's one statement
+            for message in messages:
+                self.add_incoming(message)
 
     def incoming(self) -> list[IncomingMessage]:
         return sorted(self.rows(_IN).values(), key=lambda m: m.id)

@@ -141,7 +141,9 @@ class Outbox:
 
     def _attempt(
         self, tx: ChannelTransaction, message: OutgoingMessage, now: datetime, lease: timedelta | None
-    ) -> OutgoingMessage:
+    ) -> tuple[OutgoingMessage, Attempt]:
+        """One more attempt of ``message`` (observed in ``tx``): its new row and its history line, for the
+        caller to write (a batch writes them all at once)."""
         attempts = message.attempts + 1
         wait = self.policy.delay(attempts, self.rng)
         attempt = replace(
@@ -151,11 +153,9 @@ class Outbox:
             last_attempt=now,
             next_attempt=now + max(wait, lease or timedelta(0)),
         )
-        tx.put_outgoing(attempt)
-        tx.add_attempt(Attempt(message.id, attempts, now, "sent"))
         details = {"kind": message.kind, "peer": message.recipient, "attempt": attempts}
         self.observe(tx, "message.sent", message.id, details)
-        return attempt
+        return attempt, Attempt(message.id, attempts, now, "sent")
 
     def start_attempt(self, message_id: str) -> OutgoingMessage | None:
         """Commit one more attempt and return the message to send now; None if it is no longer due."""
@@ -169,7 +169,7 @@ class Outbox:
                 return None
             if message.next_attempt is not None and message.next_attempt > now:
                 return None
-            return self._attempt(tx, message, now, None)
+            return self._write_attempts(tx, [self._attempt(tx, message, now, None)])[0]
 
     def claim_due(self, limit: int = 100, lease: timedelta | None = None) -> list[OutgoingMessage]:
         """Expire what is overdue, take up to ``limit`` due messages and commit one more attempt of each, in
@@ -179,7 +179,16 @@ class Outbox:
         with self.store.transaction() as tx:
             for message in tx.overdue_outgoing(now):
                 self._expire(tx, message)
-            return [self._attempt(tx, m, now, lease) for m in tx.due_outgoing(now, limit)]
+            made = [self._attempt(tx, m, now, lease) for m in tx.due_outgoing(now, limit)]
+            return self._write_attempts(tx, made)
+
+    @staticmethod
+    def _write_attempts(
+        tx: ChannelTransaction, made: Sequence[tuple[OutgoingMessage, Attempt]]
+    ) -> list[OutgoingMessage]:
+        tx.put_outgoings([message for message, _ in made])
+        tx.add_attempts([attempt for _, attempt in made])
+        return [message for message, _ in made]
 
     def release(self, failures: Mapping[str, str]) -> None:
         """Give messages whose send failed (id -> what went wrong) back to the backoff of their attempt."""
@@ -203,8 +212,10 @@ class Outbox:
         """
         receipt = verify_receipt(token, self.peers, self.clock.now())
         text = token if isinstance(token, str) else token.decode("ascii")
-        with self.store.transaction() as tx:
-            return self._record_receipt(tx, receipt, text)
+        outcome = self._record_receipts({receipt.message_id: (receipt, text)})[receipt.message_id]
+        if isinstance(outcome, ChannelError):
+            raise outcome
+        return outcome
 
     def accept_receipts(
         self, receipts: Sequence[tuple[str, str]]
@@ -212,30 +223,46 @@ class Outbox:
         """Check receipts answering the given message ids (id, token) and record them in one unit of work;
         per id, the message in its final state or why its receipt was refused."""
         now = self.clock.now()
-        checked: dict[str, Receipt | ChannelError] = {}
+        results: dict[str, OutgoingMessage | ChannelError] = {}
+        checked: dict[str, tuple[Receipt, str]] = {}
         for message_id, token in receipts:
             try:
                 receipt = verify_receipt(token, self.peers, now)
                 if receipt.message_id != message_id:
                     raise BadReceipt(f"receipt for {receipt.message_id} answers message {message_id}")
-                checked[message_id] = receipt
+                checked[message_id] = (receipt, token)
             except ChannelError as exc:
-                checked[message_id] = exc
-        tokens = dict(receipts)
+                results[message_id] = exc
+        return results | self._record_receipts(checked)
+
+    def _record_receipts(
+        self, checked: Mapping[str, tuple[Receipt, str]]
+    ) -> dict[str, OutgoingMessage | ChannelError]:
+        """Record checked receipts (message id -> receipt, token) in one unit of work: the rows read, changed
+        and their attempts written in a statement each."""
+        if not checked:
+            return {}
         results: dict[str, OutgoingMessage | ChannelError] = {}
+        made: list[tuple[OutgoingMessage, Attempt]] = []
         with self.store.transaction() as tx:
-            for message_id, outcome in checked.items():
-                if isinstance(outcome, ChannelError):
-                    results[message_id] = outcome
-                    continue
+            stored = tx.get_outgoings(list(checked))
+            for message_id, (receipt, text) in checked.items():
                 try:
-                    results[message_id] = self._record_receipt(tx, outcome, tokens[message_id])
+                    message, attempt = self._receipted(tx, stored.get(message_id), receipt, text)
                 except BadReceipt as exc:
                     results[message_id] = exc
+                    continue
+                results[message_id] = message
+                if attempt is not None:
+                    made.append((message, attempt))
+            self._write_attempts(tx, made)
         return results
 
-    def _record_receipt(self, tx: ChannelTransaction, receipt: Receipt, text: str) -> OutgoingMessage:
-        message = tx.get_outgoing(receipt.message_id)
+    def _receipted(
+        self, tx: ChannelTransaction, message: OutgoingMessage | None, receipt: Receipt, text: str
+    ) -> tuple[OutgoingMessage, Attempt | None]:
+        """The message in its final state per ``receipt`` and the history line to write (None when the same
+        receipt was recorded already); raises ``BadReceipt`` if the receipt does not fit the message."""
         if message is None:
             raise BadReceipt(f"receipt for unknown message {receipt.message_id}")
         if receipt.sender != self.identity.node or receipt.receiver != message.recipient:
@@ -248,7 +275,7 @@ class Outbox:
         if message.receipt is not None:
             if message.receipt != text:
                 raise BadReceipt(f"message {message.id} already has a different receipt")
-            return message
+            return message, None
         done = replace(
             message,
             status="received" if receipt.accepted else "failed",
@@ -256,12 +283,9 @@ class Outbox:
             reason=receipt.reason,
             next_attempt=None,
         )
-        tx.put_outgoing(done)
-        now = self.clock.now()
-        tx.add_attempt(Attempt(message.id, message.attempts, now, receipt.outcome, receipt.reason))
         details = {"kind": message.kind, "peer": message.recipient, "outcome": receipt.outcome}
         self.observe(tx, "message.receipted", message.id, details)
-        return done
+        return done, Attempt(message.id, message.attempts, self.clock.now(), receipt.outcome, receipt.reason)
 
     def _expire(self, tx: ChannelTransaction, message: OutgoingMessage) -> None:
         tx.put_outgoing(replace(message, status="expired", next_attempt=None))

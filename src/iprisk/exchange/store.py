@@ -9,6 +9,7 @@ SQLite) so that several workers never take the same message at once. Both pass t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,6 +104,14 @@ class ChannelTransaction(Protocol):
         """Replace the stored row of ``message.id``."""
         ...
 
+    def get_outgoings(self, message_ids: Sequence[str]) -> dict[str, OutgoingMessage]:
+        """The rows of those ids that exist (locked like :meth:`get_outgoing`), in one read."""
+        ...
+
+    def put_outgoings(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Replace the stored rows of several messages (a batch: one statement where the store can)."""
+        ...
+
     def due_outgoing(self, now: datetime, limit: int) -> list[OutgoingMessage]:
         """Open messages whose next attempt is due, oldest first, taken for this unit of work: a concurrent
         unit of work does not get them (``FOR UPDATE SKIP LOCKED``)."""
@@ -120,6 +129,8 @@ class ChannelTransaction(Protocol):
 
     def add_attempt(self, attempt: Attempt) -> None: ...
 
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None: ...
+
     def attempts(self, message_id: str) -> list[Attempt]:
         """The attempt history of one message, oldest first."""
         ...
@@ -131,6 +142,15 @@ class ChannelTransaction(Protocol):
 
     def add_incoming(self, message: IncomingMessage) -> None:
         """Insert; raises ``DuplicateMessage`` if the id exists (a concurrent delivery won)."""
+        ...
+
+    def get_incomings(self, message_ids: Sequence[str]) -> dict[str, IncomingMessage]:
+        """The rows of those ids that exist, in one read; like :meth:`get_incoming`, a concurrent delivery
+        of any of them waits until this unit of work ends."""
+        ...
+
+    def add_incomings(self, messages: Sequence[IncomingMessage]) -> None:
+        """Insert several; raises ``DuplicateMessage`` if an id exists (nothing of them is then kept)."""
         ...
 
     def incoming(self) -> list[IncomingMessage]: ...

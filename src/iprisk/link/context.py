@@ -16,13 +16,13 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from iprisk.exchange import (
     Clock,
@@ -173,6 +173,8 @@ class Link:
         self.transport: PeerClient = transport
         #: bumped by whatever changes a peer's key ring in this process (see :class:`_Rings`)
         self.rings_changed = 0
+        #: called once a unit of work that queued messages has committed (the delivery worker wakes up)
+        self._on_queued: list[Callable[[], None]] = []
         self._tx_rings: tuple[SqlChannelTransaction, int, dict[str, KeyRing]] | None = None
         if node.profiles is not None:  # the node's joint profiles travel: each step queues its message
             from iprisk.link.profiles import profile_hook
@@ -204,9 +206,15 @@ class Link:
 
     # -- the audit trail ---------------------------------------------------------------------------------
     def observe(self, tx: SqlChannelTransaction, event: str, subject: str, details: dict[str, Any]) -> None:
-        """Record a channel event in the node's audit log, in the channel's unit of work."""
-        if self.node.audit is not None:  # on the connection: no ORM session (and savepoint) per message
-            self.node.audit.record(tx.connection, event, self.name, subject, details)
+        """Record a channel event in the node's audit log, in the channel's unit of work: the events of a
+        unit of work are appended together just before it commits (a batch of messages appends its entries
+        in a few statements, not three per entry)."""
+        if self.node.audit is not None:
+            tx.defer(self._record_events, (event, self.name, subject, details))
+
+    def _record_events(self, connection: Connection, events: list[Any]) -> None:
+        # on the connection: no ORM session (and savepoint) for the audit log
+        self.node.audit.record_many(connection, events)
 
     # -- sending ----------------------------------------------------------------------------------------
     def _rings_in(self, tx: SqlChannelTransaction) -> dict[str, KeyRing]:
@@ -229,6 +237,15 @@ class Link:
             observer=self.observe,
         )
 
+    def on_queued(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (no arguments, quickly: it runs in the committing thread) whenever a unit of work
+        that put messages in the outbox through :meth:`send` has committed."""
+        self._on_queued.append(callback)
+
+    def _queued(self) -> None:
+        for callback in self._on_queued:
+            callback()
+
     def send(
         self,
         tx: SqlChannelTransaction,
@@ -240,6 +257,7 @@ class Link:
     ) -> OutgoingMessage:
         """Put a message of a registered kind in the outbox, in ``tx`` (the unit of work of its cause)."""
         message_kind = kind(kind_name)
+        tx.on_commit(self._queued)
         return self.outbox(tx).enqueue(
             tx,
             message_kind.name,

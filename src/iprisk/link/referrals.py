@@ -40,7 +40,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from iprisk.errors import InvalidInput, Problem
@@ -132,12 +132,20 @@ def step_key(referral_id: str, end: str, seq: int) -> str:
     return f"{STEP_KIND}/{referral_id}/{end}/{seq}"
 
 
-def _steps_here(session: Session, referral_id: str, family: frozenset[str]) -> int:
-    count = session.scalar(
-        select(func.count())
-        .select_from(ReferralEventRow)
-        .where(ReferralEventRow.referral_id == referral_id, ReferralEventRow.step.in_(sorted(family)))
+#: built once with bound parameters: SQLAlchemy reuses its compiled form (building it per call cost more than
+#: the query)
+_STEPS_HERE = (
+    select(func.count())
+    .select_from(ReferralEventRow)
+    .where(
+        ReferralEventRow.referral_id == bindparam("referral_id"),
+        ReferralEventRow.step.in_(bindparam("steps", expanding=True)),
     )
+)
+
+
+def _steps_here(session: Session, referral_id: str, family: frozenset[str]) -> int:
+    count = session.scalar(_STEPS_HERE, {"referral_id": referral_id, "steps": sorted(family)})
     return int(count or 0)
 
 
@@ -194,9 +202,9 @@ def referral_hook(link: Link) -> ChangeHook:
         peer = receiving if sending == link.name else sending
         if not travelling or (travelling[0].step != "send" and peer not in link.rings(tx)):
             return  # a referral that did not come over the channel (no peer) stays here
-        before = {
+        before = {  # only the ends whose steps travel now (a sending has no seq)
             family: _steps_here(session, ref.id, family) - sum(e.step in family for e in travelling)
-            for family in (RECEIVING_STEPS, _AFTER_SENDING)
+            for family in {_family(e.step) for e in travelling if e.step != "send"}
         }
         for event in travelling:
             if event.step == "send":

@@ -9,6 +9,7 @@ from iprisk.node.backup import RESTORE_HOOKS, Manifest, backup_node, restore_nod
 from iprisk.node.context import Node, NodeSettingError, node_name
 from iprisk.node.init import InitResult, init_node
 from iprisk.node.keys import AuditKeys, create_audit_keys, load_audit_keys, log_name, witness_name
+from iprisk.node.login import login, login_for
 
 __all__ = [
     "RESTORE_HOOKS",
@@ -22,6 +23,8 @@ __all__ = [
     "init_node",
     "load_audit_keys",
     "log_name",
+    "login",
+    "login_for",
     "node_name",
     "restore_node",
     "witness_name",

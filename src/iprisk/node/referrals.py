@@ -71,15 +71,16 @@ def referral_detail(node: Node, principal: Actor, referral_id: str) -> dict[str,
     return summary(ref) | {"events": events}
 
 
-def draft_referral(node: Node, principal: Actor, data: Any) -> dict[str, Any]:
-    """Draft a warning sent as JSON, checked against the node's network (parties keyed when needed)."""
+def draft_referral(node: Node, principal: Actor, data: Any, *, source: str = "warning") -> dict[str, Any]:
+    """Draft a warning sent as JSON, checked against the node's network (parties keyed when needed);
+    ``source`` names it in the errors (the file at the command line)."""
     from iprisk.referrals import load_party_key
 
     store = _store(node)
     now = node.clock.now()
     warning = prepare_warning(
         data, store.network(), sender_side=principal.administration, today=now.date(),
-        party_key=lambda: load_party_key(node.settings.key_folder), source="warning",
+        party_key=lambda: load_party_key(node.settings.key_folder), source=source,
     )  # fmt: skip
     return summary(store.add(*draft(warning, principal, now)))
 

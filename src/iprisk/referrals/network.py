@@ -9,6 +9,7 @@ selection (:mod:`iprisk.allocation.ports`) reads as "the ports already in the ne
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -104,6 +105,7 @@ def _default_contact(locode: str) -> str:
     return f"IPR desk, {PORTS[locode].name} customs"
 
 
+@functools.cache  # read-only, and built from the curated list in ~25 ms: read at every draft and warning
 def default_network() -> PortNetwork:
     """The plausible default: per side and kind, the first ports of that main kind in the curated list."""
     chosen: list[KeyPort] = []

@@ -11,7 +11,8 @@ is then held only for the append and the commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -34,6 +35,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from iprisk.audit import AuditEntry, AuditLog, NoteSigner
 from iprisk.exchange.clock import Clock
 from iprisk.store.db import Base
+
+#: One entry to record: kind, actor, subject, details.
+Event = tuple[str, str, str, Mapping[str, Any] | None]
 
 #: The id of the one row of ``audit_head``.
 _HEAD = 1
@@ -112,10 +116,33 @@ class SqlLogStore:
         self._size: int | None = None  # known only while this store holds the append lock
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._connection: Connection | None = None  # bound by lock()
+        #: rows appended but not written yet (see :meth:`buffered`): entries, tree nodes
+        self._pending: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
 
     def _execute(self, statement: Any, parameters: Any = None) -> Any:
         connection = self._connection or _connection_of(self.session)
         return connection.execute(statement, parameters)
+
+    @contextmanager
+    def buffered(self) -> Iterator[None]:
+        """Append without writing, then write every entry and tree node of the block at its end in three
+        statements (entries, nodes, size) instead of three per entry: what a batch of messages records.
+        Needs :meth:`lock` (the size and the frontier are then known without reading the rows back)."""
+        if self._size is None:
+            raise RuntimeError("buffered appends need the append lock")
+        if self._pending is not None:  # nested: the outer block writes
+            yield
+            return
+        self._pending = ([], [])
+        try:
+            yield
+            entries, nodes = self._pending
+            if entries:
+                self._execute(_INSERT_ENTRY, entries)
+                self._execute(_INSERT_NODE, nodes)
+                self._execute(_SET_SIZE, {"new_size": self._size})
+        finally:
+            self._pending = None
 
     def lock(self) -> None:
         """Hold the append lock until the session's transaction ends, and read the size and the frontier
@@ -141,9 +168,14 @@ class SqlLogStore:
             "subject": decoded.subject[:256],
             "at": decoded.time,
         }
-        self._execute(_INSERT_ENTRY, row)
-        self._execute(_INSERT_NODE, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
-        self._execute(_SET_SIZE, {"new_size": index + 1})
+        node_rows = [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
+        if self._pending is not None:
+            self._pending[0].append(row)
+            self._pending[1].extend(node_rows)
+        else:
+            self._execute(_INSERT_ENTRY, row)
+            self._execute(_INSERT_NODE, node_rows)
+            self._execute(_SET_SIZE, {"new_size": index + 1})
         if self._size is not None:
             self._size = index + 1
             self._nodes.update({(lv, i): h for lv, i, h in nodes})
@@ -215,6 +247,21 @@ class AuditTrail:
         if (index + 1) % self.checkpoint_every == 0:
             log.checkpoint()
         return index
+
+    def record_many(self, session: Session | Connection, events: Sequence[Event]) -> list[int]:
+        """Append several entries (kind, actor, subject, details) in the transaction of ``session``, in
+        order, written together (a batch of messages: three statements, not three per entry); their
+        indexes. Checkpoints are signed where :meth:`record` would sign them."""
+        store = _appender(session)
+        log = AuditLog(store, self.signer, self.clock)
+        indexes = []
+        with store.buffered():
+            for kind, actor, subject, details in events:
+                index = log.append(kind, actor, subject, details)
+                if (index + 1) % self.checkpoint_every == 0:
+                    log.checkpoint()
+                indexes.append(index)
+        return indexes
 
     def checkpoint(self, session: Session) -> str:
         """Sign (or return, when nothing was appended since) the checkpoint of the log as it is now."""

@@ -17,7 +17,7 @@ Concurrency (several uvicorn workers, several node processes on one database):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    event,
     func,
     insert,
     or_,
@@ -167,6 +168,26 @@ def _outgoing_values(message: OutgoingMessage) -> dict[str, Any]:
     }
 
 
+def _put_values(message: OutgoingMessage) -> dict[str, Any]:
+    values = _outgoing_values(message)
+    values["_id"] = values.pop("id")
+    return values
+
+
+def _incoming_values(message: IncomingMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "sender": message.sender,
+        "digest": message.digest,
+        "signed": message.signed,
+        "received_at": message.received_at,
+        "outcome": message.outcome,
+        "reason": message.reason,
+        "receipt": message.receipt,
+    }
+
+
 def _incoming(row: Any) -> IncomingMessage:
     return IncomingMessage(
         id=row.id,
@@ -185,6 +206,7 @@ def _incoming(row: Any) -> IncomingMessage:
 # statement per call costs more than the database work for these small rows).
 _GET_OUT = select(_OUT).where(_OUT.c.id == bindparam("id"))
 _GET_OUT_LOCKED = _GET_OUT.with_for_update()
+_GET_OUTS = select(_OUT).where(_OUT.c.id.in_(bindparam("ids", expanding=True))).order_by(_OUT.c.id)
 _OUT_BY_KEY = select(_OUT).where(_OUT.c.key == bindparam("key"))
 _PUT_OUT = (
     update(_OUT)
@@ -200,7 +222,8 @@ _DUE = (
 _OVERDUE = select(_OUT).where(_OPEN, _OUT.c.expiry < bindparam("now")).order_by(_OUT.c.id)
 _NEXT = select(func.min(_OUT.c.next_attempt)).where(_OPEN)
 _ATTEMPTS_OF = select(_ATTEMPTS).where(_ATTEMPTS.c.message_id == bindparam("id")).order_by(_ATTEMPTS.c.seq)
-_GET_IN = select(_IN).where(_IN.c.id == bindparam("id"))
+_GET_INS = select(_IN).where(_IN.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ATTEMPT = insert(_ATTEMPTS)
 _LOCK_ID = text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))")
 
 
@@ -212,11 +235,15 @@ class SqlChannelTransaction:
     messages.
     """
 
-    def __init__(self, connection: Connection, session: Session | None = None):
+    def __init__(self, connection: Connection, session: Session | None = None, *, own: bool = False):
         self.connection = connection
         self._postgres = connection.dialect.name == "postgresql"
         self._session: Session | None = session
         self._own_session = session is None
+        #: a unit of work of :class:`SqlChannelStore` (which commits it), not one the caller opened
+        self._own = own
+        self._deferred: dict[Callable[[Connection, list[Any]], None], list[Any]] = {}
+        self._after_commit: list[Callable[[], None]] = []
 
     @classmethod
     def joining(cls, session: Session) -> SqlChannelTransaction:
@@ -245,9 +272,34 @@ class SqlChannelTransaction:
             else:
                 self._session.flush()
 
+    def defer(self, write: Callable[[Connection, list[Any]], None], item: Any) -> None:
+        """Have ``write`` write ``item`` together with the other items deferred to it in this unit of work,
+        just before it commits (a batch of messages appends its audit entries in a few statements); at
+        once in a unit of work the caller commits. Items deferred in a savepoint that rolls back are
+        dropped with it."""
+        if self._own:
+            self._deferred.setdefault(write, []).append(item)
+        else:
+            write(self.connection, [item])
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this unit of work has committed (never if it rolls back); once, however
+        often it is asked for in the unit of work."""
+        if callback in self._after_commit:
+            return
+        self._after_commit.append(callback)
+        if not self._own and self._session is not None:  # the caller commits: after its session's commit
+            event.listen(self._session, "after_commit", lambda _session: callback(), once=True)
+
+    def _write_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, {}
+        for write, items in deferred.items():
+            write(self.connection, items)
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         self._flush()
+        kept = {write: len(items) for write, items in self._deferred.items()}
         nested = self.connection.begin_nested()
         try:
             yield
@@ -258,13 +310,15 @@ class SqlChannelTransaction:
                 session.rollback()
                 session.close()
             nested.rollback()
+            for write, items in self._deferred.items():
+                del items[kept.get(write, 0) :]
             raise
         nested.commit()
 
     def _rows(self, statement: Any, **params: Any) -> Any:
         return self.connection.execute(statement, params)
 
-    def _insert(self, table: Any, values: dict[str, Any], key: str) -> None:
+    def _insert(self, table: Any, values: dict[str, Any] | list[dict[str, Any]], key: str) -> None:
         # On PostgreSQL a savepoint keeps the unit of work usable after a duplicate (an error aborts the whole
         # transaction there; SQLite only undoes the statement); the caller decides what the duplicate means.
         try:
@@ -289,9 +343,18 @@ class SqlChannelTransaction:
         return None if row is None else _outgoing(row)
 
     def put_outgoing(self, message: OutgoingMessage) -> None:
-        values = _outgoing_values(message)
-        values["_id"] = values.pop("id")
-        self.connection.execute(_PUT_OUT, values)
+        self.put_outgoings([message])
+
+    def get_outgoings(self, message_ids: Sequence[str]) -> dict[str, OutgoingMessage]:
+        if not message_ids:
+            return {}
+        query = _GET_OUTS.with_for_update() if self._postgres else _GET_OUTS
+        rows = self._rows(query, ids=sorted(message_ids))  # sorted: concurrent batches lock in one order
+        return {row.id: _outgoing(row) for row in rows}
+
+    def put_outgoings(self, messages: Sequence[OutgoingMessage]) -> None:
+        if messages:
+            self.connection.execute(_PUT_OUT, [_put_values(m) for m in messages])
 
     def due_outgoing(self, now: datetime, limit: int) -> list[OutgoingMessage]:
         query = _DUE.with_for_update(skip_locked=True) if self._postgres else _DUE
@@ -311,14 +374,16 @@ class SqlChannelTransaction:
         return [_outgoing(r) for r in self.connection.execute(query)]
 
     def add_attempt(self, attempt: Attempt) -> None:
-        values = {
-            "message_id": attempt.message_id,
-            "number": attempt.number,
-            "at": attempt.at,
-            "result": attempt.result,
-            "detail": attempt.detail,
-        }
-        self.connection.execute(insert(_ATTEMPTS), values)
+        self.add_attempts([attempt])
+
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        rows = [
+            {"message_id": a.message_id, "number": a.number, "at": a.at, "result": a.result}
+            | {"detail": a.detail}
+            for a in attempts
+        ]
+        if rows:
+            self.connection.execute(_INSERT_ATTEMPT, rows)
 
     def attempts(self, message_id: str) -> list[Attempt]:
         rows = self._rows(_ATTEMPTS_OF, id=message_id)
@@ -326,24 +391,23 @@ class SqlChannelTransaction:
 
     # -- inbox -----------------------------------------------------------------------------------------------
     def get_incoming(self, message_id: str) -> IncomingMessage | None:
+        return self.get_incomings([message_id]).get(message_id)
+
+    def get_incomings(self, message_ids: Sequence[str]) -> dict[str, IncomingMessage]:
+        ids = sorted(set(message_ids))  # concurrent batches lock the same ids in the same order
+        if not ids:
+            return {}
         if self._postgres:  # a concurrent delivery of the same message waits for this unit of work
-            self._rows(_LOCK_ID, id=message_id)
-        row = self._rows(_GET_IN, id=message_id).first()
-        return None if row is None else _incoming(row)
+            for message_id in ids:
+                self._rows(_LOCK_ID, id=message_id)
+        return {row.id: _incoming(row) for row in self._rows(_GET_INS, ids=ids)}
 
     def add_incoming(self, message: IncomingMessage) -> None:
-        values = {
-            "id": message.id,
-            "kind": message.kind,
-            "sender": message.sender,
-            "digest": message.digest,
-            "signed": message.signed,
-            "received_at": message.received_at,
-            "outcome": message.outcome,
-            "reason": message.reason,
-            "receipt": message.receipt,
-        }
-        self._insert(_IN, values, message.id)
+        self.add_incomings([message])
+
+    def add_incomings(self, messages: Sequence[IncomingMessage]) -> None:
+        if messages:
+            self._insert(_IN, [_incoming_values(m) for m in messages], messages[0].id)
 
     def incoming(self) -> list[IncomingMessage]:
         return [_incoming(r) for r in self.connection.execute(select(_IN).order_by(_IN.c.id))]
@@ -374,11 +438,14 @@ class SqlChannelStore:
     @contextmanager
     def transaction(self) -> Iterator[SqlChannelTransaction]:
         with self.engine.begin() as connection:
-            tx = SqlChannelTransaction(connection)
+            tx = SqlChannelTransaction(connection, own=True)
             yield tx
             tx._flush()  # what the effects added through the ORM session, before the commit
+            tx._write_deferred()
             if not connection.in_transaction():  # something ended it inside: committing now would lose it
                 raise RuntimeError("the channel's unit of work was ended before its commit; nothing is kept")
+        for callback in tx._after_commit:
+            callback()
 
     def counts(self) -> dict[str, int]:
         """Outgoing messages by status (every status present, zero when none)."""

@@ -28,7 +28,7 @@ from tests.web.test_serve import start_node, stop_node
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_PAGES = ("/ui/", "/ui/trends", "/ui/signals", "/ui/submissions", "/ui/lanes", "/ui/referrals",
-                    f"/ui/referrals/{MINE}", "/ui/targeting")  # fmt: skip
+                    f"/ui/referrals/{MINE}", "/ui/targeting", "/ui/warning")  # fmt: skip
 
 
 def _need_chromium() -> None:
@@ -190,7 +190,7 @@ def test_every_page_loads_cleanly_and_is_photographed_in_both_languages(
     _log_in(page, served, "ana")
     for path in ("/ui/", "/ui/trends", "/ui/signals", "/ui/lanes", "/ui/submissions", "/ui/profiles",
                  "/ui/reports", "/ui/referrals", "/ui/referrals/kpis", f"/ui/referrals/{MINE}",
-                 "/ui/targeting"):  # fmt: skip
+                 "/ui/targeting", "/ui/warning"):  # fmt: skip
         for lang in ("en", "zh"):
             page.goto(f"{served}{path}?lang={lang}")
             assert page.get_attribute("html", "lang") == ("zh-Hans" if lang == "zh" else "en")

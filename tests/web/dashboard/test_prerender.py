@@ -88,3 +88,8 @@ def test_the_warmer_draws_a_new_analysis_and_pages_only_read(
     for lang in ("en", "zh"):
         page = client.get(f"/ui/signals?lang={lang}")
         assert page.status_code == 200 and 'role="img"' in page.text
+    header = (folder / "signals.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / "signals.csv").write_text(header + "\n", encoding="utf-8")  # a new analysis: no signal
+    newer = later + 5
+    os.utime(folder / "signals.csv", (newer, newer))
+    assert 'role="img"' not in client.get("/ui/signals").text  # the new table, not the one kept

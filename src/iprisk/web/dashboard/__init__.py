@@ -10,6 +10,6 @@ person logs in with a password (session cookie, CSRF on every form), a program m
 from iprisk.web.dashboard.routes import NAVIGATION, router
 
 # isort: split
-from iprisk.web.dashboard import referral_pages, targeting_pages  # noqa: F401  (their pages, after the others)
+from iprisk.web.dashboard import referral_pages, targeting_pages, warning_pages  # noqa: F401  (their pages, after the others)
 
 __all__ = ["NAVIGATION", "router"]

@@ -114,7 +114,7 @@ def overview(request: Request, viewer: Annotated[Viewer, page("analysis.read")],
         chart = page_charts.overview_chart(chart_store(node), table, text)
         signals = _optional(lambda: views.signals(node, viewer.grant, text))
         if viewer.may("submissions.read"):
-            missing = views.missing_submissions(views.submissions(node, None, None))
+            missing = views.missing_in_log(node)
     who = viewer.principal
     return render(
         request, viewer, "overview.html", title=text.gettext("Overview"), table=table, chart=chart,

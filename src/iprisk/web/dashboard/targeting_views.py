@@ -123,13 +123,28 @@ class Selection:
     days: list[str]
 
 
-def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Selection:
-    """The lines of ``day`` (the latest day when None) ranked, limited to the viewer's ports."""
+def _visible(node: Node, grant: Grant, list_id: str) -> pd.DataFrame:
+    """The lines of a scored list the viewer may see (a port officer: those of its ports)."""
     frame = _read(node, list_id)
     ports = grant.ports()
     if ports is not None:
         ends = [c for c in ("office", "arrival_port", "departure_port") if c in frame]
         frame = frame[frame[ends].isin(list(ports)).any(axis=1)] if ends else frame.iloc[0:0]
+    return frame
+
+
+def selection_line(node: Node, grant: Grant, list_id: str, declaration: str) -> dict[str, Any]:
+    """The first line of ``declaration`` in a scored list, as the viewer may see it (NotFound otherwise)."""
+    frame = _visible(node, grant, list_id)
+    lines = frame[frame["declaration_id"].astype(str) == declaration]
+    if lines.empty:
+        raise NotFound("declaration", f"{declaration} in list {list_id}")
+    return {str(k): _plain(v) for k, v in lines.iloc[0].items()}
+
+
+def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Selection:
+    """The lines of ``day`` (the latest day when None) ranked, limited to the viewer's ports."""
+    frame = _visible(node, grant, list_id)
     frame = frame.assign(date=frame["date"].astype(str))
     days = sorted(frame["date"].unique(), reverse=True)
     if day is not None and day not in days:
@@ -139,7 +154,7 @@ def selection(node: Node, grant: Grant, list_id: str, day: str | None) -> Select
     cols = columns([(k, kind) for k, kind in _SHOWN if k in rows_of_day or k == "rank"])
     rows = [[_plain(r[c.key]) for c in cols] for r in rows_of_day.to_dict("records")]
     params = {"list": list_id, "day": chosen}
-    links = [api_url("/ui/targeting", {**params, "declaration": r[1]}) for r in rows]
+    links = [api_url("/ui/warning", {"list": list_id, "declaration": r[1]}) for r in rows]  # draft a warning
     table = Table(cols, rows, len(rows), api_url("/ui/targeting/export", params), [], links)
     return Selection(table, chosen, list(days))
 

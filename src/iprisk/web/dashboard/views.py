@@ -79,9 +79,47 @@ class TrendQuery:
         return {k: v for k, v in out.items() if v}
 
 
+def _stamp(node: Node, name: str) -> tuple[int, int] | None:
+    """The modification time and size of an analysis table's file; None when it is missing."""
+    try:
+        found = (Path(node.settings.analysis_folder) / name).stat()
+    except FileNotFoundError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
+def _kept(name: str) -> Any:
+    """A view computed once per analysis: kept (in memory) while the table file ``name`` of the analysis
+    folder is unchanged, for each viewer's ports and the other arguments; computed afresh when it changes."""
+
+    def wrap(view: Any) -> Any:
+        @lru_cache(maxsize=64)
+        def kept(folder: str, stamp: tuple[int, int], ports: frozenset[str] | None, *args: Any) -> Any:
+            return view(folder, ports, *args)
+
+        def call(node: Node, grant: Grant, *args: Any) -> Any:
+            stamp, folder, ports = _stamp(node, name), str(node.settings.analysis_folder), grant.ports()
+            return view(folder, ports, *args) if stamp is None else kept(folder, stamp, ports, *args)
+
+        return call
+
+    return wrap
+
+
+def _read_page(folder: str, ports: frozenset[str] | None, table: str, filters: Mapping[str, str]) -> Any:
+    return analysis_page(Path(folder), table, filters=filters, ports=ports, offset=0, limit=LIMIT)
+
+
 def trends(node: Node, grant: Grant, query: TrendQuery) -> Table:
+    """One dimension over quarters (the query's cut of the trends table)."""
+    result: Table = _trends(node, grant, query)
+    return result
+
+
+@_kept("trends.parquet")
+def _trends(folder: str, ports: frozenset[str] | None, query: TrendQuery) -> Table:
     filters = query.filters()
-    page = _page(node, "trends", filters, grant)
+    page = _read_page(folder, ports, "trends", filters)
     index = {name: i for i, name in enumerate(page.columns)}
     shown = [query.dimension, *_TRENDS_SHOWN]
     cols = [Column(query.dimension, code_kind(query.dimension))] + [
@@ -99,9 +137,15 @@ def trends(node: Node, grant: Grant, query: TrendQuery) -> Table:
 
 def overview(node: Node, grant: Grant) -> Table:
     """Cases, articles and retail value per quarter and administration (EU, CN) from the trends table."""
+    result: Table = _overview(node, grant)
+    return result
+
+
+@_kept("trends.parquet")
+def _overview(folder: str, ports: frozenset[str] | None) -> Table:
     table: dict[tuple[str, str], dict[str, float]] = {}
     filters = {d: "" for d in DIMENSIONS if d != "reporting_admin"}
-    page = _page(node, "trends", filters, grant)
+    page = _read_page(folder, ports, "trends", filters)
     index = {name: i for i, name in enumerate(page.columns)}
     for row in page.rows:
         admin = row[index["reporting_admin"]]
@@ -135,11 +179,21 @@ def signals_and_trends(
     node: Node, grant: Grant, locale_text: Any, event: str | None = None
 ) -> tuple[Table, list[str]]:
     """:func:`signals`, and the trend page of each signal's product (where a chart point drills to)."""
+    result: tuple[Table, list[str]] = _signals_and_trends(node, grant, locale_text.locale, event)
+    return result
+
+
+@_kept("signals.csv")
+def _signals_and_trends(
+    folder: str, ports: frozenset[str] | None, locale: str, event: str | None
+) -> tuple[Table, list[str]]:
     from scipy.stats import poisson
 
+    from iprisk.i18n import Text
     from iprisk.reports.signals import describe_segment, direction_label, explain_signal, segment_of
 
-    page = _page(node, "signals", {"event_id": event} if event else {}, grant)
+    locale_text = Text(locale)
+    page = _read_page(folder, ports, "signals", {"event_id": event} if event else {})
     rows, row_api, links, events = [], [], [], []
     for raw in page.rows:
         record: dict[str, Any] = dict(zip(page.columns, raw, strict=True))
@@ -208,6 +262,20 @@ def submissions(node: Node, admin: str | None, quarter: str | None) -> Table:
     return Table(cols, rows, len(rows), api_url("/submissions", params), row_api, links)
 
 
+def _log(node: Node, admin: str | None, quarter: str | None) -> Any:
+    location = str(node.settings.warehouse)
+    stamp = _warehouse_stamp(location)
+    return (
+        _read_log(location, admin, quarter) if stamp is None else _kept_log(location, stamp, admin, quarter)
+    )
+
+
+def missing_in_log(node: Node) -> list[tuple[str, str]]:
+    """:func:`missing_submissions` of the whole log, without making its table (the overview's note)."""
+    frame = _log(node, None, None)
+    return _missing(set(zip(frame["reporting_admin"], frame["quarter"], strict=True)))
+
+
 def _warehouse_stamp(location: str) -> tuple[int, ...] | None:
     """What changes when the warehouse file is written (its and its write-ahead log's size and time);
     None for a warehouse that is not a local DuckDB file (read each time)."""
@@ -243,7 +311,10 @@ def _kept_log(location: str, stamp: tuple[int, ...], admin: str | None, quarter:
 def missing_submissions(log: Table) -> list[tuple[str, str]]:
     """(administration, quarter) pairs with no submission, between each administration's first quarter and
     the latest quarter any administration submitted."""
-    seen = {(r[1], r[2]) for r in log.rows}
+    return _missing({(r[1], r[2]) for r in log.rows})
+
+
+def _missing(seen: set[tuple[str, str]]) -> list[tuple[str, str]]:
     if not seen:
         return []
     quarters = sorted({q for _, q in seen})
