@@ -137,8 +137,9 @@ def _deliver(*sides: Any) -> None:
             return
 
 
-def _lifecycles(cn: Any, eu: Any, n: int) -> None:
-    """``n`` referrals from Shanghai to Rotterdam through their whole lifecycle, phase by phase."""
+def _lifecycles(cn: Any, eu: Any, n: int, progress: Any = None) -> None:
+    """``n`` referrals from Shanghai to Rotterdam through their whole lifecycle, phase by phase (each phase
+    named to ``progress`` when given, as it ends)."""
     from tests.referrals.conftest import CN_OFFICER, EU_OFFICER, warning_data
 
     from iprisk.node.referrals import draft_referral, take_step
@@ -146,18 +147,14 @@ def _lifecycles(cn: Any, eu: Any, n: int) -> None:
     seized = {"result": "seized", "control_type": "physical", "control_date": "2026-04-01",
               "articles_detained": 10, "ipr_type_confirmed": "trademark"}  # fmt: skip
     ids = [draft_referral(cn.node, CN_OFFICER, warning_data())["id"] for _ in range(n)]
-    for rid in ids:
-        take_step(cn.node, CN_OFFICER, rid, "send")
-    _deliver(cn, eu)
-    for rid in ids:
-        take_step(eu.node, EU_OFFICER, rid, "acknowledge")
-    _deliver(cn, eu)
-    for rid in ids:
-        take_step(eu.node, EU_OFFICER, rid, "feedback", seized)
-    _deliver(cn, eu)
-    for rid in ids:
-        take_step(cn.node, CN_OFFICER, rid, "close")
-    _deliver(cn, eu)
+    phases = ((cn, CN_OFFICER, "send", None), (eu, EU_OFFICER, "acknowledge", None),
+              (eu, EU_OFFICER, "feedback", seized), (cn, CN_OFFICER, "close", None))  # fmt: skip
+    for side, officer, step, body in phases:
+        for rid in ids:
+            take_step(side.node, officer, rid, step, body)
+        _deliver(cn, eu)
+        if progress is not None:
+            progress(f"{n:,} referrals: {step} taken and delivered")
 
 
 def _probes(cn: Any, eu: Any, n: int) -> None:
@@ -170,13 +167,18 @@ def _probes(cn: Any, eu: Any, n: int) -> None:
         _deliver(cn, eu)
 
 
+def _node_kpis(side: Any) -> None:
+    """What ``iprisk referrals kpis`` computes at a node: every referral read, flattened, aggregated."""
+    kpis(referral_rows(side.node.referrals.referrals()), now=side.node.clock.now())
+
+
 def _measured(work: Any) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     work()
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def bench_channel(out: Path, n: int) -> list[dict[str, Any]]:
+def bench_channel(out: Path, n: int, progress: Any = None) -> list[dict[str, Any]]:
     """Referrals between two nodes against the plain channel on the same pair (see the module's text)."""
     from tests.link.twonodes import two_nodes
     from tests.referrals.conftest import MONDAY
@@ -188,11 +190,14 @@ def bench_channel(out: Path, n: int) -> list[dict[str, Any]]:
         try:
             _lifecycles(cn, eu, 5)  # warm-up: imports, connections, caches
             plain_s, plain_cpu = _measured(lambda: _probes(cn, eu, n))
-            ours_s, ours_cpu = _measured(lambda: _lifecycles(cn, eu, n))
+            if progress is not None:
+                progress(f"{4 * n:,} plain messages delivered")
+            ours_s, ours_cpu = _measured(lambda: _lifecycles(cn, eu, n, progress))
             agree = all(
                 cn.node.referrals.get(r.id).state == r.state == "closed"
                 for r in eu.node.referrals.referrals()
             )
+            kpi_s, _ = _measured(lambda: _node_kpis(cn))
         finally:
             for side in (eu, cn):
                 side.link.close()
@@ -204,6 +209,7 @@ def bench_channel(out: Path, n: int) -> list[dict[str, Any]]:
         _row("  CPU per referral vs 4 plain messages (both nodes in this process)", ours_cpu / n * 1000,
              "ms/referral", baseline=plain_cpu / n * 1000),
         _row("  every referral closed on both nodes", int(agree), "bool", ok=agree),
+        _row(f"  KPIs at a node over its {n + 5:,} referrals (read, rows, DuckDB)", kpi_s, "s"),
     ]  # fmt: skip
 
 
@@ -212,8 +218,13 @@ if __name__ == "__main__":
 
     if sys.argv[1:2] == ["channel"]:
         n = int(sys.argv[2]) if len(sys.argv) > 2 else CHANNEL_REFERRALS
-        for row in bench_channel(Path(tempfile.mkdtemp(prefix="iprisk-bench-")), n):
-            print(row)
+        started = time.perf_counter()
+
+        def _progress(what: str) -> None:
+            print(f"[{time.perf_counter() - started:8.0f} s] {what}", file=sys.stderr, flush=True)
+
+        for row in bench_channel(Path(tempfile.mkdtemp(prefix="iprisk-bench-")), n, _progress):
+            print(row, flush=True)
 
 
 def _bench_store(refs: list[Any], out: Path) -> dict[str, Any]:

@@ -53,7 +53,8 @@ def test_peers_are_listed_and_a_key_revoked(run, at_eu: Side) -> None:
     fingerprint = at_eu.link.peer_book.get("CN").ring.keys[0].fingerprint
     code, out, _ = run("exchange", "peer", "list")
     assert code == 0 and "CN" in out and fingerprint in out and "current" in out
-    code, out, _ = run("exchange", "peer", "revoke", "--", "CN", fingerprint)  # a thumbprint may start with "-"
+    # a thumbprint may start with "-": the arguments come after "--"
+    code, out, _ = run("exchange", "peer", "revoke", "--", "CN", fingerprint)
     assert code == 0 and f"key {fingerprint} of CN revoked" in out
     _code, out, _ = run("exchange", "peer", "list")
     assert "revoked" in out and "current" not in out

@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from iprisk.errors import InvalidInput
-from iprisk.exchange import ManualClock
-from iprisk.link import DeliveryWorker
 from iprisk.link.referrals import STEP_KIND, WARNING_KIND, sync_referral_receipts
 from iprisk.node.referrals import draft_referral, take_step
 from iprisk.referrals import NotPermitted, Referral, kpis, referral_rows, watch_matches
 from iprisk.referrals.permissions import Officer
 from iprisk.store.channel import IncomingRow, OutgoingRow
-from tests.link.twonodes import Side, two_nodes
+from tests.link.conftest import SEIZED, deliver
+from tests.link.twonodes import Side
 from tests.referrals.conftest import (
     CN_OFFICER,
     EU_OFFICER,
@@ -28,26 +27,7 @@ from tests.referrals.conftest import (
     warning_data,
 )
 
-SEIZED = {"result": "seized", "control_type": "physical", "control_date": "2026-04-01",
-          "articles_detained": 2400, "value_eur": 90000, "ipr_type_confirmed": "trademark"}  # fmt: skip
 PDF = b"%PDF-1.7\n" + b"0" * 200
-
-
-@pytest.fixture
-def pair(tmp_path: Any) -> Any:
-    """CN and EU nodes in this process, on a clock standing on a Monday of 2026Q1."""
-    eu, cn = two_nodes(tmp_path, ManualClock(MONDAY))
-    yield cn, eu
-    for side in (eu, cn):
-        side.node.engine.dispose()
-
-
-def _deliver(*sides: Side) -> None:
-    """Delivery passes both ways (sources included: the receipts move the warnings) until all is quiet."""
-    for _ in range(4):
-        busy = [DeliveryWorker(side.link).run_once() for side in sides]
-        if not any(p.busy for p in busy):
-            return
 
 
 def _outgoing(side: Side) -> list[tuple[str, str]]:
@@ -76,7 +56,7 @@ def test_a_warning_from_shanghai_to_rotterdam_through_its_whole_lifecycle_on_bot
     assert cn.node.referrals.get(rid).state == "sent"
     assert _outgoing(cn) == [(WARNING_KIND, "queued")]  # queued with the step, in its transaction
 
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert eu.node.referrals.get(rid).state == "received"  # at the receiving port's inbox
     assert cn.node.referrals.get(rid).state == "received"  # the receipt moved the original
     assert cn.node.referrals.get(rid).received_at == eu.node.referrals.get(rid).received_at
@@ -98,17 +78,17 @@ def test_a_warning_from_shanghai_to_rotterdam_through_its_whole_lifecycle_on_bot
         take_step(cn.node, Officer("eu.coord", "coordinator", "EU"), rid, "acknowledge")  # type: ignore[arg-type]
     clock.advance(timedelta(hours=2))
     take_step(eu.node, EU_OFFICER, rid, "acknowledge", {"note": "scan on arrival"})  # type: ignore[arg-type]
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert cn.node.referrals.get(rid).state == "acknowledged"
     clock.advance(timedelta(days=30))
     take_step(eu.node, EU_OFFICER, rid, "feedback", SEIZED)  # type: ignore[arg-type]
-    _deliver(cn, eu)
+    deliver(cn, eu)
     at_cn = cn.node.referrals.get(rid)
     assert at_cn.state == "feedback_given" and at_cn.current_feedback.result == "seized"
     assert at_cn.acknowledged_at == MONDAY + timedelta(hours=2)
 
     take_step(cn.node, CN_OFFICER, rid, "close")  # type: ignore[arg-type]
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert cn.node.referrals.get(rid).state == eu.node.referrals.get(rid).state == "closed"
     assert _history(cn, rid) == _history(eu, rid)
     assert [h[0] for h in _history(eu, rid)] == ["receive", "acknowledge", "feedback", "close"]
@@ -125,7 +105,7 @@ def test_a_warning_from_shanghai_to_rotterdam_through_its_whole_lifecycle_on_bot
         1,
     )
     # every message applied once: a second round of delivery changes nothing
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert _history(cn, rid) == _history(eu, rid)
     assert [s for _, s in _outgoing(cn)] == ["received"] * 2 and [s for _, s in _outgoing(eu)] == [
         "received"
@@ -135,7 +115,7 @@ def test_a_warning_from_shanghai_to_rotterdam_through_its_whole_lifecycle_on_bot
 def test_steps_that_arrive_out_of_order_wait_for_those_before(pair: Any) -> None:
     cn, eu = pair
     rid = _sent_from_shanghai(cn)
-    _deliver(cn, eu)
+    deliver(cn, eu)
     take_step(eu.node, EU_OFFICER, rid, "acknowledge")  # type: ignore[arg-type]
     take_step(eu.node, EU_OFFICER, rid, "feedback", SEIZED)  # type: ignore[arg-type]
     amended = SEIZED | {"articles_detained": 2000}
@@ -244,7 +224,7 @@ def test_attachments_travel_encrypted_and_are_checked_again_at_the_receiver(pair
     rid = _with_attachment(cn, "invoice.pdf", PDF)
     take_step(cn.node, CN_OFFICER, rid, "send", attachments={"invoice.pdf": PDF})  # type: ignore[arg-type]
     eu.node.settings = eu.node.settings.model_copy(update={"referral_attachment_max_bytes": 100})
-    _deliver(cn, eu)  # Rotterdam takes 100 bytes at most: refused for good, the original back to drafted
+    deliver(cn, eu)  # Rotterdam takes 100 bytes at most: refused for good, the original back to drafted
     assert eu.node.referrals.referrals() == []
     ref = cn.node.referrals.get(rid)
     assert ref.state == "drafted"
@@ -253,7 +233,7 @@ def test_attachments_travel_encrypted_and_are_checked_again_at_the_receiver(pair
 
     eu.node.settings = eu.node.settings.model_copy(update={"referral_attachment_max_bytes": 10**6})
     take_step(cn.node, CN_OFFICER, rid, "send", attachments={"invoice.pdf": PDF})  # type: ignore[arg-type]
-    _deliver(cn, eu)  # corrected at the receiver, sent again: a new message
+    deliver(cn, eu)  # corrected at the receiver, sent again: a new message
     assert cn.node.referrals.get(rid).state == eu.node.referrals.get(rid).state == "received"
     with eu.node.engine.connect() as connection:
         kinds = connection.execute(select(IncomingRow.kind, IncomingRow.outcome)).all()
@@ -264,7 +244,7 @@ def test_a_referral_expired_on_the_way_is_refused_by_the_receiver(pair: Any) -> 
     cn, eu = pair
     rid = _sent_from_shanghai(cn, expiry="2026-03-02", expected_arrival="2026-03-02")
     cn.node.clock.advance(timedelta(days=1))  # it arrives the day after its expiry
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert eu.node.referrals.referrals() == []
     assert "expired" in cn.node.referrals.events(rid)[-1].details["reason"]
 
@@ -274,13 +254,13 @@ def test_the_clock_runs_at_the_sending_node_and_its_alerts_travel(pair: Any) -> 
 
     cn, eu = pair
     rid = _sent_from_shanghai(cn)
-    _deliver(cn, eu)
+    deliver(cn, eu)
     for side in (cn, eu):
         side.node.clock.advance(timedelta(days=3))
     assert tick_referrals(eu.link) == []  # the receiving node does not tick a referral it received
     raised = tick_referrals(cn.link)
     assert [(r, code) for r, code in raised] == [(rid, "ack_reminder"), (rid, "ack_escalation")]
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert eu.node.referrals.get(rid).alerts == ("ack_reminder", "ack_escalation")
     assert _history(cn, rid) == _history(eu, rid)
 
@@ -320,5 +300,5 @@ def test_through_the_api_attachments_come_base64_in_the_body_of_send(pair: Any) 
         take_step(cn.node, CN_OFFICER, rid, "send", {"attachments": {"invoice.pdf": "%%%"}})  # type: ignore[arg-type]
     body = {"attachments": {"invoice.pdf": base64.b64encode(PDF).decode()}}
     assert take_step(cn.node, CN_OFFICER, rid, "send", body)["state"] == "sent"  # type: ignore[arg-type]
-    _deliver(cn, eu)
+    deliver(cn, eu)
     assert eu.node.referrals.get(rid).warning.attachments[0].name == "invoice.pdf"

@@ -63,3 +63,43 @@ def test_calculations_and_parameters(facts: Facts) -> None:
             "ratio", a, facts.num("signals", "observed", "int", agg="sum", quarter="x"), style="dec1"
         ).value
     )
+
+
+def _rows_by_pandas(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
+    """The selection as plain pandas comparisons say it (what ``Facts.rows`` computes from its codes)."""
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        col = frame[column]
+        mask &= (col.isna() | (col.astype(str) == "")) if value is None else (col == value)
+    return frame[mask]
+
+
+def test_rows_select_what_pandas_comparisons_select() -> None:
+    frame = pd.DataFrame(
+        {
+            "key": ["a", "", None, "b", "a", np.nan, "b"],
+            "year": ["2016", "2016", "2017", "2017", "2017", "2016", "2016"],
+            "n": [1, 2, 2, 3, 1, 1, 2],
+            "x": [0.5, 2.0, 2.0, np.nan, 1.0, 0.5, 3.0],
+            "cat": pd.Categorical(["u", "v", "u", None, "v", "u", "v"]),
+        }
+    )
+    facts = Facts({"t": frame})
+    wheres = [{"key": k, "year": y} for k in ("a", "b", "", None, "zz") for y in ("2016", "2017", 2016)] + [
+        {"n": 2},
+        {"n": 2.0},
+        {"x": 2},
+        {"x": None},
+        {"cat": "u"},
+        {"cat": None},
+        {"n": 1, "x": 0.5},
+    ]
+    for where in wheres:
+        got, want = facts.rows("t", **where), _rows_by_pandas(frame, **where)  # type: ignore[arg-type]
+        assert list(got.index) == list(want.index), where
+
+
+def test_a_table_replaced_is_read_anew(facts: Facts) -> None:
+    assert facts.num("lanes", "cases", "int", lane="A -> B").value == 3
+    facts.add("lanes", pd.DataFrame({"lane": ["C -> D", "A -> B"], "cases": [5, 6]}))
+    assert facts.num("lanes", "cases", "int", lane="A -> B").value == 6

@@ -106,3 +106,19 @@ def test_port_labels_are_left_out_where_they_would_cover_another() -> None:
     assert _ports(frame, centre, scale=60.0)["labelled"].all()
     # a Chinese label is measured by its square characters
     assert _label_width("鹿特丹") == 3 * _label_width("鹿") > _label_width("Rot")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_a_map_without_a_lane_to_draw_says_so(locale: str) -> None:
+    from types import SimpleNamespace
+
+    from iprisk.reports.facts import Facts
+    from iprisk.reports.sections import Ctx, map_figure
+
+    lanes = pd.DataFrame({"lane": ["CNSHA -> DEAAA", "CNNGB -> NLXXX"], "cases": [1200, 34]})  # unlisted ends
+    inputs = SimpleNamespace(snapshot=SimpleNamespace(short="0123abcd"))
+    ctx = Ctx(inputs, Text(locale), Facts({"lanes": lanes}))  # type: ignore[arg-type]
+    caption = map_figure(ctx, "lanes", date(2017, 12, 31)).caption
+    numbers = [p.value for p in caption.parts if hasattr(p, "origin")]
+    assert numbers == [1234]  # the cases into the EU, no "0 busiest lanes"
+    assert "0 " not in caption.plain(ctx.text).replace("1,234", "")

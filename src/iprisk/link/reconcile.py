@@ -4,7 +4,9 @@ A node's **manifest** lists the current version of every submission in its wareh
 quarter, version, content hash, rows), the newest version of every joint risk profile in its store (id,
 version, status, the sides that approved it) and every referral that was sent (state, steps of each end,
 history digest: :mod:`iprisk.link.referral_sync`). ``iprisk exchange reconcile`` asks the peer for its
-manifest (a sealed question, see :mod:`iprisk.link.queries`) and compares: a submission held on one side
+manifest (a sealed question, see :mod:`iprisk.link.queries`; the referrals in pages of
+:data:`REFERRAL_PAGE`, each its own question and answer, so no answer grows with the referrals held) and
+compares: a submission held on one side
 only, a submission whose current content hash differs, a joint profile whose version, state or approvals
 differ, a referral held on one side only or whose state, steps or history differ (``--resend`` then queues
 again the steps taken here that the peer lacks).
@@ -17,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from iprisk.exchange import Opened
-from iprisk.link.queries import ask, register_query
+from iprisk.exchange import MalformedMessage, Opened
+from iprisk.link.queries import ask, question_of, register_query
 from iprisk.link.referral_sync import describe, differs, referral_manifest
 from iprisk.profiles.model import admin_side
 
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from iprisk.link.context import Link
 
 MANIFEST = "manifest"
+REFERRAL_MANIFEST = "referral_manifest"
+#: Referrals per answer of the referral manifest (about 150 bytes each: answers of about 150 kB).
+REFERRAL_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -97,12 +102,7 @@ def manifest(link: Link) -> dict[str, Any]:
         for p in store.profiles()
         if p.joint
     ]
-    return {
-        "node": link.name,
-        "submissions": submissions,
-        "profiles": profiles,
-        "referrals": referral_manifest(link),
-    }
+    return {"node": link.name, "submissions": submissions, "profiles": profiles}
 
 
 def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> Reconciliation:
@@ -140,9 +140,21 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> Reconciliation:
 
 
 def reconcile(link: Link, peer: str) -> Reconciliation:
-    """Ask ``peer`` for its manifest and compare it with ours."""
-    theirs = ask(link, peer, MANIFEST)
-    return compare(manifest(link), theirs)
+    """Ask ``peer`` for its manifest, its referrals page by page, and compare them with ours."""
+    theirs = ask(link, peer, MANIFEST) | {"referrals": peer_referral_manifest(link, peer)}
+    return compare(manifest(link) | {"referrals": referral_manifest(link)}, theirs)
+
+
+def peer_referral_manifest(link: Link, peer: str) -> list[dict[str, Any]]:
+    """The referral manifest of ``peer``, asked one page after the other."""
+    entries: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page = ask(link, peer, REFERRAL_MANIFEST, {"after": after})
+        entries += page["referrals"]
+        after = page["next"]
+        if after is None:
+            return entries
 
 
 def _sub(entry: dict[str, Any] | None) -> str | None:
@@ -160,4 +172,16 @@ def _answer_manifest(link: Link, opened: Opened) -> dict[str, Any]:
     return manifest(link)
 
 
+def _answer_referral_page(link: Link, opened: Opened) -> dict[str, Any]:
+    """``REFERRAL_PAGE`` referrals after the question's ``after`` (none: from the first), and the id to ask
+    after next (none: that was the last page)."""
+    question = question_of(opened)
+    after = question.get("after") if isinstance(question, dict) else None
+    if after is not None and not isinstance(after, str):
+        raise MalformedMessage(f"{opened.message.kind}: 'after' is a referral id, not {type(after).__name__}")
+    entries = referral_manifest(link, after=after, limit=REFERRAL_PAGE)
+    return {"referrals": entries, "next": entries[-1]["id"] if len(entries) == REFERRAL_PAGE else None}
+
+
 register_query(MANIFEST, _answer_manifest)
+register_query(REFERRAL_MANIFEST, _answer_referral_page)

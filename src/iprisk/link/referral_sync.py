@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from iprisk.exchange import OPEN_STATUSES
 from iprisk.exchange._encoding import canonical_json, iso
+from iprisk.formats.referrals import read_seizure_report
 from iprisk.link.referrals import (
     STEP_KIND,
     WARNING_KIND,
@@ -58,8 +59,8 @@ class Resend:
     """One message :func:`resend_missing` considered: the warning (``seq`` None) or a step of one end.
 
     ``outcome``: ``queued`` (a new message is in the outbox), ``in flight`` (its message is still being
-    delivered: left to the channel), ``needs attachments`` (a warning with attachments: only the sending
-    officer has their contents, ``iprisk referrals send`` must be run again by them)."""
+    delivered: left to the channel), ``needs attachments`` (a warning with attachments sent before the
+    sending node kept their contents: ``iprisk referrals send`` must be run again by its officer)."""
 
     referral_id: str
     step: str
@@ -72,38 +73,49 @@ class Resend:
 
 
 def _shared_history(events: Iterable[tuple[str, str | None, str, str, Any]]) -> list[list[Any]]:
-    """The steps both nodes record, from the (first) receipt on, as plain values; a repeated receipt is not
-    a step. The receipt's time is left out: the sending node takes the time its receipt gives, the receiving
-    node its clock as it stores the warning, a moment later in the same unit of work."""
-    shared: list[list[Any]] = []
+    """The steps both nodes record, from the (first) receipt on, as plain values: the receipt, then each step,
+    who took it and when, in the order of their times; a repeated receipt is not a step.
+
+    The receipt's time is left out: the sending node takes the time its receipt gives, the receiving node
+    its clock as it stores the warning, a moment later in the same unit of work. The states are left out and
+    the steps put in time order: two steps taken at once at the two ends (an expiry and a feedback that cross
+    on the way) are recorded in the two orders, through different states, and end the same (the manifest
+    compares the states the referrals end in)."""
+    receipt: list[Any] | None = None
+    steps: list[list[Any]] = []
     for step, from_state, to_state, by, at in events:
-        if step == "receive" and not shared and from_state != to_state:
-            shared.append([step, from_state, to_state, by.split("@")[0]])
-        elif shared and not (step == "receive" and from_state == to_state):
-            shared.append([step, from_state, to_state, by.split("@")[0], iso(utc(at))])
-    return shared
+        if step == "receive" and receipt is None and from_state != to_state:
+            receipt = [step, by.split("@")[0]]
+        elif receipt is not None and not (step == "receive" and from_state == to_state):
+            steps.append([iso(utc(at)), step, by.split("@")[0]])
+    return [] if receipt is None else [receipt, *sorted(steps)]
 
 
-def referral_manifest(link: Link) -> list[dict[str, Any]]:
-    """Every referral of this node that left the drafted state: id, state, steps per end, history digest."""
+def referral_manifest(
+    link: Link, *, after: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The referrals of this node that left the drafted state, by id: id, state, steps per end, history
+    digest; only those whose id comes after ``after``, and ``limit`` at most, when given (a page)."""
+    chosen = select(ReferralRow.id, ReferralRow.state).where(ReferralRow.state != DRAFTED)
+    if after is not None:
+        chosen = chosen.where(ReferralRow.id > after)
+    chosen = chosen.order_by(ReferralRow.id).limit(limit)
     with Session(link.node.engine) as session:
-        states = dict(
-            session.execute(
-                select(ReferralRow.id, ReferralRow.state).where(ReferralRow.state != DRAFTED)
-            ).all()
-        )
+        states = dict(session.execute(chosen).all())
+        ids = select(chosen.subquery().c.id)
         rows = session.execute(
             select(
                 ReferralEventRow.referral_id, ReferralEventRow.step, ReferralEventRow.from_state,
                 ReferralEventRow.to_state, ReferralEventRow.by, ReferralEventRow.at,
-            ).order_by(ReferralEventRow.referral_id, ReferralEventRow.event_id)
+            )
+            .where(ReferralEventRow.referral_id.in_(ids))
+            .order_by(ReferralEventRow.referral_id, ReferralEventRow.event_id)
         ).all()  # fmt: skip
     events: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for referral_id, *event in rows:
-        if referral_id in states:
-            events[referral_id].append(tuple(event))
+        events[referral_id].append(tuple(event))
     entries = []
-    for referral_id in sorted(states):
+    for referral_id in states:  # in the database's order of ids: a page ends where the next begins
         steps = [e[0] for e in events[referral_id]]
         history = hashlib.sha256(canonical_json(_shared_history(events[referral_id]))).hexdigest()
         counts = {end: sum(family_name(s) == end for s in steps) for end in ENDS}
@@ -145,17 +157,20 @@ def _resend_key(session: Session, base: str) -> str:
 
 def _as_when_taken(ref: Referral, feedbacks_before: int, event: Event) -> Referral:
     """``ref`` with the feedback in force when ``event`` was taken (the k-th feedback event gave the k-th
-    entry of the history), so that its message carries the document it carried then."""
-    if event.step != "feedback":
-        return ref
-    return replace(ref, feedback=ref.feedback[: feedbacks_before + 1])
+    entry of the history), or the seizure report that event reported (its event keeps it; the referral only
+    the last), so that its message carries the document it carried then."""
+    if event.step == "feedback":
+        return replace(ref, feedback=ref.feedback[: feedbacks_before + 1])
+    if event.step == "seizure_report" and "seizure_report" in event.details:
+        return replace(ref, seizure_report=read_seizure_report(event.details["seizure_report"]))
+    return ref
 
 
 def _resend_referral(
     link: Link, tx: SqlChannelTransaction, peer: str, ref: Referral, theirs: dict[str, Any] | None
 ) -> list[Resend]:
-    session = tx.session
-    events = referral_store(link).events(ref.id, session=session)
+    session, store = tx.session, referral_store(link)
+    events = store.events(ref.id, session=session)
     done: list[Resend] = []
     if theirs is None:
         if side_of(ref.warning.sending_port) != link.name:
@@ -164,9 +179,12 @@ def _resend_referral(
         base = warning_key(ref.id, len(sends))
         if _latest_outgoing(session, base) in OPEN_STATUSES:
             return [Resend(ref.id, "warning", None, "in flight")]
-        if ref.warning.attachments:
-            return [Resend(ref.id, "warning", None, "needs attachments")]
-        link.send(tx, WARNING_KIND, peer, warning_payload(ref, sends[-1], {}), key=_resend_key(session, base))
+        contents = store.attachments(ref.id, session=session)
+        if ref.warning.attachments and not contents:
+            return [Resend(ref.id, "warning", None, "needs attachments")]  # sent before they were kept
+        key = _resend_key(session, base)
+        link.send(tx, WARNING_KIND, peer, warning_payload(ref, sends[-1], contents), key=key)
+        store.record_sending(ref.id, key, None, session=session)
         done.append(Resend(ref.id, "warning", None, "queued"))
         theirs = dict.fromkeys(ENDS, 0)
     ports = (ref.warning.sending_port, ref.warning.receiving_port)

@@ -40,7 +40,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from iprisk.errors import InvalidInput, Problem
@@ -53,16 +53,16 @@ from iprisk.referrals.attachments import content_problems
 from iprisk.referrals.checks import warning_problems
 from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
 from iprisk.referrals.lifecycle import (
+    FEEDBACK_GIVEN,
     SENT,
     Deadlines,
     Event,
     Referral,
     acknowledge,
+    clock_step_received,
     close,
-    expire,
     give_feedback,
     incoming,
-    raise_alert,
     receive,
     refused,
     report_seizure,
@@ -71,6 +71,7 @@ from iprisk.referrals.network import side_of
 from iprisk.referrals.permissions import COORDINATOR, Officer
 from iprisk.store.channel import OutgoingRow, SqlChannelTransaction
 from iprisk.store.db import utc
+from iprisk.store.peers import PeerRow
 from iprisk.store.referrals import ChangeHook, ReferralEventRow, ReferralRow, ReferralStore
 
 if TYPE_CHECKING:
@@ -149,6 +150,14 @@ def _steps_here(session: Session, referral_id: str, family: frozenset[str]) -> i
     return int(count or 0)
 
 
+_PINNED = select(PeerRow.node).where(PeerRow.node == bindparam("node"))
+
+
+def _pinned(session: Session, peer: str) -> bool:
+    """Whether ``peer`` is a pinned peer of this node (its row only: its key ring is read when sending)."""
+    return session.execute(_PINNED, {"node": peer}).first() is not None
+
+
 def warning_key(referral_id: str, sends: int) -> str:
     """The outbox key of the ``sends``-th sending of a warning (a warning refused and sent again is new)."""
     return f"{WARNING_KIND}/{referral_id}/{sends}"
@@ -200,7 +209,7 @@ def referral_hook(link: Link) -> ChangeHook:
                 raise NotPermitted(event.by, event.step, ref.id, reason)
         sending, receiving = _ends(ref)
         peer = receiving if sending == link.name else sending
-        if not travelling or (travelling[0].step != "send" and peer not in link.rings(tx)):
+        if not travelling or (travelling[0].step != "send" and not _pinned(session, peer)):
             return  # a referral that did not come over the channel (no peer) stays here
         before = {  # only the ends whose steps travel now (a sending has no seq)
             family: _steps_here(session, ref.id, family) - sum(e.step in family for e in travelling)
@@ -225,7 +234,9 @@ def _send_warning(link: Link, tx: SqlChannelTransaction, ref: Referral, event: E
     if problems:
         raise InvalidInput(problems, source=f"referral {ref.id}")
     sends = _steps_here(tx.session, ref.id, frozenset({"send"}))
-    link.send(tx, WARNING_KIND, peer, warning_payload(ref, event, contents), key=warning_key(ref.id, sends))
+    key = warning_key(ref.id, sends)
+    link.send(tx, WARNING_KIND, peer, warning_payload(ref, event, contents), key=key)
+    referral_store(link).record_sending(ref.id, key, contents, session=tx.session)
 
 
 def attach_referrals(link: Link) -> None:
@@ -317,10 +328,11 @@ def _receive_warning(link: Link, tx: Any, opened: Opened) -> None:
 
 def is_repeat(session: Session, referral_id: str, data: Mapping[str, Any]) -> bool:
     """Whether the step message ``data`` is one this node applied already: the step at its ``seq`` in its
-    end's history here is the same step, to the same state, at the same time."""
+    end's history here is the same step at the same time (its state may differ: an expiry that crossed the
+    feedback leaves the referral with its feedback here)."""
     family = _family(str(data["step"]))
     held = session.execute(
-        select(ReferralEventRow.step, ReferralEventRow.to_state, ReferralEventRow.at)
+        select(ReferralEventRow.step, ReferralEventRow.at)
         .where(ReferralEventRow.referral_id == referral_id, ReferralEventRow.step.in_(sorted(family)))
         .order_by(ReferralEventRow.event_id)
         .offset(int(data["seq"]))
@@ -328,8 +340,8 @@ def is_repeat(session: Session, referral_id: str, data: Mapping[str, Any]) -> bo
     ).first()
     if held is None:
         return False
-    step, to_state, at = held
-    return (step, to_state, iso(utc(at))) == (data["step"], data["to"], data["at"])
+    step, at = held
+    return (step, iso(utc(at))) == (data["step"], data["at"])
 
 
 def _maker(data: dict[str, Any], actor: Officer, at: datetime, source: str) -> Callable[[Referral], Any]:
@@ -344,10 +356,9 @@ def _maker(data: dict[str, Any], actor: Officer, at: datetime, source: str) -> C
         return lambda r: report_seizure(r, actor, report, at)
     if step == "close":
         return lambda r: close(r, actor, at)
-    if step in ("remind", "escalate"):
-        return lambda r: raise_alert(r, str(details.get("alert")), at, by=actor.name)
-    if step == "expire":
-        return lambda r: expire(r, at, by=actor.name)
+    if step in ("remind", "escalate", "expire"):
+        alert = None if step == "expire" else str(details.get("alert"))
+        return lambda r: clock_step_received(r, step, at, actor.name, alert)
     raise InvalidInput(
         [Problem("code", "not a step that travels", column="step", value=str(step))], source=source
     )
@@ -389,7 +400,9 @@ def _receive_step(link: Link, tx: Any, opened: Opened) -> None:
         new = store.step(ref.id, make, session=session)
     finally:
         _replaying.reset(token)
-    if new.state != data["to"]:
+    # the clock's step crossed feedback given here meanwhile: recorded, the feedback stands
+    crossed = step in ("remind", "escalate", "expire") and new.state == FEEDBACK_GIVEN
+    if new.state != data["to"] and not crossed:
         reason = f"it leads to {new.state} here, to {data['to']} at {sender}"
         raise StepOutOfOrder(ref.id, ref.state, step, reason)
     link.observe(tx, "referral.step.received", ref.id, {"step": step, "to": new.state, "peer": sender})
@@ -410,30 +423,23 @@ def _answer(status: str, receipt: Any, reason: Any, now: datetime) -> Callable[[
     return lambda r: refused(r, why, now)
 
 
+#: the answered message of each warning still waiting for its receipt: joined on the outbox key of its
+#: newest sending (exact: the key is unique in the outbox, and the sent referrals are few)
+_ANSWERED = (
+    select(ReferralRow.id, OutgoingRow.status, OutgoingRow.receipt, OutgoingRow.reason)
+    .join(OutgoingRow, OutgoingRow.key == ReferralRow.warning_key)
+    .where(ReferralRow.state == SENT, OutgoingRow.status.in_(("received", "failed")))
+)
+
+
 def sync_referral_receipts(link: Link) -> list[str]:
-    """Move each warning sent from here whose message the peer receipted: to ``received`` at the time of the
-    receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent)."""
-    query = (
-        select(ReferralRow.id, OutgoingRow.key, OutgoingRow.status, OutgoingRow.receipt, OutgoingRow.reason)
-        .join(OutgoingRow, OutgoingRow.key.like(literal(f"{WARNING_KIND}/") + ReferralRow.id + "/%"))
-        .where(ReferralRow.state == SENT, OutgoingRow.status.in_(("received", "failed")))
-    )
+    """Move each warning sent from here whose newest message the peer receipted: to ``received`` at the
+    time of the receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent)."""
     with link.node.engine.connect() as connection:
-        answered = list(connection.execute(query))
+        answered = list(connection.execute(_ANSWERED))
     store, moved = referral_store(link), []
-    by_referral: dict[str, list[Any]] = {}
-    for row in sorted(answered, key=lambda row: row[2] != "received"):  # a receipt before a refusal
-        by_referral.setdefault(row[0], []).append(row)
-    for referral_id, rows in by_referral.items():
-        with Session(link.node.engine) as session, session.begin():
-            sending = warning_key(referral_id, _steps_here(session, referral_id, frozenset({"send"})))
-            # the receipts of this sending (and of its re-sendings by reconciliation), not of an earlier
-            # sending refused then corrected and sent again
-            current = [r for r in rows if r[1] == sending or r[1].startswith(f"{sending}/")]
-            if not current:
-                continue
-            _, _, status, receipt, reason = current[0]
-            store.step(referral_id, _answer(status, receipt, reason, link.clock.now()), session=session)
+    for referral_id, status, receipt, reason in answered:
+        store.step(referral_id, _answer(status, receipt, reason, link.clock.now()))
         moved.append(referral_id)
     return moved
 

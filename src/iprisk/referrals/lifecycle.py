@@ -193,12 +193,15 @@ def acknowledge(ref: Referral, actor: Actor, at: datetime, note: str | None = No
 
 
 def give_feedback(ref: Referral, actor: Actor, feedback: Feedback) -> tuple[Referral, Event]:
-    """What the receiving port did and found; a second feedback amends (the first stays in the history)."""
+    """What the receiving port did and found; a second feedback amends (the first stays in the history).
+
+    Feedback on an expired referral is taken (late, or crossing the expiry on its way between the nodes):
+    the goods were controlled after all, the expiry stays in the history and the referral has feedback."""
     _act(actor, "feedback", ref)
     if feedback.referral_id != ref.id:
         reason = f"the feedback is for {feedback.referral_id}"
         raise StepOutOfOrder(ref.id, ref.state, "give feedback", reason)
-    if ref.state == DRAFTED or ref.state in (CLOSED, EXPIRED):
+    if ref.state in (DRAFTED, CLOSED):
         reason = "not sent yet" if ref.state == DRAFTED else f"it is {ref.state}"
         raise StepOutOfOrder(ref.id, ref.state, "give feedback", reason)
     at = feedback.at
@@ -219,7 +222,11 @@ def report_seizure(
     if ref.state != FEEDBACK_GIVEN or current is None or current.result != "seized":
         reason = "the feedback in force is not a seizure"
         raise StepOutOfOrder(ref.id, ref.state, "report a seizure of", reason)
-    return _step(ref, "seizure_report", FEEDBACK_GIVEN, actor.name, at, seizure_report=report)
+    # the report in its event too: the referral keeps the last, the history each (to send any one again)
+    details = {"seizure_report": report.model_dump(mode="json", exclude_none=True)}
+    return _step(
+        ref, "seizure_report", FEEDBACK_GIVEN, actor.name, at, seizure_report=report, details=details
+    )
 
 
 def close(ref: Referral, actor: Actor, at: datetime) -> tuple[Referral, Event]:
@@ -286,6 +293,20 @@ def expire(ref: Referral, at: datetime, by: str = SYSTEM) -> tuple[Referral, Eve
     if ref.state not in OPEN:
         raise StepOutOfOrder(ref.id, ref.state, "expire", "only an open referral expires")
     return _step(ref, "expire", EXPIRED, by, at, expired_at=at)
+
+
+def clock_step_received(
+    ref: Referral, step: str, at: datetime, by: str, alert: str | None = None
+) -> tuple[Referral, Event]:
+    """A step of the sending node's clock (the reminder or escalation ``alert``, or the expiry), arrived at
+    the receiving node. When feedback was given here meanwhile (the two crossed on the way: the sending node
+    ticks only open referrals), the step is recorded and the state stays: the feedback stands, and re-opens
+    the referral at the sending node too (:func:`give_feedback`), so both copies end the same."""
+    if ref.state != FEEDBACK_GIVEN:
+        return raise_alert(ref, alert, at, by=by) if alert is not None else expire(ref, at, by=by)
+    details = {"crossed": "feedback"} | ({"alert": alert} if alert is not None else {})
+    alerts = (*ref.alerts, alert) if alert is not None else ref.alerts
+    return _step(ref, step, FEEDBACK_GIVEN, by, at, alerts=alerts, details=details)
 
 
 def tick(ref: Referral, at: datetime, deadlines: Deadlines | None = None) -> tuple[Referral, list[Event]]:

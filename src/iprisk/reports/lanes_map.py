@@ -11,7 +11,6 @@ counted in :class:`MapLanes`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
@@ -93,11 +92,11 @@ def map_lanes(
 
 
 @cache
-def _basemap() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (files("iprisk.reports") / "data" / "countries-110m.json").read_text(encoding="utf-8")
-    )
-    return data
+def _basemap() -> str:
+    """The basemap's TopoJSON as text: Vega-Lite parses inline text by the data's format, and a string is
+    what Altair copies and validates in no time (as a nested dict, the 100 kB of arcs cost a second of CPU
+    per map each time the chart is copied, configured or validated)."""
+    return (files("iprisk.reports") / "data" / "countries-110m.json").read_text(encoding="utf-8")
 
 
 def lanes_map(
@@ -114,7 +113,14 @@ def lanes_map(
     drawn = lanes if isinstance(lanes, MapLanes) else map_lanes(lanes, text, top=top)
     frame = drawn.lanes
     centre = _centre(frame)
-    projection = alt.Projection(type="equalEarth", rotate=[-centre, 0, 0], fit=_extent(frame, centre))
+    # clipped to the chart: the countries out of view are left out of the drawing rather than drawn and
+    # hidden (a third of the map's SVG, which the PDF parses and draws)
+    projection = alt.Projection(
+        type="equalEarth",
+        rotate=[-centre, 0, 0],
+        fit=_extent(frame, centre),
+        clipExtent=[[0, 0], [width, height]],
+    )
     countries = (
         alt.Chart(alt.Data(values=_basemap(), format=alt.DataFormat(type="topojson", feature="countries")))
         .mark_geoshape(fill="#ececec", stroke="#ffffff", strokeWidth=0.5, clip=True)

@@ -267,6 +267,13 @@ def map_figure(ctx: Ctx, table: str, on: date) -> Figure:
         ),
     )
     f = ctx.facts
+    if drawn.lanes.empty:  # e.g. every arrival port unlisted: say so rather than "the 0 busiest lanes"
+        caption = ctx.say(
+            "Lanes into the EU: none of the lanes of the {cases} cases into the EU runs between listed "
+            "ports, so none is drawn.",
+            cases=f.num(name, "total_cases", "int"),
+        )
+        return Figure("map-" + table, caption, lanes_map_chart(drawn, ctx.text), ctx.source(table))
     caption = ctx.say(
         "Lanes into the EU: width by cases, colour by cases per thousand consignments (grey: traffic "
         "unknown); the {n} busiest lanes between listed ports, {share} % of the cases into the EU.",

@@ -8,8 +8,10 @@ nothing half-written). Receiving a warning twice stores it once, so a retried de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -19,7 +21,10 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
+    Table,
+    bindparam,
     delete,
     select,
     update,
@@ -68,6 +73,18 @@ class ReferralRow(Base):
     seizure_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     alerts: Mapped[list[str]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
+    #: at the sending node, the outbox key of the warning's newest message (its receipt is found by it)
+    warning_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class ReferralAttachmentRow(Base):
+    """At the sending node, the content of an attachment of a warning sent (to send the warning again)."""
+
+    __tablename__ = "referral_attachments"
+
+    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ReferralEventRow(Base):
@@ -100,13 +117,36 @@ class NetworkPortRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+_SET_WARNING_KEY = (
+    update(ReferralRow)
+    .where(ReferralRow.id == bindparam("referral_id"))
+    .values(warning_key=bindparam("key"))
+    .execution_options(synchronize_session=False)
+)
+
+
+_REFERRALS = cast(Table, ReferralRow.__table__)
+#: a step's guarded update, built once (building it per step cost more than running it); the new values are
+#: its parameters, named after their columns
+_STEP = _REFERRALS.update().where(
+    _REFERRALS.c.id == bindparam("b_id"), _REFERRALS.c.version == bindparam("b_version")
+)
+
+
 def _time(value: datetime | None) -> datetime | None:
     return utc(value) if value is not None else None
 
 
+@lru_cache(maxsize=4096)
+def _warning(text: str, referral_id: str) -> ReferralWarning:
+    """A stored warning read once (it does not change once drafted; the documents are frozen): every step
+    reads its referral, and validating the warning again cost more than the rest of the reading."""
+    return read_warning(json.loads(text), source=f"referral {referral_id}")
+
+
 def _referral(row: ReferralRow) -> Referral:
     return Referral(
-        warning=read_warning(row.warning, source=f"referral {row.id}"),
+        warning=_warning(json.dumps(row.warning, sort_keys=True), row.id),
         state=row.state,
         drafted_at=utc(row.drafted_at),
         sent_at=_time(row.sent_at),
@@ -212,10 +252,8 @@ class ReferralStore(AuditedStore[ChangeHook]):
             if not events:
                 return ref
             done = unit.execute(
-                update(ReferralRow)
-                .where(ReferralRow.id == referral_id, ReferralRow.version == row.version)
-                .values(version=row.version + 1, **_fields(ref))
-                .execution_options(synchronize_session=False)
+                _STEP,
+                {"b_id": referral_id, "b_version": row.version, "version": row.version + 1, **_fields(ref)},
             )
             if cast(CursorResult[Any], done).rowcount != 1:
                 raise StepOutOfOrder(referral_id, ref.state, events[0].step, "it changed meanwhile; retry")
@@ -273,6 +311,28 @@ class ReferralStore(AuditedStore[ChangeHook]):
                 Event(r.referral_id, r.step, r.from_state, r.to_state, r.by, utc(r.at), r.details)
                 for r in unit.scalars(query.order_by(ReferralEventRow.event_id))
             ]
+
+    def record_sending(
+        self, referral_id: str, key: str, contents: Mapping[str, bytes] | None, *, session: Session
+    ) -> None:
+        """At the sending node, in the unit of work that queues the warning's message: its outbox ``key`` (the
+        receipt is found by it) and, when given, the attachments' contents (replacing those of an earlier
+        sending), kept to send the warning again."""
+        session.execute(_SET_WARNING_KEY, {"referral_id": referral_id, "key": key})
+        if contents is not None:
+            session.execute(
+                delete(ReferralAttachmentRow).where(ReferralAttachmentRow.referral_id == referral_id)
+            )
+            session.add_all(
+                ReferralAttachmentRow(referral_id=referral_id, name=name, content=content)
+                for name, content in contents.items()
+            )
+
+    def attachments(self, referral_id: str, *, session: Session | None = None) -> dict[str, bytes]:
+        """The contents of the attachments of the warning sent from here (name -> bytes)."""
+        query = select(ReferralAttachmentRow).where(ReferralAttachmentRow.referral_id == referral_id)
+        with self._reading(session) as unit:
+            return {row.name: row.content for row in unit.scalars(query)}
 
     # -- the network of key ports ----------------------------------------------------------------------------
     def network(self, *, session: Session | None = None) -> PortNetwork:

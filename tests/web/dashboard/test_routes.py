@@ -17,7 +17,7 @@ from iprisk.accounts import Role, permission
 from iprisk.i18n import Text
 from iprisk.profiles import profiles_to_data
 from iprisk.web.auth import action_of
-from iprisk.web.dashboard import router
+from iprisk.web.dashboard import router, tables
 from iprisk.web.dashboard.export import table_frame
 from iprisk.web.dashboard.views import TrendQuery, lanes, trends
 from tests.profiles.samples import profile
@@ -164,6 +164,35 @@ def test_the_export_holds_exactly_the_rows_and_columns_of_the_view(shown: LiveNo
     assert rows[0] == list(sheet[0])
     headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
     assert len(headers) == len(rows[0])
+
+
+def test_a_long_table_is_paged_and_each_page_exports_as_shown(
+    shown: LiveNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tables, "PAGE_ROWS", 5)
+    client = login(shown, Role.ANALYST)
+    params = "dimension=product_category&metric=cases"
+    view = trends(shown.node, _grant(shown, Role.ANALYST), TrendQuery("product_category", "cases"))
+    assert len(view.rows) > 10
+    first = client.get(f"/ui/trends?{params}").text
+    assert _body_rows(first) == 5 and 'rel="prev"' not in first
+    following = re.search(r'<a href="([^"]+)" rel="next">next rows</a>', first)
+    assert following is not None and "rows 1 to 5 of" in first
+    second = client.get(following.group(1).replace("&amp;", "&")).text
+    assert _body_rows(second) == 5 and 'rel="prev"' in second and "rows 6 to 10 of" in second
+    chart = re.compile(r"<svg.*?</svg>", re.S)
+    assert chart.findall(first) == chart.findall(second) != []  # the chart draws every row, not the page
+    exported = list(csv.DictReader(io.StringIO(client.get(f"/ui/trends/export?{params}&page=2").text)))
+    assert [(r["quarter"], r["product_category"]) for r in exported] == [
+        (r[0], r[1]) for r in view.rows[5:10]
+    ]
+    for wrong in ("0", "x", "999"):  # refused, saying why
+        refused = client.get(f"/ui/trends?{params}&page={wrong}")
+        assert refused.status_code == 400 and "page " in refused.json()["detail"]
+
+
+def _body_rows(page: str) -> int:
+    return len(re.findall(r"<tbody>.*?</tbody>", page, re.S)[-1].split("<tr")) - 1
 
 
 def test_the_lanes_export_equals_the_library_view(shown: LiveNode) -> None:

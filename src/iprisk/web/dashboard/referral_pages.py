@@ -20,7 +20,7 @@ from iprisk.node.referrals import referral_detail, take_step
 from iprisk.web.dashboard import referral_views as views
 from iprisk.web.dashboard.access import Viewer, check_csrf, page
 from iprisk.web.dashboard.rendering import CsrfField, NodeDep, export_links, export_route, render, router
-from iprisk.web.dashboard.tables import Table
+from iprisk.web.dashboard.tables import Table, page_number, paged
 
 ReferralId = Annotated[str, PathParam(max_length=36)]
 _QUARTER = re.compile(r"^\d{4}Q[1-4]$")
@@ -45,7 +45,7 @@ def _state(request: Request) -> str | None:
 
 
 def _inbox_table(request: Request, viewer: Viewer, node: Node) -> Table:
-    return views.inbox(node, viewer.principal, _state(request))
+    return paged(views.inbox(node, viewer.principal, _state(request)), page_number(request.query_params))
 
 
 @router.get("/referrals", response_class=HTMLResponse, summary="Referrals: the inbox of one's ports or side")

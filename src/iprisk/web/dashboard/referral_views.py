@@ -3,7 +3,8 @@
 Each view makes the API route's own call (:mod:`iprisk.node.referrals`: ``referral_list``,
 ``referral_detail``, ``take_step``, ``kpi_table``), so the pages see exactly what the API lets the caller see
 (a port officer: the referrals of their ports) and inherit whatever those calls add. Deadlines come from the
-library's :class:`~iprisk.referrals.Deadlines` with the node's settings; overdue at the node's clock.
+library's :class:`~iprisk.referrals.Deadlines` with the node's settings; overdue at the node's clock. The
+inbox and the KPIs are kept between requests while no referral changes (:mod:`.referral_kept`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from typing import Any
 
 from iprisk.accounts import Principal
 from iprisk.errors import IpriskError
-from iprisk.formats.referrals import read_warning
 from iprisk.i18n import N_
 from iprisk.node import Node
-from iprisk.node.referrals import kpi_table, referral_list
 from iprisk.referrals import Deadlines, NotPermitted
 from iprisk.referrals.lifecycle import ACKNOWLEDGED, DRAFTED, FEEDBACK_GIVEN, OPEN, RECEIVED, SENT
 from iprisk.referrals.permissions import require
+from iprisk.web.dashboard import referral_kept
 from iprisk.web.dashboard.tables import Table, api_url, columns
 
 #: The states a page filters the inbox by (the lifecycle's, in order).
@@ -52,14 +52,14 @@ class Due:
 
     @classmethod
     def of(cls, summary: Mapping[str, Any], deadlines: Deadlines, now: datetime) -> Due:
-        sent = summary["sent_at"]
-        if sent is None:
-            return cls(None, None, "")
-        sent_at = datetime.fromisoformat(sent)
-        ack_due = deadlines.ack_due(sent_at)
-        feedback_due = deadlines.feedback_due(sent_at, read_warning(summary["warning"]))
+        return cls.at(referral_kept.entry(summary, deadlines), now)
+
+    @classmethod
+    def at(cls, entry: referral_kept.Entry, now: datetime) -> Due:
+        """The deadlines of an inbox entry, and what of them is past at ``now``."""
+        summary, ack_due, feedback_due = entry.summary, entry.ack_due, entry.feedback_due
         overdue = ""
-        if summary["state"] in OPEN:
+        if ack_due is not None and feedback_due is not None and summary["state"] in OPEN:
             if summary["acknowledged_at"] is None and ack_due < now:
                 overdue = ACK_OVERDUE
             elif not summary["feedback"] and feedback_due < now:
@@ -77,12 +77,13 @@ _INBOX_COLUMNS = (("referral", "name"), ("state", "code"), ("sending_port", "por
 
 
 def inbox(node: Node, principal: Principal, state: str | None) -> Table:
-    """The referrals the caller may see (``GET /referrals``), newest first, deadlines, overdue marks."""
-    summaries = referral_list(node, principal, [state] if state else None)
-    deadlines, now = Deadlines.from_settings(node.settings), node.clock.now()
+    """The referrals the caller may see (``GET /referrals``), newest first, deadlines, overdue marks (kept
+    while no referral changes: :mod:`~iprisk.web.dashboard.referral_kept`)."""
+    entries = referral_kept.inbox(node, principal, [state] if state else None)
+    now = node.clock.now()
     rows, marks = [], []
-    for s in reversed(summaries):
-        due = Due.of(s, deadlines, now)
+    for entry in reversed(entries):
+        due, s = Due.at(entry, now), entry.summary
         w = s["warning"]
         rows.append([s["id"], s["state"], w["sending_port"], w["receiving_port"], w["expected_arrival"],
                      _iso(due.ack_due), _iso(due.feedback_due), due.overdue])  # fmt: skip
@@ -117,8 +118,8 @@ def steps_allowed(principal: Principal, summary: Mapping[str, Any], may_act: boo
 
 
 def kpis(node: Node, principal: Principal, quarter: str | None) -> Table:
-    """The state of play per quarter and port pair (``GET /referrals/kpis``)."""
-    table = kpi_table(node, principal, quarter)
+    """The state of play per quarter and port pair (``GET /referrals/kpis``; kept while nothing changes)."""
+    table = referral_kept.kpi_table(node, principal, quarter)
     spec = [("quarter", "quarter"), ("sending_port", "port"), ("receiving_port", "port")]
     spec += [(name, _KPI_KINDS.get(name, "int")) for name in table.column_names[3:]]
     cols = columns(spec)
@@ -148,7 +149,7 @@ class Headline:
 
 def headline(node: Node, principal: Principal) -> Headline | None:
     """The KPIs summed over port pairs (shares weighted by referrals sent); None when there is none."""
-    rows = kpi_table(node, principal, None).to_pylist()
+    rows = referral_kept.kpi_table(node, principal, None).to_pylist()
     sent = sum(r["sent"] for r in rows)
     if not sent:
         return None

@@ -74,6 +74,7 @@ def render(
         when=lambda at: cell(Column("at", "datetime"), at, text),
         day=lambda iso: cell(Column("day", "date"), iso, text),
         number_kinds=NUMBER_KINDS,
+        page_url=lambda params, page: f"{request.url.path}?{urlencode({**params, 'page': page})}",
         params=dict(request.query_params),
         **{"chart": None, "intro": None, "notice": None, "exports": None, **context},
     )

@@ -30,7 +30,7 @@ from iprisk.web.dashboard.rendering import (
     router,
 )
 from iprisk.web.dashboard.session import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from iprisk.web.dashboard.tables import Table
+from iprisk.web.dashboard.tables import Table, page_number, paged
 from iprisk.web.routes import profiles as profile_routes
 
 # -- login, logout, static files ------------------------------------------------------------
@@ -136,17 +136,19 @@ export_route("overview", "analysis.read", _overview_table)
 
 
 def _trend_table(request: Request, viewer: Viewer, node: Node) -> Table:
-    return views.trends(node, viewer.grant, views.TrendQuery.parse(request.query_params))
+    every_row = views.trends(node, viewer.grant, views.TrendQuery.parse(request.query_params))
+    return paged(every_row, page_number(request.query_params))
 
 
 @router.get("/trends", response_class=HTMLResponse, summary="Trends: any dimension over quarters, filtered")
 def trends(request: Request, viewer: Annotated[Viewer, page("analysis.read")], node: NodeDep) -> Response:
     text = viewer.text
     query = views.TrendQuery.parse(request.query_params)
-    table = views.trends(node, viewer.grant, query)
+    every_row = views.trends(node, viewer.grant, query)  # the chart draws them all, the table pages them
+    table = paged(every_row, page_number(request.query_params))
     return render(
         request, viewer, "trends.html", title=text.gettext("Trends"), table=table, query=query,
-        chart=page_charts.trends_chart(chart_store(node), table, query, text),
+        chart=page_charts.trends_chart(chart_store(node), every_row, query, text),
         chart_title=page_charts.trends_title(query, text),
         dimensions=views.DIMENSIONS, metrics=views.METRICS, metric_labels=views.METRIC_LABELS,
         dimension_message=views.dimension_message, exports=export_links(request, "trends"),
