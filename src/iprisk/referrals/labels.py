@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import pyarrow as pa
+
 from iprisk.formats import DECLARATIONS
 from iprisk.referrals.lifecycle import Referral
 
