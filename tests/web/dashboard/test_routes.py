@@ -176,10 +176,10 @@ def test_a_long_table_is_paged_and_each_page_exports_as_shown(
     assert len(view.rows) > 10
     first = client.get(f"/ui/trends?{params}").text
     assert _body_rows(first) == 5 and 'rel="prev"' not in first
-    following = re.search(r'<a href="([^"]+)" rel="next">next rows</a>', first)
-    assert following is not None and "rows 1 to 5 of" in first
+    following = re.search(r'<a href="([^"]+)" rel="next">Next rows</a>', first)
+    assert following is not None and "Rows 1 to 5 of" in first
     second = client.get(following.group(1).replace("&amp;", "&")).text
-    assert _body_rows(second) == 5 and 'rel="prev"' in second and "rows 6 to 10 of" in second
+    assert _body_rows(second) == 5 and 'rel="prev"' in second and "Rows 6 to 10 of" in second
     chart = re.compile(r"<svg.*?</svg>", re.S)
     assert chart.findall(first) == chart.findall(second) != []  # the chart draws every row, not the page
     exported = list(csv.DictReader(io.StringIO(client.get(f"/ui/trends/export?{params}&page=2").text)))

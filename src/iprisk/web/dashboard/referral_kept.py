@@ -2,11 +2,12 @@
 requests while no referral changed: a request reads the referrals' change stamp (one small query) and, when
 the figures kept for that stamp are there, shows them without reading a referral or computing anything.
 
-The stamp is what every write of the referral store changes (:class:`~iprisk.store.ReferralStore`: a new
-referral adds a row and its first event; a step bumps the row's version and adds its events; nothing deletes
-either): the number of events and the last event's id, the number of referrals and the sum of their
-versions. It is read *before* the figures, so figures kept under a stamp are never older than it: a write that
-lands in between gives the next request another stamp, and the figures are computed again.
+The stamp is what every write of what the figures are made of changes (a new referral adds a row and its
+first event; a step of :class:`~iprisk.store.ReferralStore` bumps the row's version and adds its events;
+nothing deletes either; the outbox key and attachments a sending node keeps are in no figure): the number of
+events and the last event's id, the number of referrals and the sum of their versions. It is read *before*
+the figures, so figures kept under a stamp are never older than it: a write that lands in between gives the
+next request another stamp, and the figures are computed again.
 
 Time changes two figures without a write: whether a referral is overdue. The inbox keeps each referral's
 deadlines and marks the overdue ones at the request's clock; a KPI table (``overdue_now``) is kept only until
