@@ -187,6 +187,15 @@ class Unauthenticated(IpriskError, PermissionError):
     account, wrong password); the message says which without revealing whether an account exists."""
 
 
+class TooManyAttempts(Unauthenticated):
+    """Too many failed logins on this account or from this address within the window: refused without
+    checking the credentials until ``retry_after`` seconds have passed (whether the account exists or not)."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"too many failed attempts: try again in {retry_after} s")
+
+
 class Forbidden(IpriskError, PermissionError):
     """The authorisation table does not let this role do this action, or not on this thing."""
 
@@ -258,6 +267,8 @@ ERROR_MAP: tuple[ErrorKind, ...] = (
               "one value given by the user (an option, an argument) is malformed"),
     ErrorKind(Infeasible, EXIT_ERROR, 422, "infeasible", "No feasible plan",
               "no allocation plan meets every constraint; the conflicting constraints are named"),
+    ErrorKind(TooManyAttempts, EXIT_ERROR, 429, "too-many-attempts", "Too many failed attempts",
+              "too many failed logins on an account or from an address in the window; retry after"),
     ErrorKind(Unauthenticated, EXIT_ERROR, 401, "unauthenticated", "Authentication required",
               "no credentials, or an unknown, expired or revoked token, a disabled account, wrong password"),
     ErrorKind(Forbidden, EXIT_ERROR, 403, "forbidden", "Forbidden",

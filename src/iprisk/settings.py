@@ -157,6 +157,17 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Level of the service's JSON logs."
     )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins on one account, or from one client address, before further attempts are "
+        "refused (429) until the window passes.",
+    )
+    login_window_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="The sliding window over which failed logins are counted, in seconds.",
+    )
     referral_ack_working_days: int = Field(
         default=1, ge=1, le=30, description="Working days a receiving port has to acknowledge a referral."
     )

@@ -1,7 +1,8 @@
 """Fixtures of the analysis tests: a small world, and the engines every engine-aware test runs on.
 
 A test that takes ``engine`` runs once per engine, the way ibis runs one suite on every backend: on DuckDB
-always, on PySpark (``local[1]`` with quick-start settings) where pyspark and Java are present (marked ``spark``; skipped otherwise).
+always, on PySpark (``local[1]`` with quick-start settings) where pyspark and Java are present (marked
+``spark``; skipped otherwise).
 """
 
 from __future__ import annotations

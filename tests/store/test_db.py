@@ -19,7 +19,7 @@ def test_migrations_create_the_tables_and_are_idempotent(tmp_path: Path) -> None
     assert {"referrals", "referral_events", "referral_ports"} <= tables
     assert {"channel_outgoing", "channel_incoming"} <= tables
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    assert head == "0007_referrals"
+    assert head == "0008_login_throttle"
     with engine.connect() as con:
         assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     engine.dispose()

@@ -17,6 +17,7 @@ from iprisk.exchange import Clock, NodeIdentity, SystemClock, load_identity
 from iprisk.node.keys import AuditKeys, load_audit_keys
 from iprisk.settings import Settings, get_settings
 from iprisk.store import AccountStore, AuditTrail, ProfileStore, ReferralStore, connect
+from iprisk.store.login_throttle import LoginThrottle
 
 
 class NodeSettingError(InvalidValue):
@@ -35,6 +36,10 @@ def node_name(settings: Settings) -> str:
 
 def _passphrase(settings: Settings) -> str | None:
     return settings.key_passphrase.get_secret_value() if settings.key_passphrase else None
+
+
+def _throttle(settings: Settings, engine: Engine, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(engine, clock, settings.login_max_failures, settings.login_window_seconds)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -78,8 +83,9 @@ class Node:
         clock = clock or SystemClock()
         engine = open_database(settings)
         audit = AuditTrail(audit_keys.log, clock, checkpoint_every=settings.audit_checkpoint_every)
+        accounts = AccountStore(engine, audit, clock, _throttle(settings, engine, clock))
         return cls(
-            settings, name, engine, identity, audit_keys, audit, AccountStore(engine, audit, clock),
+            settings, name, engine, identity, audit_keys, audit, accounts,
             ProfileStore(engine, audit=audit), clock, ReferralStore(engine, audit=audit),
         )  # fmt: skip
 

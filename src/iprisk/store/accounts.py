@@ -31,10 +31,11 @@ from iprisk.accounts import (
     token_matches,
     verify_password,
 )
-from iprisk.errors import AlreadyExists, InvalidValue, NotFound, Unauthenticated
+from iprisk.errors import AlreadyExists, InvalidValue, NotFound, TooManyAttempts, Unauthenticated
 from iprisk.exchange.clock import Clock
 from iprisk.store.audit import AuditTrail
 from iprisk.store.db import Base, utc
+from iprisk.store.login_throttle import LoginThrottle, throttle_key
 
 #: Compared against when the account does not exist, so that a login takes as long either way.
 _DUMMY_HASH = hash_password("not a password, only for timing")
@@ -83,10 +84,14 @@ def _token(row: TokenRow) -> Token:
 class AccountStore:
     """The node's accounts and tokens; ``audit`` records every change and every refused authentication."""
 
-    def __init__(self, engine: Engine, audit: AuditTrail, clock: Clock):
+    def __init__(
+        self, engine: Engine, audit: AuditTrail, clock: Clock, throttle: LoginThrottle | None = None
+    ):
         self.engine = engine
         self.audit = audit
         self.clock = clock
+        #: failed logins per account, address and token (the settings' limits at a node; defaults otherwise)
+        self.throttle = throttle or LoginThrottle(engine, clock)
 
     # -- accounts --------------------------------------------------------------------------------------------
     def add_user(
@@ -199,9 +204,19 @@ class AccountStore:
             return _token(row)
 
     # -- authentication --------------------------------------------------------------------------------------
-    def authenticate(self, token: str) -> Principal:
-        """The principal a bearer token stands for; Unauthenticated (and an audit entry) when it does not."""
+    def authenticate(self, token: str, *, address: str | None = None) -> Principal:
+        """The principal a bearer token stands for; Unauthenticated (and an audit entry) when it does not,
+        TooManyAttempts when the token or the client ``address`` failed too often in the window."""
         token_id = token_id_of(token)
+        keys = _keys(("address", address), ("token", token_id))
+        self._check_throttle(keys, f"token:{token_id}" if token_id else "token")
+        try:
+            return self._principal_of_token(token, token_id)
+        except Unauthenticated:
+            self.throttle.failed(keys)
+            raise
+
+    def _principal_of_token(self, token: str, token_id: str | None) -> Principal:
         if token_id is None:
             self._refuse("token", "malformed token")
         with Session(self.engine) as session:
@@ -217,10 +232,21 @@ class AccountStore:
             self._refuse(f"token:{token_id}", "disabled account")
         return Principal(owner.name, Role(owner.role), owner.administration, frozenset(owner.ports), token_id)
 
-    def check_password(self, name: str, password: str) -> Principal:
-        """The principal of an account and password (the dashboard's login); Unauthenticated otherwise."""
+    def check_password(self, name: str, password: str, *, address: str | None = None) -> Principal:
+        """The principal of an account and password (the dashboard's login); Unauthenticated otherwise,
+        TooManyAttempts when the account name or the client ``address`` failed too often in the window (the
+        same for a name that is no account, so that the answer does not tell whether it is one)."""
+        keys = _keys(("address", address), ("account", name))
         with Session(self.engine) as session:
             owner = session.get(UserRow, name)
+        self._check_throttle(keys, f"account:{owner.name}" if owner is not None else "account:?")
+        try:
+            return self._principal_of_password(owner, password)
+        except Unauthenticated:
+            self.throttle.failed(keys)
+            raise
+
+    def _principal_of_password(self, owner: UserRow | None, password: str) -> Principal:
         stored = owner.password_hash if owner is not None and owner.password_hash else _DUMMY_HASH
         matches = verify_password(stored, password)
         if owner is None:
@@ -231,7 +257,22 @@ class AccountStore:
             self._refuse(f"account:{owner.name}", "wrong account or password")
         return Principal(owner.name, Role(owner.role), owner.administration, frozenset(owner.ports))
 
+    def _check_throttle(self, keys: list[str], subject: str) -> None:
+        try:
+            self.throttle.check(keys)
+        except TooManyAttempts:
+            with Session(self.engine) as session, session.begin():
+                self.audit.record(
+                    session, "auth.refused", "anonymous", subject, {"reason": "too many failed attempts"}
+                )
+            raise
+
     def _refuse(self, subject: str, reason: str) -> NoReturn:
         with Session(self.engine) as session, session.begin():
             self.audit.record(session, "auth.refused", "anonymous", subject, {"reason": reason})
         raise Unauthenticated(reason)
+
+
+def _keys(*pairs: tuple[str, str | None]) -> list[str]:
+    """The throttle's keys of the (kind, value) pairs that have a value."""
+    return [throttle_key(kind, value) for kind, value in pairs if value]

@@ -32,10 +32,18 @@ def get_node(request: Request) -> Node:
     return node
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address, the key of the failed-login throttle (behind a reverse proxy: run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` so that it is the client's, not the proxy's)."""
+    return request.client.host if request.client is not None else None
+
+
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise Unauthenticated("no credentials: send Authorization: Bearer <API token>")
-    principal = get_node(request).accounts.authenticate(credentials.credentials)
+    principal = get_node(request).accounts.authenticate(
+        credentials.credentials, address=client_address(request)
+    )
     request.state.principal = principal  # for the access log: who, never the token
     return principal
 

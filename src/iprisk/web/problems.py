@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from iprisk import errors
-from iprisk.errors import IpriskError, Unauthenticated
+from iprisk.errors import IpriskError, TooManyAttempts, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -43,6 +43,7 @@ _HTTP_SLUGS = {
     413: ("too-large", "Request too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-request", "Invalid request"),
+    429: ("too-many-attempts", "Too many failed attempts"),
 }
 
 
@@ -85,7 +86,9 @@ def _mapped_error(request: Request, exc: Exception) -> ProblemResponse:
     come from the same rows), problem rows included, an unexpected error's internals never shown."""
     body = errors.problem_details(exc, instance=request.url.path)
     response = ProblemResponse(body, status_code=errors.http_status(exc))
-    if isinstance(exc, Unauthenticated):
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, Unauthenticated):
         response.headers["WWW-Authenticate"] = 'Bearer realm="iprisk"'
     return response
 

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 import yaml
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from iprisk.accounts import Role, permission
 from iprisk.i18n import Text
@@ -318,6 +319,38 @@ def test_login_logout_and_a_disabled_account(dash: LiveNode) -> None:
     assert again.get("/ui/lanes", follow_redirects=False).status_code == 303
     client.cookies.set("iprisk_session", "eyJ1IjoiYW5hbHlzdCIsImV4cCI6OTk5OTk5OTk5OX0.forged")
     assert client.get("/ui/lanes", follow_redirects=False).status_code == 303
+
+
+def test_failed_logins_are_refused_429_translated_for_people_problem_json_for_programs(
+    shown: LiveNode,
+) -> None:
+    """From one address (each client its own, so that the module's other tests are not throttled): after
+    login_max_failures failures the right password is refused, with Retry-After; not from another."""
+    limit = shown.node.settings.login_max_failures
+    person = TestClient(shown.client.app, headers={"Accept": "text/html"}, client=("192.0.2.10", 5000))
+    form = csrf_of(person.get("/ui/login").text)
+    for _ in range(limit):
+        # failures on a name that is no account (an account's failures would throttle it for the module)
+        wrong = person.post("/ui/login", data={"user": "ghost", "password": "nope", "csrf_token": form})
+        assert wrong.status_code == 401
+    good = {"user": "analyst", "password": "correct horse battery staple", "csrf_token": form}
+    refused = person.post("/ui/login?lang=zh", data=good, follow_redirects=False)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "失败尝试次数过多" in refused.text and "Wrong account" not in refused.text
+    ghost = person.post("/ui/login?lang=en", data={**good, "user": "ghost"}, follow_redirects=False)
+    assert ghost.status_code == 429 and "Too many failed attempts" in ghost.text
+
+    program = TestClient(shown.client.app, client=("192.0.2.11", 5000))
+    bad = {"Authorization": "Bearer iprisk.AAAAAAAAAAA.not-the-secret"}
+    for _ in range(limit):
+        assert program.get("/submissions", headers=bad).status_code == 401
+    token = {"Authorization": f"Bearer {shown.tokens[Role.ANALYST]}"}
+    throttled = program.get("/submissions", headers=token)
+    assert throttled.status_code == 429 and throttled.headers["content-type"] == "application/problem+json"
+    assert throttled.json()["type"] == "urn:iprisk:error:too-many-attempts"
+    assert int(throttled.headers["retry-after"]) > 0
+    other = TestClient(shown.client.app, client=("192.0.2.12", 5000))
+    assert other.get("/submissions", headers=token).status_code == 200
 
 
 def test_an_upload_shows_every_problem_row_or_the_stored_version(dash: LiveNode) -> None:

@@ -3,6 +3,7 @@ answers; each table page has its export (``?format=csv|xlsx``) through the same 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,9 +12,10 @@ from fastapi import Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from iprisk.errors import InvalidInput, IpriskError, NotFound, Unauthenticated
+from iprisk.errors import InvalidInput, IpriskError, NotFound, TooManyAttempts, Unauthenticated
 from iprisk.i18n import Text
 from iprisk.node import Node
+from iprisk.web.auth import client_address
 from iprisk.web.dashboard import page_charts, referral_views, views
 from iprisk.web.dashboard.access import LOGIN_PATH, Viewer, check_csrf, language, page, sessions
 from iprisk.web.dashboard.navigation import NAVIGATION
@@ -59,7 +61,9 @@ def login(
     if not sessions(request).csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and send the form again")
     try:
-        principal = node.accounts.check_password(user.strip(), password)
+        principal = node.accounts.check_password(user.strip(), password, address=client_address(request))
+    except TooManyAttempts as refused:
+        return _throttled(request, refused, next)
     except Unauthenticated:
         title = Text(language(request)).gettext("Log in")
         return render(
@@ -70,6 +74,24 @@ def login(
         SESSION_COOKIE, sessions(request).issue(principal.name), max_age=SESSION_SECONDS, httponly=True,
         samesite="strict", secure=is_secure(request), path="/",
     )  # fmt: skip
+    return response
+
+
+def _throttled(request: Request, refused: TooManyAttempts, next: str) -> Response:
+    """The form again, saying when to try again (429, Retry-After), the same whether the account exists."""
+    text = Text(language(request))
+    minutes = math.ceil(refused.retry_after / 60)
+    throttled = text.ngettext(
+        "Too many failed attempts: try again in {minutes} minute.",
+        "Too many failed attempts: try again in {minutes} minutes.",
+        minutes,
+        minutes=minutes,
+    )
+    response = render(
+        request, None, "login.html", status=429, title=text.gettext("Log in"), next=_safe_next(next),
+        failed=False, throttled=throttled,
+    )  # fmt: skip
+    response.headers["Retry-After"] = str(refused.retry_after)
     return response
 
 
