@@ -1,10 +1,12 @@
 """Where the time of ``iprisk.analysis.run`` goes: wall and CPU seconds of each step, on a Parquet file.
 
-``python -m benchmarks.profile_analysis [SEIZURES.parquet]`` (default: the 10 M-line file ``make bench``
-keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis calls (prepare,
-cells, trends per cut, propensity, signals, concentration, mirror, displacement) is wrapped with a timer;
+``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile]`` (default: the 10 M-line file
+``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis calls
+(prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
 CPU time counts every thread of the process (DuckDB's), so it tells the work apart from the machine's load.
-Not a benchmark (no baseline): the profile behind the figures of ``bench_analysis``.
+With ``--cprofile``, the functions that took the most time inside the run (cProfile, by cumulative time)
+are printed after the steps. Not a benchmark (no baseline): the profile behind the figures of
+``bench_analysis``.
 """
 
 from __future__ import annotations
@@ -51,7 +53,10 @@ def _timer(name: str, fn: Callable[..., Any], totals: dict[str, list[float]]) ->
     return timed
 
 
-def main(path: Path) -> None:
+def main(path: Path, cprofile: bool = False) -> None:
+    import cProfile
+    import pstats
+
     import ibis
 
     from benchmarks.bench_analysis import _ParquetTables
@@ -62,14 +67,21 @@ def main(path: Path) -> None:
         if hasattr(module, name):
             setattr(module, name, _timer(name, getattr(module, name), totals))
     con = ibis.duckdb.connect(threads=2)
+    profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), _cpu()
+    if cprofile:
+        profiler.enable()
     result = module.run(_ParquetTables(con, path))
+    profiler.disable()
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     print(f"{'step':14s} {'calls':>5s} {'wall s':>8s} {'CPU s':>8s}")
     for name, (w, c, n) in totals.items():
         print(f"{name:14s} {n:5d} {w:8.2f} {c:8.2f}")
     print(f"{'run (total)':14s} {1:5d} {wall:8.2f} {cpu:8.2f}   ({len(result.signals)} signals)")
+    if cprofile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)
+    args = [a for a in sys.argv[1:] if a != "--cprofile"]
+    main(Path(args[0]) if args else DEFAULT, cprofile="--cprofile" in sys.argv[1:])

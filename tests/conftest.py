@@ -21,6 +21,18 @@ from iprisk.settings import get_settings
 POSTGRES_URL = os.environ.get("IPRISK_TEST_POSTGRES_URL", "")
 
 
+#: Spark settings for tests: their tables have tens of rows, so the time goes into planning and starting
+#: tasks, not into data: one partition per shuffle, no compression, the JVM's quick (C1) compiler only and
+#: the serial collector (the JIT's optimising compiler and parallel GC pay off only on long jobs).
+SPARK_TEST_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.rdd.compress": "false",
+    "spark.shuffle.compress": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+
+
 def require_spark() -> None:
     """Skip the calling test (or fixture) unless pyspark and Java are installed; in CI, fail it instead."""
     if importlib.util.find_spec("pyspark") is None:

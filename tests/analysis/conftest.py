@@ -1,7 +1,8 @@
 """Fixtures of the analysis tests: a small world, and the engines every engine-aware test runs on.
 
 A test that takes ``engine`` runs once per engine, the way ibis runs one suite on every backend: on DuckDB
-always, on PySpark (``local[2]``) where pyspark and Java are present (marked ``spark``; skipped otherwise).
+always, on PySpark (``local[1]`` with quick-start settings) where pyspark and Java are present (marked
+``spark``; skipped otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from tests.analysis.engines import Engine
 from tests.analysis.worlds import World, canonical_lines, make_world, trade_table
-from tests.conftest import require_spark, spark_missing
+from tests.conftest import SPARK_TEST_CONF, require_spark, spark_missing
 
 #: Public third-party data next to the repository (``../shared/data``), never copied into it.
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -62,7 +63,7 @@ def spark_con() -> Iterator[Any]:
     from iprisk.errors import Unsupported
 
     try:
-        con = spark_backend(app_name="iprisk-tests")
+        con = spark_backend(app_name="iprisk-tests", cores=1, **SPARK_TEST_CONF)
     except Unsupported as exc:
         spark_missing(str(exc))
         raise

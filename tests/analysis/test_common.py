@@ -8,12 +8,21 @@ import pandas as pd
 import pytest
 
 from iprisk.analysis import analyse
-from iprisk.analysis._common import CASES_IN_CELL, SPREAD_CASE_KEY, aggregate, cells, prepare
+from iprisk.analysis._common import (
+    CASES_IN_CELL,
+    SIGNAL_DIMENSIONS,
+    SPREAD_CASE_KEY,
+    aggregate,
+    cells,
+    prepare,
+)
+from iprisk.analysis._segments import count_segments
 from iprisk.analysis.concentration import concentration
 from iprisk.analysis.displacement import displacement
 from iprisk.analysis.mirror import mirror
 from iprisk.analysis.propensity import propensity
 from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
+from iprisk.analysis.signals import signals
 from iprisk.analysis.trends import trends_for
 from tests.analysis.worlds import canonical_lines, make_world, trade_table
 
@@ -42,6 +51,14 @@ def both() -> tuple[ibis.Table, ibis.Table, ibis.Table]:
     world = make_world(5, n_cells=80, n_quarters=12, planted=1)
     lines = ibis.memtable(_spread(canonical_lines(world)))
     return lines, cells(prepare(lines)), ibis.memtable(trade_table(world))
+
+
+@pytest.fixture(scope="module")
+def spread_lines() -> ibis.Table:
+    """A smaller world of spread cases than ``both``'s (a planted surge, ten quarters: 2.6 k lines), in a
+    table of its own: ``analyse`` releases the tables it materialised from its input, which the engine
+    shares with anyone who materialised the same expression (``both``'s cells)."""
+    return ibis.memtable(_spread(canonical_lines(make_world(5, n_cells=40, n_quarters=10, planted=1))))
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -102,3 +119,38 @@ def test_analyse_gives_what_each_analysis_gives_on_the_lines(
     expected = trends_for(lines, ["product_category"], ["cases"])
     assert cases["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
     assert got.totals["cases"] == aggregate(lines, [], ["cases"])["cases"].iloc[0]
+
+
+@pytest.mark.parametrize("metric", ["cases", "lines"])
+def test_segment_counts_on_cells_are_those_on_lines(spread_lines: ibis.Table, metric: str) -> None:
+    """Every matrix the signals read, bit for bit, on a world whose cases spread over products, quarters
+    and emptied dimensions. ``signals_from_counts`` is a function of these matrices alone, so equal matrices
+    are equal signals (observed, expected, p-values, events); ``analyse`` is checked end to end below."""
+    lines = spread_lines
+    folded = cells(prepare(lines))
+    dims = list(SIGNAL_DIMENSIONS)
+    old, new = count_segments(lines, metric, dims), count_segments(folded, metric, dims)
+    assert new.quarters == old.quarters
+    np.testing.assert_array_equal(new.total, old.total)
+    for a, b in zip(old.combos, new.combos, strict=True):
+        assert (a.dims, a.keys) == (b.dims, b.keys)
+        np.testing.assert_array_equal(a.counts, b.counts)
+        np.testing.assert_array_equal(a.cell_segment, b.cell_segment)
+    for name in ("cells", "cell_coarse", "cell_office"):
+        np.testing.assert_array_equal(getattr(new, name), getattr(old, name))
+    assert old.coarse is not None and new.coarse is not None
+    assert new.coarse.keys == old.coarse.keys
+    np.testing.assert_array_equal(new.coarse.counts, old.coarse.counts)
+
+
+def test_analyse_reports_the_signals_of_the_lines_from_its_cells(spread_lines: ibis.Table) -> None:
+    """``analyse`` folds the lines once, from the signals' history before ``start``: its signals are those
+    of :func:`signals` on the lines of the same quarters, history included."""
+    lines = spread_lines
+    quarters = sorted(lines.select("quarter").distinct().to_pandas()["quarter"])
+    start = quarters[len(quarters) // 2]
+    got = analyse(lines, start=start).signals
+    expected = signals(lines, start=start, end=quarters[-1])
+    assert not expected.empty
+    assert (got["quarter"] >= start).all()
+    pd.testing.assert_frame_equal(got, expected)

@@ -21,7 +21,7 @@ from tests.analysis.worlds import fill_warehouse, make_world
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("wh") / "wh.duckdb"
     with Warehouse.open(path) as wh:
-        fill_warehouse(wh, make_world(5, n_cells=200))
+        fill_warehouse(wh, make_world(5, n_cells=60))
     return path
 
 

@@ -175,18 +175,19 @@ def cells(t: ir.Table, extra: Sequence[str] = ()) -> ir.Table:
 _SUMMED = ("articles", "retail_value_eur")
 
 
-def _is_cells(t: ir.Table) -> bool:
+def is_cells(t: ir.Table) -> bool:
+    """Whether ``t`` holds lines folded into cells (:func:`cells`) rather than the lines themselves."""
     return LINES_IN_CELL in t.columns
 
 
 def metric_expr(t: ir.Table, metric: str) -> ir.Scalar:
     """The aggregate expression of one metric over the rows of ``t`` (seizure lines, or :func:`cells`)."""
     check_metric(metric)
-    if metric == "cases" and _is_cells(t):
+    if metric == "cases" and is_cells(t):
         return t[CASES_IN_CELL].sum().fill_null(0) + t[SPREAD_CASE_KEY].nunique()
     if metric == "cases":
         return case_key(t).nunique()
-    if metric == "lines" and _is_cells(t):
+    if metric == "lines" and is_cells(t):
         return t[LINES_IN_CELL].sum().fill_null(0)
     if metric == "lines":
         return t.count()

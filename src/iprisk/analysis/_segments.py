@@ -12,7 +12,15 @@ import numpy as np
 import pandas as pd
 
 from iprisk.analysis._baseline import concentration
-from iprisk.analysis._common import SIGNAL_DIMENSIONS, all_quarters, case_key
+from iprisk.analysis._common import (
+    CASES_IN_CELL,
+    LINES_IN_CELL,
+    SIGNAL_DIMENSIONS,
+    SPREAD_CASE_KEY,
+    all_quarters,
+    case_key,
+    is_cells,
+)
 from iprisk.lanes import lane_column, lane_key
 
 #: A segment: ``((dimension, value), ...)`` in :data:`SIGNAL_DIMENSIONS` order; ``()`` is the total.
@@ -57,19 +65,25 @@ class SegmentCounts:
     coarse: ComboCounts | None = None  # the count (cases or lines) of every value of all dimensions at once
     # per cell, its office (0 for every cell when offices are not a dimension)
     cell_office: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # (segment, part) pairs per combination and part, the same for every tested quarter: made once
+    _pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def total_concentration(self, window: slice) -> np.ndarray:
         """The total's three Herfindahl indices (see :meth:`concentrations`)."""
         one = np.zeros(len(self.cell_coarse), dtype=np.int64)
-        return self._herfindahl(window, one, 1)[0]
+        return self._herfindahl(window, one, 1, -1)[0]
 
     def concentrations(self, window: slice) -> list[np.ndarray]:
         """Per combination, each segment's Herfindahl index over its fine cells, over its coarse cells and
         over its offices (segments x 3), from the cells' sizes in ``window``: how many independent parts it
         is made of, at the grain of the cells and at that of an office, whose cases share its shocks."""
-        return [self._herfindahl(window, cc.cell_segment, len(cc.keys)) for cc in self.combos]
+        return [
+            self._herfindahl(window, cc.cell_segment, len(cc.keys), i) for i, cc in enumerate(self.combos)
+        ]
 
-    def _herfindahl(self, window: slice, cell_segment: np.ndarray, n: int) -> np.ndarray:
+    def _herfindahl(self, window: slice, cell_segment: np.ndarray, n: int, combo: int) -> np.ndarray:
         fine = self.cells[:, window].mean(axis=1)
         out = np.ones((n, 3))
         if not fine.size:
@@ -78,14 +92,17 @@ class SegmentCounts:
         for j, part in ((1, self.cell_coarse), (2, self.cell_office)):
             if part.size != fine.size:
                 continue
-            inside = cell_segment >= 0
             # The segment's size in each part (coarse cell, office) it touches: one pseudo-cell per such
             # (segment, part) pair, in pair order. Only pairs that occur: all segments x all parts would be
             # billions of empty pseudo-cells at 10 M lines (they add nothing to the sums; same result).
-            k = int(part.max()) + 1
-            pairs, slot = np.unique(cell_segment[inside] * k + part[inside], return_inverse=True)
-            sizes = np.bincount(slot, fine[inside], pairs.size)
-            out[:, j] = concentration(sizes, pairs // k, n)
+            if (combo, j) not in self._pairs:
+                inside = cell_segment >= 0
+                k = int(part.max()) + 1
+                pairs, slot = np.unique(cell_segment[inside] * k + part[inside], return_inverse=True)
+                self._pairs[combo, j] = (inside, slot, pairs // k)
+            inside, slot, owner = self._pairs[combo, j]
+            sizes = np.bincount(slot, fine[inside], owner.size)
+            out[:, j] = concentration(sizes, owner, n)
         return out
 
 
@@ -94,12 +111,15 @@ def count_segments(
 ) -> SegmentCounts:
     """Count ``metric`` (``cases`` or ``lines``) per segment and quarter in ONE engine query (a union of
     group-bys, one per combination plus the total), then shape it into matrices in Python (rows of the same
-    segment and quarter are added up)."""
+    segment and quarter are added up). ``t`` holds seizure lines, or the same lines folded into cells
+    (:func:`iprisk.analysis._common.cells`): the counts are the same, from a tenth of the rows."""
     if metric not in ("cases", "lines"):
         raise ValueError(f"signals count cases or lines, not {metric!r}")
     dims = list(dims)
     cs = combos(dims, max_depth)
-    if metric == "lines":
+    if is_cells(t):
+        cells, multi = _from_cells(t, metric, dims)
+    elif metric == "lines":
         cells = t.group_by([*dims, "quarter"]).aggregate(n=t.count())
         multi = None
     else:
@@ -145,6 +165,20 @@ def count_segments(
     return _shape(df, dims, cs)
 
 
+def _from_cells(t: ir.Table, metric: str, dims: list[str]) -> tuple[ir.Table, ir.Table | None]:
+    """The two sources of :func:`count_segments` from lines already folded into cells
+    (:func:`iprisk.analysis._common.cells`): counts per dimensions and quarter (lines, or the cases lying
+    wholly in one cell), and for cases the rows of the cases spread over several cells (their key per
+    quarter and dimensions, counted distinct per segment). The counts are those of the lines, exactly."""
+    if metric == "lines":
+        return t.group_by([*dims, "quarter"]).aggregate(n=t[LINES_IN_CELL].sum()), None
+    whole = t.filter(t[SPREAD_CASE_KEY].isnull())
+    counts = whole.group_by([*dims, "quarter"]).aggregate(n=whole[CASES_IN_CELL].sum())
+    spread = t.filter(t[SPREAD_CASE_KEY].notnull())
+    multi = spread.select(key=spread[SPREAD_CASE_KEY], quarter=spread.quarter, **{d: spread[d] for d in dims})
+    return counts, multi.distinct()
+
+
 def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
     """Lines per quarter at the finest grain of the data: every dimension and the route (the lane,
     :mod:`iprisk.lanes`, where the table has the ports). Their sizes tell how concentrated each segment is,
@@ -155,7 +189,8 @@ def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
     else:
         route = ibis.literal(lane_key(None, None), type="string")
     fine = t.mutate(route=route)
-    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=fine.count())
+    lines = fine[LINES_IN_CELL].sum() if is_cells(t) else fine.count()
+    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=lines)
     agg = agg.mutate(combo=ibis.literal(combo_id, type="int32"))
     return agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64"))
 
@@ -175,12 +210,11 @@ def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> Segm
         keys: list[SegmentKey] = [tuple(zip(combo, v, strict=True)) for v in values.itertuples(index=False)]
         cell_segment = np.full(len(cell_values), -1, dtype=np.int64)
         if keys and len(cell_values):
-            index = pd.MultiIndex.from_frame(values)
-            cell_segment = index.get_indexer(pd.MultiIndex.from_frame(cell_values[list(combo)]))
-        out.append(ComboCounts(combo, keys, mat, cell_segment.astype(np.int64)))
+            cell_segment = _lookup(values, cell_values[list(combo)])
+        out.append(ComboCounts(combo, keys, mat, cell_segment))
     cell_coarse = np.zeros(0, dtype=np.int64)
     if len(cell_values):
-        cell_coarse = pd.factorize(pd.MultiIndex.from_frame(cell_values[dims]), sort=True)[0].astype(np.int64)
+        cell_coarse = _sorted_codes(cell_values, dims)
     values, mat = _matrix(df[df["combo"] == len(cs) + 2], dims, qpos)
     keys = [tuple(zip(dims, v, strict=True)) for v in values.itertuples(index=False)]
     coarse = ComboCounts(tuple(dims), keys, mat, np.zeros(0, dtype=np.int64))
@@ -191,19 +225,56 @@ def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> Segm
 
 
 def _matrix(part: pd.DataFrame, cols: list[str], qpos: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The distinct values of ``cols`` (one row per segment) and their segments x quarters matrix; rows of
-    one segment and quarter add up."""
+    """The distinct values of ``cols`` (one row per segment, as text) and their segments x quarters matrix;
+    rows of one segment and quarter add up."""
     if part.empty:
         return pd.DataFrame(columns=cols), np.zeros((0, len(qpos)))
+    text = pd.DataFrame({c: part[c].astype(str).to_numpy() for c in cols})
     # Sorted: the same segments in the same order whatever order the engine returned them in, so that
     # every statistic downstream is computed identically on DuckDB and Spark.
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(part[cols].astype(str)), sort=True)
-    mat = np.zeros((len(uniques), len(qpos)))
-    where = np.fromiter((qpos[q] for q in part["quarter"]), dtype=np.int64, count=len(part))
-    np.add.at(mat, (codes, where), part["n"].to_numpy(dtype=float))
-    values = uniques.to_frame(index=False)
-    values.columns = cols
-    return values, mat
+    codes = _sorted_codes(text, cols)
+    first = np.full(int(codes.max()) + 1, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    quarter = pd.Index(list(qpos)).get_indexer(pd.Index(part["quarter"].astype(str)))
+    mat = np.zeros((first.size, len(qpos)))
+    np.add.at(mat, (codes, quarter), part["n"].to_numpy(dtype=float))
+    return text.iloc[first].reset_index(drop=True), mat
+
+
+def _sorted_codes(text: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Per row, the rank of its values of ``cols`` among the distinct ones, in the order of the tuples of
+    text (what ``pd.factorize(MultiIndex, sort=True)`` gives, from one column at a time: a sorted code per
+    column, combined in mixed radix, re-ranked before the product could overflow)."""
+    code = np.zeros(len(text), dtype=np.int64)
+    bound = 1
+    for c in cols:
+        col, uniques = pd.factorize(text[c], sort=True)
+        if bound * len(uniques) >= 2**62:
+            _, code = np.unique(code, return_inverse=True)
+            bound = int(code.max()) + 1
+        code = code * len(uniques) + col
+        bound *= len(uniques)
+    return np.unique(code, return_inverse=True)[1].astype(np.int64)
+
+
+def _lookup(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Per row of ``rows`` (text of the same columns), the index of its value in ``keys`` (distinct, in
+    sorted order: :func:`_matrix`), or -1."""
+    code = np.zeros(len(rows), dtype=np.int64)
+    key_code = np.zeros(len(keys), dtype=np.int64)
+    bound = 1
+    for c in keys.columns:
+        vocabulary = pd.Index(pd.unique(keys[c]))
+        bound *= len(vocabulary)
+        if bound >= 2**62:  # too many combinations for one integer code: pandas' own lookup
+            return pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(rows)).astype(np.int64)
+        col = vocabulary.get_indexer(pd.Index(rows[c])).astype(np.int64)
+        code = np.where((code < 0) | (col < 0), -1, code * len(vocabulary) + col)
+        key_code = key_code * len(vocabulary) + vocabulary.get_indexer(pd.Index(keys[c])).astype(np.int64)
+    order = np.argsort(key_code, kind="stable")
+    at = np.clip(np.searchsorted(key_code, code, sorter=order), 0, len(keys) - 1)
+    found = (code >= 0) & (key_code[order[at]] == code)
+    return np.where(found, order[at], -1).astype(np.int64)
 
 
 #: Segments with fewer cases than this over all quarters are not checked for equivalence: nothing smaller is

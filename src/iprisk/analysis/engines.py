@@ -16,13 +16,15 @@ from iprisk.errors import Unsupported
 from iprisk.settings import get_settings
 
 
-def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2) -> Any:
-    """An Ibis PySpark backend on a local Spark session (``local[cores]``), small-data settings."""
+def spark_backend(app_name: str = "iprisk-analysis", cores: int = 2, **extra: str) -> Any:
+    """An Ibis PySpark backend on a local Spark session (``local[cores]``), small-data settings; ``extra``
+    adds or overrides Spark settings (the tests' quick-start ones, for instance)."""
     from iprisk.spark import local_session
 
     conf = {
         "spark.sql.shuffle.partitions": str(max(2, cores)),
         "spark.driver.memory": get_settings().spark_driver_memory,
+        **extra,
     }
     try:
         session = local_session(cores, app_name, **conf)

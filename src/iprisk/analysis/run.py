@@ -20,7 +20,7 @@ from iprisk.analysis.engines import spark_backend, to_backend
 from iprisk.analysis.events import EVENT_COLUMNS, event_table
 from iprisk.analysis.mirror import mirror
 from iprisk.analysis.propensity import propensity
-from iprisk.analysis.signals import signals
+from iprisk.analysis.signals import DISPERSION_HISTORY, signals
 from iprisk.analysis.trends import trends_for
 from iprisk.errors import InvalidValue
 from iprisk.periods import Quarter
@@ -136,17 +136,26 @@ def _analyse(
     end: str | Quarter | None,
     fdr: float,
 ) -> Analysis:
-    # Every analysis but signals reads the lines folded into cells: a tenth of the rows (see ``cells``).
-    t = cells(filter_quarters(seizures, start, end))
+    # Every analysis but displacement reads the lines folded into cells: a tenth of the rows (see ``cells``);
+    # the cells reach back before ``start`` as far as the signals read their history.
+    first = None if start is None else Quarter.parse(str(start)) - DISPERSION_HISTORY
+    folded = cells(filter_quarters(seizures, first, end))
     try:
-        return _tables(seizures, t, trade, start=start, fdr=fdr)
+        return _tables(seizures, folded, trade, start=start, end=end, fdr=fdr)
     finally:
-        t.release()
+        folded.release()
 
 
 def _tables(
-    seizures: ir.Table, t: ir.Table, trade: ir.Table | None, *, start: str | Quarter | None, fdr: float
+    seizures: ir.Table,
+    folded: ir.Table,
+    trade: ir.Table | None,
+    *,
+    start: str | Quarter | None,
+    end: str | Quarter | None,
+    fdr: float,
 ) -> Analysis:
+    t = filter_quarters(folded, start, end)
     span = t.aggregate(lo=t.quarter.min(), hi=t.quarter.max()).to_pandas().iloc[0]
     if span["lo"] is None or (isinstance(span["lo"], float) and np.isnan(span["lo"])):
         raise ValueError("no seizures in the selected quarters")
@@ -176,7 +185,7 @@ def _tables(
             ],
             ignore_index=True,
         )
-    sig = signals(seizures, start=start, end=hi, fdr=fdr)
+    sig = signals(folded, start=start, end=hi, fdr=fdr)
     return Analysis(
         start=lo,
         end=hi,

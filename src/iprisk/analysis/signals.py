@@ -97,7 +97,9 @@ def signals(
     Parameters
     ----------
     seizures : ibis.Table
-        Seizure lines (canonical columns plus ``quarter``), e.g. ``Warehouse.seizures()``.
+        Seizure lines (canonical columns plus ``quarter``), e.g. ``Warehouse.seizures()``, or the same lines
+        folded into cells (:func:`iprisk.analysis._common.cells`, as :func:`iprisk.analysis.analyse` does):
+        the same signals from a tenth of the rows.
     metric : {"cases", "lines"}
         What is counted per segment; cases are distinct ``(reporting_admin, case_id)``.
     start, end : str or Quarter, optional

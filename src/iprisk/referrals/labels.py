@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import pyarrow as pa
-from statsmodels.stats.proportion import proportion_confint
 
 from iprisk.formats import DECLARATIONS
 from iprisk.referrals.lifecycle import Referral
@@ -45,6 +44,10 @@ def hit_rates(
     labels: pd.DataFrame, by: Sequence[str] = ("sending_port", "receiving_port"), *, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Hit rate (seized / controlled) per group of ``by``, with its Wilson interval at ``confidence``."""
+    # imported here: statsmodels takes seconds to import, and every command and node start imports this
+    # package (the referral store's errors) without ever computing a hit rate
+    from statsmodels.stats.proportion import proportion_confint
+
     controlled = labels[labels["controlled"]]
     grouped = (
         controlled.groupby(list(by), sort=True)
