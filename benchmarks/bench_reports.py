@@ -52,12 +52,11 @@ def _peak_rss_mb() -> float:
 
 
 class _WithCaseCodes:
-    """The benchmark's Parquet files with the two case columns ``make_data`` does not draw, ``procedure`` and
-    ``outcome`` (the report's trends cut by them), assigned from the case id and stored once in a copy of the
-    seizure file (``seizures-with-case-codes.parquet`` beside it, written once per size, not timed): both
-    sides read the same file, the analysis alone ignores the two columns, and the report reads them as it
-    reads them from a warehouse, stored (computed on every read, they cost the report's trends 3 CPU s at
-    10 M lines that no real run pays)."""
+    """The benchmark's Parquet files, the seizure file made full-shape once (``seizures-full-shape.parquet``
+    beside it, see :func:`_with_case_codes`; written once per size, not timed): the case columns ``make_data``
+    does not draw (``procedure``, ``outcome``: the report's trends cut by them), arrival ports on listed
+    ports and planted surges. Both sides read the same file; the report reads the two case columns stored, as
+    from a warehouse (computed on every read, they cost its trends 3 CPU s at 10 M lines)."""
 
     def __init__(self, path: Path) -> None:
         import ibis
@@ -74,10 +73,33 @@ class _WithCaseCodes:
         return self._files.trade()
 
 
+#: Segments (provenance, product category) whose lines the full-shape world triples in the last two quarters
+#: of the year reported, as the simulator's planted surges multiply a segment's rate: the report's signals
+#: and events then have something to show, as in a real year.
+SURGES = (("BD", "medicines"), ("UA", "tobacco"), ("BR", "labels_packaging"))
+#: The quarters the planted surges run in.
+SURGE_QUARTERS = (f"{YEAR}Q3", f"{YEAR}Q4")
+
+
+def _listed_arrival(code: str) -> str:
+    """A listed port (:data:`iprisk.codes.PORTS`) for ``make_data``'s placeholder arrival port ``code``
+    (``DEAAA``, ``DEBBB``...): the n-th listed port of the same country in code order, n from the
+    placeholder's letters, so that each placeholder always lands on the same real port."""
+    from iprisk.codes import PORTS
+
+    same = sorted(locode for locode, port in PORTS.items() if port.country == code[:2])
+    if not same:
+        raise ValueError(f"no listed port in {code[:2]} for the arrival port {code}")
+    return same[(ord(code[2]) - ord("A")) % len(same)]
+
+
 def _with_case_codes(path: Path) -> Path:
-    """The seizure file ``path`` with ``procedure`` and ``outcome`` (drawn from the case id, as a declared
-    case's codes would be), written once beside it (atomically: a crash leaves no half file)."""
-    target = path.with_name("seizures-with-case-codes.parquet")
+    """The seizure file ``path`` made full-shape, written once beside it (atomically: a crash leaves no half
+    file) as ``seizures-full-shape.parquet``: ``procedure`` and ``outcome`` drawn from the case id (as a
+    declared case's codes would be); arrival ports mapped onto listed ports (:func:`_listed_arrival`, so the
+    KA3 map draws lanes); and the lines of the :data:`SURGES` segments in :data:`SURGE_QUARTERS` tripled
+    (two copies with new case ids), so the report shows signals and events."""
+    target = path.with_name("seizures-full-shape.parquet")
     if target.exists():
         return target
     import ibis
@@ -88,12 +110,18 @@ def _with_case_codes(path: Path) -> Path:
     t = con.read_parquet(str(path))
     procedures, outcomes = sorted(PROCEDURES), sorted(OUTCOMES)
     pick = t.case_id.hash().abs()
+    arrivals = sorted(t.select("arrival_port").distinct().to_pandas()["arrival_port"].dropna())
     t = t.mutate(
         procedure=ibis.cases(*((pick % len(procedures) == i, c) for i, c in enumerate(procedures))),
         outcome=ibis.cases(*(((pick // 7) % len(outcomes) == i, c) for i, c in enumerate(outcomes))),
+        arrival_port=t.arrival_port.substitute({a: _listed_arrival(a) for a in arrivals}),
     )
+    surging = ibis.or_(
+        *((t.provenance_country == p) & (t.product_category == c) for p, c in SURGES)
+    ) & t.quarter.isin(SURGE_QUARTERS)
+    copies = [t.filter(surging).mutate(case_id=t.case_id + f"-surge{n}") for n in (1, 2)]
     partial = target.with_suffix(".partial")
-    con.to_parquet(t, str(partial))
+    con.to_parquet(ibis.union(t, *copies), str(partial))
     partial.rename(target)
     return target
 
@@ -134,6 +162,9 @@ def _child_report(path: Path, out: Path) -> dict[str, Any]:
         "files": [str(f) for f in files],
         "pdf_bytes": sum(f.stat().st_size for f in files if f.suffix == ".pdf"),
         "peak_mb": _peak_rss_mb(),
+        # the report's shape: a world without signals or mapped lanes would be lighter than a real year
+        "signals": len(result.signals),
+        "events": len(result.events),
         **analysed,
     }
 
@@ -237,6 +268,8 @@ def run(out: Path) -> list[dict[str, Any]]:
             ok=added_mb < TARGET_MB,
         ),
         _row("size of the two PDFs", report["pdf_bytes"] / 1e6, "MB"),
+        _row("signals of the analysis (full shape: planted surges)", report["signals"], "rows"),
+        _row("events of the analysis", report["events"], "rows"),
     ]
 
 

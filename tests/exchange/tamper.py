@@ -14,9 +14,9 @@ from joserfc import jwe
 
 from iprisk.exchange import ChannelError, Message, NodeIdentity, Outbox, seal, sign_message
 from iprisk.exchange._encoding import b64url_decode, b64url_encode
-from iprisk.exchange._jose import SEALED_REGISTRY
 from iprisk.exchange.envelope import SEALED_TYPE
 from tests.exchange.nodes import TTL, Pair
+from tests.exchange.reference import SEALED_REGISTRY
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -177,7 +178,7 @@ def test_batches_are_sent_per_recipient_and_every_answer_is_checked(backend: Bac
         return answers
 
     done = outbox.deliver_batches(send, batch_size=3)
-    assert batches == [3, 3, 1] and (done.attempted, done.received) == (7, 5)
+    assert batches == [3, 2, 2] and (done.attempted, done.received) == (7, 5)  # sized alike
     assert len(done.transport_errors) == 2 and "answers message" in " ".join(done.transport_errors)
     with pair.eu_store.transaction() as tx:
         open_ids = {m.id for m in tx.outgoing("sent")}
@@ -212,3 +213,68 @@ def test_every_state_change_is_observed_in_its_unit_of_work(backend: Backend) ->
     ]
     assert seen[3][2]["outcome"] == "refused" and "payload" not in str(seen)
     assert len(pair.rows(pair.eu_store, "audit")) == 3 and len(pair.rows(pair.cn_store, "audit")) == 2
+
+
+def test_batches_are_a_pipeline_the_next_at_the_peer_while_the_receipts_of_one_are_recorded(
+    backend: Backend,
+) -> None:
+    pair = Pair(backend=backend)
+    outbox, inbox = pair.outbox(), pair.inbox()
+    with pair.eu_store.transaction() as tx:
+        ids = [outbox.enqueue(tx, "stats", "CN", bytes([i]), ttl=TTL).id for i in range(10)]
+    lock = threading.Lock()
+    sizes: list[int] = []
+    second_started = threading.Event()
+    recorded_while_sending: list[bool] = []
+    first_receipts = outbox.accept_receipts
+
+    def send(node: str, wires: Sequence[str]) -> list[str | Exception]:
+        with lock:
+            sizes.append(len(wires))
+            number = len(sizes)
+        if number == 2:
+            second_started.set()
+            assert recording.wait(30), "the receipts of the first batch were not recorded meanwhile"
+            lost.extend(wires)
+            return [ConnectionResetError("the peer went away") for _ in wires]
+        with lock:  # the test's effect numbers its log rows: not for concurrent batches
+            return [inbox.receive(w) for w in wires]
+
+    recording = threading.Event()
+    lost: list[str] = []
+
+    def accept(receipts: Sequence[tuple[str, str]]) -> Any:
+        if not recording.is_set():  # the first batch's receipts: the second batch is at the peer
+            recorded_while_sending.append(second_started.wait(30))
+            recording.set()
+        return first_receipts(receipts)
+
+    outbox.accept_receipts = accept  # type: ignore[method-assign]
+    done = outbox.deliver_batches(send, batch_size=4, in_flight=2)
+    assert sorted(sizes) == [3, 3, 4] and recorded_while_sending == [True]
+    assert (done.attempted, done.received, len(done.transport_errors)) == (10, 7, 3)
+    with pair.eu_store.transaction() as tx:
+        received = {m.id for m in tx.outgoing("received")}
+        retried = {m.id for m in tx.outgoing("sent") if m.wire in lost}  # the second batch: retried later
+    assert len(received) == 7 and len(retried) == 3 and received | retried == set(ids)
+    assert len(pair.applied_log()) == 7
+
+
+def test_what_is_due_is_split_so_that_every_batch_in_flight_has_work(backend: Backend) -> None:
+    pair = Pair(backend=backend)
+    outbox, inbox = pair.outbox(), pair.inbox()
+    sizes: list[int] = []
+    one_at_a_time = threading.Lock()  # the test's effect numbers its log rows: not for concurrent batches
+
+    def send(node: str, wires: Sequence[str]) -> list[str | Exception]:
+        with one_at_a_time:
+            sizes.append(len(wires))
+            return [inbox.receive(w) for w in wires]
+
+    for count, expected in ((1, [1]), (5, [2, 3]), (9, [4, 5]), (130, [43, 43, 44])):
+        with pair.eu_store.transaction() as tx:
+            for i in range(count):
+                outbox.enqueue(tx, "stats", "CN", bytes([i % 256]), ttl=TTL)
+        sizes.clear()
+        assert outbox.deliver_batches(send, limit=200, batch_size=64, in_flight=2).received == count
+        assert sorted(sizes) == expected

@@ -23,14 +23,20 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#: by the length of a segment modulo 4: the low bits of its last character that encode no data
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
+
+
 def b64url_decode(segment: str, what: str) -> bytes:
-    """Decode one unpadded base64url segment, refusing anything but its canonical form."""
-    if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
+    """Decode one unpadded base64url segment, refusing anything but its canonical form (whose last
+    character leaves the bits that encode no data at zero)."""
+    tail = len(segment) % 4
+    if tail == 1 or not _B64URL.fullmatch(segment):
         raise MalformedMessage(f"{what}: not base64url")
-    data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    if b64url_encode(data) != segment:
+    if tail and _ALPHABET.index(segment[-1]) & _UNUSED_BITS[tail]:
         raise MalformedMessage(f"{what}: non-canonical base64url")
-    return data
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def compact_segments(token: str | bytes, count: int, what: str) -> list[str]:
@@ -48,15 +54,20 @@ def compact_segments(token: str | bytes, count: int, what: str) -> list[str]:
     return parts
 
 
-def json_segment(segment: str, what: str) -> dict[str, Any]:
-    """A base64url segment holding a JSON object (a protected header or a receipt body)."""
+def json_object(data: bytes, what: str) -> dict[str, Any]:
+    """Bytes holding a JSON object (a protected header, a receipt or card body)."""
     try:
-        value = json.loads(b64url_decode(segment, what))
-    except (UnicodeDecodeError, ValueError):
+        value = json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
         raise MalformedMessage(f"{what}: not JSON") from None
     if not isinstance(value, dict):
         raise MalformedMessage(f"{what}: not a JSON object")
     return value
+
+
+def json_segment(segment: str, what: str) -> dict[str, Any]:
+    """A base64url segment holding a JSON object."""
+    return json_object(b64url_decode(segment, what), what)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -23,19 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import uuid6
-from joserfc import jwe
-from joserfc.errors import JoseError
 
 from iprisk.exchange import _jose
-from iprisk.exchange._encoding import (
-    compact_segments,
-    from_timestamp,
-    json_segment,
-    sha256_b64url,
-    to_timestamp,
-)
+from iprisk.exchange._encoding import from_timestamp, sha256_b64url, to_timestamp
 from iprisk.exchange.errors import (
-    DecryptionFailed,
     MalformedMessage,
     MessageExpired,
     UnknownKey,
@@ -139,7 +130,7 @@ def sign_message(message: Message, keys: NodeKeys) -> str:
         "iat": to_timestamp(message.created),
         "exp": to_timestamp(message.expiry),
     }
-    return keys.sign(header, message.payload, _jose.MESSAGE_REGISTRY)
+    return keys.sign(header, message.payload)
 
 
 def seal(message: Message, sender: NodeKeys, recipient: PublicKeys) -> Sealed:
@@ -149,14 +140,8 @@ def seal(message: Message, sender: NodeKeys, recipient: PublicKeys) -> Sealed:
             f"message for {message.recipient} cannot be encrypted to the keys of {recipient.node}"
         )
     signed = sign_message(message, sender)
-    header = {
-        "alg": _jose.KEY_AGREEMENT_ALG,
-        "enc": _jose.CONTENT_ENC,
-        "kid": recipient.encryption_kid,
-        "typ": SEALED_TYPE,
-        "cty": MESSAGE_TYPE,
-    }
-    wire = jwe.encrypt_compact(header, signed, recipient.encryption, registry=_jose.SEALED_REGISTRY)
+    header = {"kid": recipient.encryption_kid, "typ": SEALED_TYPE, "cty": MESSAGE_TYPE}
+    wire = _jose.encrypt(header, signed.encode("ascii"), recipient.encryption_key)
     return Sealed(message, signed, wire)
 
 
@@ -170,22 +155,12 @@ def open_sealed(
     expiry is left to the caller (:meth:`Message.expired`): a signed message past its expiry still deserves a
     signed "refused" receipt.
     """
-    header = json_segment(compact_segments(wire, 5, "sealed message")[0], "sealed message header")
-    if (header.get("alg"), header.get("enc")) != (_jose.KEY_AGREEMENT_ALG, _jose.CONTENT_ENC):
-        raise MalformedMessage(
-            f"sealed message: algorithms {header.get('alg')!r}/{header.get('enc')!r} refused"
-        )
-    keys = identity.decryption_keys(str(header.get("kid")))
+    token = _jose.read_sealed(wire, "sealed message")
+    kid = token.header.get("kid")
+    keys = identity.decryption_keys(str(kid))
     if keys is None:
-        raise WrongRecipient(
-            f"sealed message: encrypted to key {header.get('kid')!r}, not a key of {identity.node}"
-        )
-    try:
-        plaintext = jwe.decrypt_compact(wire, keys.encryption_jwk, registry=_jose.SEALED_REGISTRY).plaintext
-    except (JoseError, ValueError, KeyError, TypeError) as exc:
-        raise DecryptionFailed(f"sealed message: does not decrypt ({type(exc).__name__})") from None
-    if plaintext is None:
-        raise DecryptionFailed("sealed message: empty plaintext")
+        raise WrongRecipient(f"sealed message: encrypted to key {kid!r}, not a key of {identity.node}")
+    plaintext = _jose.decrypt(token, keys.encryption_key, "sealed message")
     try:
         signed = plaintext.decode("ascii")
     except UnicodeDecodeError:
@@ -200,17 +175,18 @@ def open_sealed(
 
 def verify_signed(signed: str | bytes, peers: Mapping[str, KeyRing], now: datetime) -> Opened:
     """Verify the inner, signed form of a message (what a third party does with the sender's public key)."""
-    header = _jose.signed_header(signed, "signed message")
+    token = _jose.read_signed(signed, "signed message")
+    header = token.header
     if header.get("typ") != MESSAGE_TYPE:
         raise MalformedMessage(f"signed message: type {header.get('typ')!r}, expected {MESSAGE_TYPE}")
     sender = header.get("iss")
     ring = peers.get(sender) if isinstance(sender, str) else None
     if ring is None:
         raise UnknownKey(f"signed message: no keys pinned for sender {sender!r}")
-    public = ring.verification_key(header["kid"], now)
-    header, payload = _jose.verify(signed, public.signing, _jose.MESSAGE_REGISTRY, "signed message")
+    public = ring.verification_key(token.kid, now)
+    _jose.check_signature(token, public.verifier, public.fingerprint, "signed message")
     text = signed if isinstance(signed, str) else signed.decode("ascii")
-    return Opened(_message_from_header(header, payload), text, public.fingerprint)
+    return Opened(_message_from_header(header, token.payload), text, public.fingerprint)
 
 
 def check_fresh(message: Message, now: datetime) -> None:
@@ -223,7 +199,16 @@ def check_fresh(message: Message, now: datetime) -> None:
         )
 
 
+#: the metadata of a message in its signed header, and the type each must have
+_FIELDS = {"jti": str, "kind": str, "iss": str, "aud": str, "iat": int, "exp": int, "cty": str}
+
+
 def _message_from_header(header: dict[str, Any], payload: bytes) -> Message:
+    for name, kind in _FIELDS.items():
+        value = header.get(name)
+        optional = name == "cty" and value is None
+        if not optional and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise MalformedMessage(f"signed message: header field {name!r} missing or not {kind.__name__}")
     try:
         created, expiry = from_timestamp(header["iat"]), from_timestamp(header["exp"])
         message = Message(

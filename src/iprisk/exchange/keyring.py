@@ -67,7 +67,7 @@ class KeyRing:
         """Follow a rotation announced by the peer: signed by its current key, still valid and not revoked."""
         signer, keys = read_rotation(announcement)
         old = self.verification_key(signer, now)
-        _jose.verify(announcement, old.signing, _jose.PLAIN_REGISTRY, "rotation announcement")
+        _jose.verify(announcement, old.verifier, old.fingerprint, "rotation announcement")
         return self._add(keys, now, overlap)
 
     def revoke(self, fingerprint: str, now: datetime) -> None:

@@ -23,22 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from joserfc.jwk import OKPKey
 
 from iprisk.exchange import _jose
-from iprisk.exchange._encoding import (
-    b64url_decode,
-    canonical_json,
-    compact_segments,
-    iso,
-    json_segment,
-    parse_iso,
-)
+from iprisk.exchange._encoding import canonical_json, iso, json_object, parse_iso
 from iprisk.exchange.errors import BadSignature, KeyFolderError, MalformedMessage
 
 _NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -71,6 +64,16 @@ class PublicKeys:
     def encryption_kid(self) -> str:
         """RFC 7638 thumbprint of the X25519 key, named in the ``kid`` of what is encrypted to it."""
         return self.encryption.thumbprint()
+
+    @cached_property
+    def verifier(self) -> Ed25519PublicKey:
+        """The Ed25519 public key itself (made once: signatures of this generation are checked with it)."""
+        return cast(Ed25519PublicKey, self.signing.public_key)
+
+    @cached_property
+    def encryption_key(self) -> X25519PublicKey:
+        """The X25519 public key itself (what messages to this generation are encrypted to)."""
+        return cast(X25519PublicKey, self.encryption.public_key)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,19 +112,11 @@ class NodeKeys:
         return cls(check_node_name(node), Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), now)
 
     @cached_property
-    def signing_jwk(self) -> OKPKey:
-        return OKPKey.import_key(self.signing_key)
-
-    @cached_property
-    def encryption_jwk(self) -> OKPKey:
-        return OKPKey.import_key(self.encryption_key)
-
-    @cached_property
     def public(self) -> PublicKeys:
         return PublicKeys(
             self.node,
-            OKPKey.import_key(self.signing_jwk.as_dict(private=False)),
-            OKPKey.import_key(self.encryption_jwk.as_dict(private=False)),
+            OKPKey.import_key(self.signing_key.public_key()),
+            OKPKey.import_key(self.encryption_key.public_key()),
             self.created,
         )
 
@@ -131,24 +126,22 @@ class NodeKeys:
 
     def card(self) -> str:
         """The public keys as a JWS signed by this generation's Ed25519 key: what a peer pins."""
-        return _jose.sign(
-            {"typ": _CARD_TYPE}, canonical_json(self.public.as_dict()), self.signing_jwk, _jose.PLAIN_REGISTRY
-        )
+        return self.sign({"typ": _CARD_TYPE}, canonical_json(self.public.as_dict()))
 
-    def sign(self, header: dict[str, Any], payload: bytes, registry: Any = None) -> str:
+    def sign(self, header: dict[str, Any], payload: bytes) -> str:
         """A JWS compact token over ``payload`` signed by this generation (``kid`` = fingerprint)."""
-        return _jose.sign(header, payload, self.signing_jwk, registry or _jose.PLAIN_REGISTRY)
+        return _jose.sign(header, payload, self.signing_key, self.fingerprint)
 
 
 def read_card(card: str | bytes) -> PublicKeys:
     """The public keys in a card, after checking it is signed by the Ed25519 key it carries."""
-    header = _jose.signed_header(card, "key card")
-    if header.get("typ") != _CARD_TYPE:
-        raise MalformedMessage(f"key card: type {header.get('typ')!r}, expected {_CARD_TYPE}")
-    keys = PublicKeys.from_dict(json_segment(compact_segments(card, 3, "key card")[1], "key card body"))
-    if header["kid"] != keys.fingerprint:
-        raise BadSignature(f"key card: signed by {header['kid']}, carries {keys.fingerprint}")
-    _jose.verify(card, keys.signing, _jose.PLAIN_REGISTRY, "key card")
+    token = _jose.read_signed(card, "key card")
+    if token.header.get("typ") != _CARD_TYPE:
+        raise MalformedMessage(f"key card: type {token.header.get('typ')!r}, expected {_CARD_TYPE}")
+    keys = PublicKeys.from_dict(json_object(token.payload, "key card body"))
+    if token.kid != keys.fingerprint:
+        raise BadSignature(f"key card: signed by {token.kid}, carries {keys.fingerprint}")
+    _jose.check_signature(token, keys.verifier, keys.fingerprint, "key card")
     return keys
 
 
@@ -159,13 +152,12 @@ def rotation_announcement(old: NodeKeys, new: NodeKeys) -> str:
 
 def read_rotation(announcement: str | bytes) -> tuple[str, PublicKeys]:
     """The fingerprint that signed an announcement and the new keys it carries (signature not checked)."""
-    header = _jose.signed_header(announcement, "rotation announcement")
-    if header.get("typ") != _ROTATION_TYPE:
+    token = _jose.read_signed(announcement, "rotation announcement")
+    if token.header.get("typ") != _ROTATION_TYPE:
         raise MalformedMessage(
-            f"rotation announcement: type {header.get('typ')!r}, expected {_ROTATION_TYPE}"
+            f"rotation announcement: type {token.header.get('typ')!r}, expected {_ROTATION_TYPE}"
         )
-    body = b64url_decode(compact_segments(announcement, 3, "rotation announcement")[1], "announcement body")
-    return header["kid"], read_card(body)
+    return token.kid, read_card(token.payload)
 
 
 @dataclass(frozen=True)

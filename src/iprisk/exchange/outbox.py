@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -322,28 +323,48 @@ class Outbox:
         *,
         lease: timedelta | None = None,
         batch_size: int = 50,
+        in_flight: int = 1,
     ) -> DeliveryRound:
         """One pass: take the due messages, send them in batches per recipient, check the receipts.
 
+        The batches are sized by what is due (at most ``batch_size``, and split so that ``in_flight``
+        batches can travel at once: nothing waits for a batch to fill). With ``in_flight`` > 1 the batches
+        are a pipeline: up to ``in_flight`` are at the peer while the receipts of the one before are
+        checked and recorded (a unit of work per batch), so that the two nodes work at the same time.
         Transport errors (``OSError``, ``ChannelError``) and bad receipts leave a message for its next
         attempt.
         """
         done = DeliveryRound()
         claimed = self.claim_due(limit, lease)
         done.attempted = len(claimed)
-        by_recipient: dict[str, list[OutgoingMessage]] = {}
-        for message in claimed:
-            by_recipient.setdefault(message.recipient, []).append(message)
+        chunks = _chunks(claimed, batch_size, in_flight)
         failures: dict[str, str] = {}
+        if in_flight <= 1 or len(chunks) <= 1:
+            for recipient, chunk in chunks:
+                self._settle(chunk, _send(send, recipient, chunk), done, failures)
+        else:
+            with ThreadPoolExecutor(in_flight, thread_name_prefix="iprisk-send") as pool:
+                sent = [(chunk, pool.submit(_send, send, recipient, chunk)) for recipient, chunk in chunks]
+                for chunk, answers in sent:  # in order: the next batches travel while these are recorded
+                    self._settle(chunk, answers.result(), done, failures)
+        self.release(failures)
+        done.transport_errors = [f"{message_id}: {detail}" for message_id, detail in failures.items()]
+        return done
+
+    def _settle(
+        self,
+        chunk: Sequence[OutgoingMessage],
+        answers: Sequence[str | Exception],
+        done: DeliveryRound,
+        failures: dict[str, str],
+    ) -> None:
+        """Check and record the receipts a batch was answered with (one unit of work); note what failed."""
         receipts: list[tuple[str, str]] = []
-        for recipient, messages in by_recipient.items():
-            for start in range(0, len(messages), batch_size):
-                chunk = messages[start : start + batch_size]
-                for message, answer in zip(chunk, _send(send, recipient, chunk), strict=True):
-                    if isinstance(answer, str):
-                        receipts.append((message.id, answer))
-                    else:
-                        failures[message.id] = f"{type(answer).__name__}: {answer}"
+        for message, answer in zip(chunk, answers, strict=True):
+            if isinstance(answer, str):
+                receipts.append((message.id, answer))
+            else:
+                failures[message.id] = f"{type(answer).__name__}: {answer}"
         accepted = self.accept_receipts(receipts)
         now = self.clock.now()
         for message_id, outcome in accepted.items():
@@ -353,9 +374,26 @@ class Outbox:
                 done.received += outcome.status == "received"
                 done.failed += outcome.status == "failed"
                 done.delivered_after.append((now - outcome.created).total_seconds())
-        self.release(failures)
-        done.transport_errors = [f"{message_id}: {detail}" for message_id, detail in failures.items()]
-        return done
+
+
+def _chunks(
+    messages: Sequence[OutgoingMessage], batch_size: int, in_flight: int
+) -> list[tuple[str, list[OutgoingMessage]]]:
+    """The batches to send, per recipient in the order claimed: as many as ``in_flight`` at least (when there
+    are messages enough), of equal sizes up to ``batch_size``."""
+    by_recipient: dict[str, list[OutgoingMessage]] = {}
+    for message in messages:
+        by_recipient.setdefault(message.recipient, []).append(message)
+    chunks = []
+    for recipient, queued in by_recipient.items():
+        count = max(min(in_flight, len(queued)), -(-len(queued) // max(1, batch_size)))
+        size, larger = divmod(len(queued), count)
+        start = 0
+        for number in range(count):
+            end = start + size + (number < larger)
+            chunks.append((recipient, queued[start:end]))
+            start = end
+    return chunks
 
 
 def _send(send: BatchTransport, recipient: str, chunk: Sequence[OutgoingMessage]) -> list[str | Exception]:

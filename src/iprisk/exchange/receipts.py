@@ -13,14 +13,13 @@ the receipt acknowledges. The receiver stores the token and answers a duplicate 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from iprisk.exchange import _jose
-from iprisk.exchange._encoding import canonical_json, compact_segments, iso, json_segment, parse_iso
+from iprisk.exchange._encoding import canonical_json, iso, json_object, parse_iso
 from iprisk.exchange.errors import MalformedMessage, UnknownKey
 from iprisk.exchange.keyring import KeyRing
 from iprisk.exchange.keys import NodeKeys, check_node_name
@@ -69,25 +68,20 @@ def sign_receipt(receipt: Receipt, keys: NodeKeys) -> str:
 
 def verify_receipt(token: str | bytes, peers: Mapping[str, KeyRing], now: datetime) -> Receipt:
     """The receipt in ``token`` once its signature checks out with the receiver's pinned, valid key."""
-    header = _jose.signed_header(token, "receipt")
-    if header.get("typ") != RECEIPT_TYPE:
-        raise MalformedMessage(f"receipt: type {header.get('typ')!r}, expected {RECEIPT_TYPE}")
-    claimed = json_segment(compact_segments(token, 3, "receipt")[1], "receipt body").get("receiver")
+    read = _jose.read_signed(token, "receipt")
+    if read.header.get("typ") != RECEIPT_TYPE:
+        raise MalformedMessage(f"receipt: type {read.header.get('typ')!r}, expected {RECEIPT_TYPE}")
+    body = json_object(read.payload, "receipt body")
+    claimed = body.get("receiver")
     ring = peers.get(claimed) if isinstance(claimed, str) else None
     if ring is None:
         raise UnknownKey(f"receipt: no keys pinned for receiver {claimed!r}")
-    public = ring.verification_key(header["kid"], now)
-    _, payload = _jose.verify(token, public.signing, _jose.PLAIN_REGISTRY, "receipt")
-    return _parse_body(payload)
+    public = ring.verification_key(read.kid, now)
+    _jose.check_signature(read, public.verifier, public.fingerprint, "receipt")
+    return _parse_body(body)
 
 
-def _parse_body(payload: bytes) -> Receipt:
-    try:
-        body = json.loads(payload)
-    except ValueError:
-        raise MalformedMessage("receipt body: not JSON") from None
-    if not isinstance(body, dict):
-        raise MalformedMessage("receipt body: not a JSON object")
+def _parse_body(body: dict[str, Any]) -> Receipt:
     if set(body) != set(_FIELDS):
         raise MalformedMessage(f"receipt: fields {sorted(body)}, expected {sorted(_FIELDS)}")
     if body["outcome"] not in ("accepted", "refused"):

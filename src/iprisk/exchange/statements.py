@@ -7,13 +7,12 @@ carries the node's name (``node``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from iprisk.exchange import _jose
-from iprisk.exchange._encoding import canonical_json, compact_segments, json_segment
+from iprisk.exchange._encoding import canonical_json, json_object
 from iprisk.exchange.errors import MalformedMessage, UnknownKey
 from iprisk.exchange.keyring import KeyRing
 from iprisk.exchange.keys import NodeKeys
@@ -28,16 +27,14 @@ def verify_statement(
     token: str | bytes, peers: Mapping[str, KeyRing], typ: str, now: datetime
 ) -> dict[str, Any]:
     """The body of a statement of type ``typ`` once its signature checks out with the signer's pinned key."""
-    header = _jose.signed_header(token, "statement")
-    if header.get("typ") != typ:
-        raise MalformedMessage(f"statement: type {header.get('typ')!r}, expected {typ}")
-    node = json_segment(compact_segments(token, 3, "statement")[1], "statement body").get("node")
+    read = _jose.read_signed(token, "statement")
+    if read.header.get("typ") != typ:
+        raise MalformedMessage(f"statement: type {read.header.get('typ')!r}, expected {typ}")
+    body = json_object(read.payload, "statement body")
+    node = body.get("node")
     ring = peers.get(node) if isinstance(node, str) else None
     if ring is None:
         raise UnknownKey(f"statement: no keys pinned for node {node!r}")
-    public = ring.verification_key(header["kid"], now)
-    _, payload = _jose.verify(token, public.signing, _jose.PLAIN_REGISTRY, "statement")
-    body = json.loads(payload)
-    if not isinstance(body, dict):
-        raise MalformedMessage("statement: not a JSON object")
+    public = ring.verification_key(read.kid, now)
+    _jose.check_signature(read, public.verifier, public.fingerprint, "statement")
     return body

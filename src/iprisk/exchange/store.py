@@ -101,7 +101,8 @@ class ChannelTransaction(Protocol):
     def outgoing_by_key(self, key: str) -> OutgoingMessage | None: ...
 
     def put_outgoing(self, message: OutgoingMessage) -> None:
-        """Replace the stored row of ``message.id``."""
+        """Replace the delivery state (status, attempts, times, receipt, reason) of the stored row of
+        ``message.id``; the message itself never changes once queued."""
         ...
 
     def get_outgoings(self, message_ids: Sequence[str]) -> dict[str, OutgoingMessage]:

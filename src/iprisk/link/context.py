@@ -70,6 +70,11 @@ class LinkConfig:
 
     ttl: timedelta = timedelta(days=14)
     batch_size: int = 64
+    #: batches at the peer at once (> 1: it applies one while the receipts of the one before are recorded
+    #: here). One by default: with two, the two-process kill test saw the receiving node's HTTP server drop
+    #: most batches ("Server disconnected without sending a response") on the loaded machine, not yet
+    #: understood (docs/channel.md)
+    in_flight: int = 1
     lease: timedelta = timedelta(minutes=2)
     overlap: timedelta = timedelta(days=7)
     timeout_s: float = 60.0
@@ -269,10 +274,14 @@ class Link:
         )
 
     def deliver(self, limit: int = 500) -> DeliveryRound:
-        """One pass of delivery: take the due messages (held for a lease), send them in batches, check the
-        receipts."""
+        """One pass of delivery: take the due messages (held for a lease), send them in batches, a few at
+        once, check the receipts of each batch as it comes back."""
         return self.outbox().deliver_batches(
-            self.transport, limit, lease=self.config.lease, batch_size=self.config.batch_size
+            self.transport,
+            limit,
+            lease=self.config.lease,
+            batch_size=self.config.batch_size,
+            in_flight=self.config.in_flight,
         )
 
     # -- receiving --------------------------------------------------------------------------------------

@@ -168,10 +168,14 @@ def _outgoing_values(message: OutgoingMessage) -> dict[str, Any]:
     }
 
 
+#: what delivery changes in an outgoing row; the message itself (id, kind, recipient, the sealed bytes, their
+#: digest, times, key) is written once, by the insert, and never rewritten (a batch's claim and receipts
+#: would otherwise write every message's bytes twice more)
+_DELIVERY_STATE = ("status", "attempts", "next_attempt", "last_attempt", "receipt", "reason")
+
+
 def _put_values(message: OutgoingMessage) -> dict[str, Any]:
-    values = _outgoing_values(message)
-    values["_id"] = values.pop("id")
-    return values
+    return {"_id": message.id} | {name: getattr(message, name) for name in _DELIVERY_STATE}
 
 
 def _incoming_values(message: IncomingMessage) -> dict[str, Any]:
@@ -209,9 +213,7 @@ _GET_OUT_LOCKED = _GET_OUT.with_for_update()
 _GET_OUTS = select(_OUT).where(_OUT.c.id.in_(bindparam("ids", expanding=True))).order_by(_OUT.c.id)
 _OUT_BY_KEY = select(_OUT).where(_OUT.c.key == bindparam("key"))
 _PUT_OUT = (
-    update(_OUT)
-    .where(_OUT.c.id == bindparam("_id"))
-    .values({c.name: bindparam(c.name) for c in _OUT.c if c.name != "id"})
+    update(_OUT).where(_OUT.c.id == bindparam("_id")).values({c: bindparam(c) for c in _DELIVERY_STATE})
 )
 _DUE = (
     select(_OUT)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from iprisk.errors import NotFound
 from iprisk.formats.referrals import (
@@ -133,6 +134,11 @@ _STEP = _REFERRALS.update().where(
 )
 
 
+#: a referral's row read as plain values (the ORM's identity map and loading cost more than the query)
+_BY_ID = select(_REFERRALS).where(_REFERRALS.c.id == bindparam("id"))
+_FOR_STEP = _BY_ID.with_for_update()
+
+
 def _time(value: datetime | None) -> datetime | None:
     return utc(value) if value is not None else None
 
@@ -144,7 +150,7 @@ def _warning(text: str, referral_id: str) -> ReferralWarning:
     return read_warning(json.loads(text), source=f"referral {referral_id}")
 
 
-def _referral(row: ReferralRow) -> Referral:
+def _referral(row: Any) -> Referral:
     return Referral(
         warning=_warning(json.dumps(row.warning, sort_keys=True), row.id),
         state=row.state,
@@ -223,7 +229,7 @@ class ReferralStore(AuditedStore[ChangeHook]):
 
     def get(self, referral_id: str, *, session: Session | None = None) -> Referral:
         with self._reading(session) as unit:
-            row = unit.get(ReferralRow, referral_id)
+            row = unit.execute(_BY_ID, {"id": referral_id}).first()
             if row is None:
                 raise NotFound("referral", referral_id)
             return _referral(row)
@@ -244,7 +250,7 @@ class ReferralStore(AuditedStore[ChangeHook]):
     ) -> Referral:
         """Apply a lifecycle step: ``make`` turns the stored referral into the new one and its event(s)."""
         with self._unit(session) as unit:
-            row = unit.get(ReferralRow, referral_id, with_for_update=True)
+            row = unit.execute(_FOR_STEP, {"id": referral_id}).first()
             if row is None:
                 raise NotFound("referral", referral_id)
             ref, made = make(_referral(row))
@@ -257,7 +263,9 @@ class ReferralStore(AuditedStore[ChangeHook]):
             )
             if cast(CursorResult[Any], done).rowcount != 1:
                 raise StepOutOfOrder(referral_id, ref.state, events[0].step, "it changed meanwhile; retry")
-            unit.expire(row)  # the caller's session may read it again in this unit of work
+            loaded = unit.identity_map.get(identity_key(ReferralRow, referral_id))
+            if loaded is not None:  # the caller's session loaded it: read it again if asked
+                unit.expire(loaded)
             self._record(unit, ref, events)
         return ref
 
