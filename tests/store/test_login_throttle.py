@@ -109,3 +109,16 @@ def test_bad_tokens_are_throttled_per_address_and_old_failures_are_forgotten(acc
 def _audit(accounts: AccountStore) -> list[dict[str, object]]:
     with Session(accounts.engine) as session:
         return [json.loads(e) for e in SqlLogStore(session).entries()]
+
+
+def test_two_processes_on_one_database_share_the_counts(accounts: AccountStore) -> None:
+    """A second store on its own engine (another worker): the failures counted by one refuse at the other."""
+    other_engine = connect(accounts.engine.url.render_as_string(hide_password=False))
+    other = AccountStore(
+        other_engine, accounts.audit, accounts.clock, LoginThrottle(other_engine, accounts.clock, 3, 600)
+    )
+    _fail(accounts, "anna", HERE, 2)
+    _fail(other, "anna", THERE, 1)
+    with pytest.raises(TooManyAttempts):
+        other.check_password("anna", PASSWORD, address="203.0.113.9")
+    other_engine.dispose()
