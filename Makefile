@@ -11,7 +11,7 @@ export SPARK_LOCAL_IP := 127.0.0.1
 DEMO_DIR ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint install install-spark clean
+.PHONY: demo serve test bench lint install install-spark clean
 
 $(TOOLS)/bin/uv:
 	$(PY) -m venv $(TOOLS)
@@ -25,6 +25,11 @@ install: $(BIN)/iprisk
 
 demo: install
 	$(BIN)/iprisk demo --out $(DEMO_DIR)
+
+# The demo's results in the dashboard (runs the demo first when its folder has no analysis yet).
+serve: install
+	@test -f $(DEMO_DIR)/analysis/summary.md || $(BIN)/iprisk demo --out $(DEMO_DIR)
+	$(BIN)/iprisk demo-serve --out $(DEMO_DIR)
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

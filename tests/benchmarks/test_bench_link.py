@@ -17,7 +17,12 @@ def test_the_link_benchmark_runs_small_and_judges_its_targets(tmp_path: Path) ->
     p99 = by_name["channel latency: p99"]
     submission = next(row for name, row in by_name.items() if "submission" in name)
     for row in rows:
-        assert row["value"] > 0 and row["baseline"] > 0
+        assert row["value"] > 0
+        if row["unit"] == "cpu-s" and row["baseline"] == 0:
+            # 24 plain POSTs may cost the plain server less than one tick of the kernel's CPU clock
+            assert row["ratio"] is None
+            continue
+        assert row["baseline"] > 0
         # the figures are rounded to 3 decimals: the ratio agrees with them up to that rounding
         assert row["ratio"] == pytest.approx(row["value"] / row["baseline"], rel=0.02, abs=0.002)
     assert rate["ok"] == (rate["value"] >= 500)

@@ -86,6 +86,39 @@ def demo(
             out.print(f"  {path}", markup=False)
     if result.channel is not None:
         _print_channel(result.channel)
+    out.print(
+        f"\n[bold]In the dashboard[/]: `make serve` (or `iprisk demo-serve --out {out_dir}`) starts a node "
+        "over these results and prints its address and logins."
+    )
+
+
+@app.command("demo-serve")
+def demo_serve(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="The folder iprisk demo wrote (run it first).")
+    ] = Path("demo-out"),
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Serve the demo's results in the dashboard: an EU node over its warehouse, analysis and reports."""
+    import os
+
+    from iprisk.cli.serve import serve
+    from iprisk.demo.dashboard import prepare_demo_node
+    from iprisk.settings import get_settings
+
+    shown = prepare_demo_node(out_dir, host=host, port=port)
+    out.print(f"\n[bold]Dashboard[/] at {shown.url} ; log in as (passwords valid until the next demo-serve):")
+    for name, role, password in shown.logins:
+        out.print(f"  {role:<13} {name:<18} {password}", markup=False)
+    # ``iprisk serve`` reads the settings once, from the environment its uvicorn workers inherit too
+    s = shown.settings
+    os.environ.update(
+        IPRISK_NODE=str(s.node), IPRISK_KEY_FOLDER=str(s.key_folder), IPRISK_DATABASE=s.database,
+        IPRISK_WAREHOUSE=str(s.warehouse), IPRISK_ANALYSIS_FOLDER=str(s.analysis_folder),
+    )  # fmt: skip
+    get_settings.cache_clear()
+    serve(host=host, port=port, workers=1)
 
 
 def _print_signals(signals: pd.DataFrame, events: pd.DataFrame, folder: Path | None) -> None:
