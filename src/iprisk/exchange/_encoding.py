@@ -39,8 +39,8 @@ def b64url_decode(segment: str, what: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def compact_segments(token: str | bytes, count: int, what: str) -> list[str]:
-    """The ``count`` dot-separated segments of a JOSE compact serialisation, each checked canonical."""
+def split_compact(token: str | bytes, count: int, what: str) -> list[str]:
+    """The ``count`` dot-separated segments of a JOSE compact serialisation (ASCII), not yet decoded."""
     if isinstance(token, bytes):
         try:
             token = token.decode("ascii")
@@ -49,6 +49,12 @@ def compact_segments(token: str | bytes, count: int, what: str) -> list[str]:
     parts = token.split(".")
     if len(parts) != count:
         raise MalformedMessage(f"{what}: {len(parts)} segments, expected {count}")
+    return parts
+
+
+def compact_segments(token: str | bytes, count: int, what: str) -> list[str]:
+    """The ``count`` dot-separated segments of a JOSE compact serialisation, each checked canonical."""
+    parts = split_compact(token, count, what)
     for i, part in enumerate(parts):
         b64url_decode(part, f"{what} segment {i + 1}")
     return parts

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
-from iprisk.exchange._encoding import b64url_decode, b64url_encode, json_segment
+from iprisk.exchange._encoding import b64url_decode, b64url_encode, json_segment, split_compact
 from iprisk.exchange.errors import BadSignature, DecryptionFailed, MalformedMessage
 
 SIGNING_ALG = "Ed25519"
@@ -72,14 +72,8 @@ def sign(header: dict[str, Any], payload: bytes, key: Ed25519PrivateKey, kid: st
 
 
 def _segments(token: str | bytes, count: int, what: str) -> list[str]:
-    if isinstance(token, bytes):
-        try:
-            token = token.decode("ascii")
-        except UnicodeDecodeError:
-            raise MalformedMessage(f"{what}: not ASCII") from None
-    parts = token.split(".")
-    if len(parts) != count:
-        raise MalformedMessage(f"{what}: {len(parts)} segments, expected {count}")
+    # each segment is decoded (and checked canonical) where it is read, not twice
+    parts = split_compact(token, count, what)
     if len(parts[0]) > MAX_HEADER_BYTES * 4 // 3 + 4:
         raise MalformedMessage(f"{what}: header longer than {MAX_HEADER_BYTES} bytes")
     return parts
