@@ -84,6 +84,7 @@ class LinkConfig:
         return cls(
             ttl=timedelta(days=settings.message_ttl_days),
             batch_size=settings.delivery_batch,
+            in_flight=settings.delivery_in_flight,
             lease=timedelta(seconds=2 * settings.peer_timeout_s),
             overlap=timedelta(days=settings.key_overlap_days),
             timeout_s=settings.peer_timeout_s,
