@@ -210,7 +210,7 @@ class Settings(BaseSettings):
         default=64, ge=1, le=1000, description="Messages sent to the peer in one HTTP request."
     )
     delivery_in_flight: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=8,
         description="Batches at the peer at once: it applies one while the receipts of another are recorded.",

@@ -196,13 +196,18 @@ class Outbox:
 
         The messages to a recipient in ``together`` (a peer found unreachable) are all due again at one
         time, the backoff of the most tried of them: the next pass tries that peer once with all of them,
-        instead of each message knocking on its own, hundreds of times a second, at a peer that is down."""
+        instead of each message knocking on its own, hundreds of times a second, at a peer that is down.
+        One unit of work: the rows read, changed and their attempt lines written in a statement each."""
         if not failures:
             return
         now = self.clock.now()
         with self.store.transaction() as tx:
-            messages = [(tx.get_outgoing(message_id), detail) for message_id, detail in failures.items()]
-            released = [(m, detail) for m, detail in messages if m is not None and m.status == "sent"]
+            stored = tx.get_outgoings(list(failures))
+            released = [
+                (m, last)
+                for m in stored.values()
+                if m.status == "sent" and (last := m.last_attempt) is not None
+            ]
             most_tried: dict[str, int] = {}
             for message, _ in released:
                 if message.recipient in together:
@@ -210,14 +215,15 @@ class Outbox:
                         most_tried.get(message.recipient, 0), message.attempts
                     )
             at_once = {peer: now + self.policy.delay(tries, self.rng) for peer, tries in most_tried.items()}
-            for message, detail in released:
-                if message.last_attempt is None:
-                    continue
+            made = []
+            for message, last_attempt in released:
                 retry = at_once.get(message.recipient)
                 if retry is None:  # due at once if the send took longer than the backoff
-                    retry = message.last_attempt + self.policy.delay(message.attempts, self.rng)
-                tx.put_outgoing(replace(message, next_attempt=retry))
-                tx.add_attempt(Attempt(message.id, message.attempts, now, "error", detail[:500]))
+                    retry = last_attempt + self.policy.delay(message.attempts, self.rng)
+                detail = failures[message.id][:500]
+                attempt = Attempt(message.id, message.attempts, now, "error", detail)
+                made.append((replace(message, next_attempt=retry), attempt))
+            self._write_attempts(tx, made)
 
     def accept_receipt(self, token: str | bytes) -> OutgoingMessage:
         """Check a receipt (signature, message, digest, parties) and record the message's final state.

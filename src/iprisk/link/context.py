@@ -71,10 +71,8 @@ class LinkConfig:
     ttl: timedelta = timedelta(days=14)
     batch_size: int = 64
     #: batches at the peer at once (> 1: it applies one while the receipts of the one before are recorded
-    #: here). One by default: with two, the two-process kill test saw the receiving node's HTTP server drop
-    #: most batches ("Server disconnected without sending a response") on the loaded machine, not yet
-    #: understood (docs/channel.md)
-    in_flight: int = 1
+    #: here; ``IPRISK_DELIVERY_IN_FLIGHT``, docs/channel.md)
+    in_flight: int = 2
     lease: timedelta = timedelta(minutes=2)
     overlap: timedelta = timedelta(days=7)
     timeout_s: float = 60.0
