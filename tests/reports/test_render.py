@@ -7,18 +7,30 @@ import altair as alt
 import pandas as pd
 import pytest
 
+from iprisk.reports.charts import charts
 from iprisk.reports.document import Figure
 from iprisk.reports.render import spec
 from tests.reports.conftest import Built
 
 
-def test_every_chart_of_the_reports_is_a_valid_vega_lite_specification(built: Built) -> None:
+def test_every_chart_of_the_reports_and_the_analysis_folder_is_a_valid_vega_lite_specification(
+    built: Built,
+) -> None:
     docs = [*built.annual.values(), *built.newsletter.values(), *built.play_docs.values()]
-    figures = [b for doc in docs for b in doc.blocks() if isinstance(b, Figure)]
+    figures = {
+        f"{doc.kind}.{doc.locale}.{b.key}": b.chart
+        for doc in docs
+        for b in doc.blocks()
+        if isinstance(b, Figure)
+    }
     assert len(figures) >= 20
-    for figure in figures:
-        schema = spec(figure.chart)["$schema"]
-        assert schema.startswith("https://vega.github.io/schema/vega-lite/"), figure.key
+    # and the analysis folder's charts (``iprisk analyse``), drawn by the same writer
+    figures |= {
+        f"folder.{loc}.{k}": c for loc in ("en", "zh") for k, c in charts(built.inputs.analysis, loc).items()
+    }
+    for name, chart in figures.items():
+        schema = spec(chart)["$schema"]
+        assert schema.startswith("https://vega.github.io/schema/vega-lite/"), name
 
 
 def test_an_invalid_chart_is_refused() -> None:
