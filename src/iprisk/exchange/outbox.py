@@ -347,17 +347,17 @@ class Outbox:
     ) -> DeliveryRound:
         """One pass: take the due messages, send them in batches per recipient, check the receipts.
 
-        The batches are sized by what is due (at most ``batch_size``, and split so that ``in_flight``
-        batches can travel at once: nothing waits for a batch to fill). With ``in_flight`` > 1 the batches
-        are a pipeline: up to ``in_flight`` are at the peer while the receipts of the one before are
-        checked and recorded (a unit of work per batch), so that the two nodes work at the same time.
+        The batches are sized by what is due (at most ``batch_size``, of equal sizes: nothing waits for a
+        batch to fill). With ``in_flight`` > 1 the batches are a pipeline: up to ``in_flight`` are at the
+        peer while the receipts of the one before are checked and recorded (a unit of work per batch), so
+        that the two nodes work at the same time.
         Transport errors (``OSError``, ``ChannelError``) and bad receipts leave a message for its next
         attempt.
         """
         done = DeliveryRound()
         claimed = self.claim_due(limit, lease)
         done.attempted = len(claimed)
-        chunks = _chunks(claimed, batch_size, in_flight)
+        chunks = _chunks(claimed, batch_size)
         failures: dict[str, str] = {}
         gate = _PeerGate(send)
         if in_flight <= 1 or len(chunks) <= 1:
@@ -397,17 +397,17 @@ class Outbox:
                 done.delivered_after.append((now - outcome.created).total_seconds())
 
 
-def _chunks(
-    messages: Sequence[OutgoingMessage], batch_size: int, in_flight: int
-) -> list[tuple[str, list[OutgoingMessage]]]:
-    """The batches to send, per recipient in the order claimed: as many as ``in_flight`` at least (when there
-    are messages enough), of equal sizes up to ``batch_size``."""
+def _chunks(messages: Sequence[OutgoingMessage], batch_size: int) -> list[tuple[str, list[OutgoingMessage]]]:
+    """The batches to send, per recipient in the order claimed: as few as ``batch_size`` allows, of equal
+    sizes. What fits in one batch travels in one, in order: two batches in flight may be applied in either
+    order at the peer, and a step that arrives before the one it follows (a referral's) waits there for a
+    retry."""
     by_recipient: dict[str, list[OutgoingMessage]] = {}
     for message in messages:
         by_recipient.setdefault(message.recipient, []).append(message)
     chunks = []
     for recipient, queued in by_recipient.items():
-        count = max(min(in_flight, len(queued)), -(-len(queued) // max(1, batch_size)))
+        count = -(-len(queued) // max(1, batch_size))
         size, larger = divmod(len(queued), count)
         start = 0
         for number in range(count):
