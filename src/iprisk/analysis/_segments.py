@@ -20,6 +20,7 @@ from iprisk.analysis._common import (
     all_quarters,
     case_key,
     is_cells,
+    materialise,
 )
 from iprisk.lanes import lane_column, lane_key
 
@@ -133,10 +134,10 @@ def count_segments(
         cells = single.group_by([*dims, "quarter"]).aggregate(n=single.count())
         multi = base.filter(base.cells > 1).drop("cells")
     # Materialised once (temporary tables in DuckDB, cached frames in Spark): every group-by reads them.
-    cells = cells.cache()
+    cells = materialise(cells)
     cached = [cells]
     if multi is not None:
-        multi = multi.cache()
+        multi = materialise(multi)
         cached.append(multi)
     parts = []
     # 0 is the total, 1..len(cs) the combinations; len(cs) + 1 the fine cells (below), len(cs) + 2 every
