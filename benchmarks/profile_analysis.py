@@ -11,46 +11,13 @@ are printed after the steps. Not a benchmark (no baseline): the profile behind t
 
 from __future__ import annotations
 
-import importlib
-import resource
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-#: Functions of ``iprisk.analysis.run`` that are timed (those absent from a version are skipped).
-STEPS = (
-    "prepare",
-    "cells",
-    "aggregate",
-    "trends_for",
-    "propensity",
-    "signals",
-    "concentration",
-    "mirror",
-    "displacement",
-)
+from benchmarks.bench_analysis import _cpu, _ParquetTables, timed_steps
+
 DEFAULT = Path("bench-out/cache/analysis-v1-10000000/seizures.parquet")
-
-
-def _cpu() -> float:
-    use = resource.getrusage(resource.RUSAGE_SELF)
-    return use.ru_utime + use.ru_stime
-
-
-def _timer(name: str, fn: Callable[..., Any], totals: dict[str, list[float]]) -> Callable[..., Any]:
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), _cpu()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            spent = totals.setdefault(name, [0.0, 0.0, 0])
-            spent[0] += time.perf_counter() - wall
-            spent[1] += _cpu() - cpu
-            spent[2] += 1
-
-    return timed
 
 
 def main(path: Path, cprofile: bool = False) -> None:
@@ -59,19 +26,23 @@ def main(path: Path, cprofile: bool = False) -> None:
 
     import ibis
 
-    from benchmarks.bench_analysis import _ParquetTables
+    from iprisk.analysis import run
 
-    module = importlib.import_module("iprisk.analysis.run")
     totals: dict[str, list[float]] = {}
-    for name in STEPS:
-        if hasattr(module, name):
-            setattr(module, name, _timer(name, getattr(module, name), totals))
+
+    def add(name: str, wall: float, cpu: float) -> None:
+        spent = totals.setdefault(name, [0.0, 0.0, 0])
+        spent[0] += wall
+        spent[1] += cpu
+        spent[2] += 1
+
     con = ibis.duckdb.connect(threads=2)
     profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), _cpu()
     if cprofile:
         profiler.enable()
-    result = module.run(_ParquetTables(con, path))
+    with timed_steps(add):
+        result = run(_ParquetTables(con, path))
     profiler.disable()
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     print(f"{'step':14s} {'calls':>5s} {'wall s':>8s} {'CPU s':>8s}")
