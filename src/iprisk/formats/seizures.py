@@ -14,7 +14,6 @@ import pyarrow.compute as pc
 
 from iprisk.codes import COUNTRY_CODES
 from iprisk.errors import InvalidSubmission, Problem
-from iprisk.formats._threads import in_threads
 from iprisk.formats.mapping import ColumnMapping, resolve_mapping
 from iprisk.formats.readers import RawTable, read_raw
 from iprisk.formats.schema import SEIZURES
@@ -290,15 +289,11 @@ def _column_parts(arr: pa.Array) -> list[Any]:
 def _hash_sorted(table: pa.Table, order: pa.Array) -> str:
     digest = hashlib.sha256()
     digest.update(f"seizures/1 rows={table.num_rows}\n".encode())
-
-    def sorted_parts(name: str) -> list[Any]:
-        return _column_parts(pc.take(table.column(name).combine_chunks(), order))
-
-    # Columns are sorted on the cores there are, a few at a time (the sorted copy of the whole table is never
-    # held at once), and hashed in the format's order.
-    for name, parts in zip(SEIZURES, in_threads(sorted_parts, SEIZURES), strict=True):
-        digest.update(f"{name}:{table.column(name).type}\n".encode())
-        for part in parts:
+    for name in SEIZURES:
+        # one column at a time: the sorted copy of the whole table is never held at once
+        col = table.column(name)
+        digest.update(f"{name}:{col.type}\n".encode())
+        for part in _column_parts(pc.take(col.combine_chunks(), order)):
             digest.update(part)
     return digest.hexdigest()
 

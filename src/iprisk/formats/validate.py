@@ -20,7 +20,6 @@ import pycountry
 
 from iprisk.codes import COUNTRY_CODES, PORTS
 from iprisk.errors import ERROR, WARNING, Problem
-from iprisk.formats._threads import in_threads
 from iprisk.formats.mapping import ANY_OTHER, ColumnMapping
 from iprisk.formats.readers import RawTable
 from iprisk.formats.rules import WARNINGS
@@ -464,43 +463,6 @@ def _empty_to_null(values: Any) -> Any:
     return pc.if_else(pc.equal(values, ""), _null(pa.string()), values)
 
 
-#: What :meth:`Collector.rows` is called with: rule, mask of offending rows, column, values, message.
-_Report = tuple[str, Any, str, Any, Message]
-
-
-def _check_column(col: Column, raw: pa.ChunkedArray, ctx: _Context) -> tuple[list[_Report], Any]:
-    """The problems of one column (each a :meth:`Collector.rows` call) and the column cast to its type."""
-    name = col.name
-    reports: list[_Report] = []
-    if col.kind in _FEW_DISTINCT:
-        # Checked once per distinct value: the column is dictionary-encoded and masks expanded by index.
-        encoded = pc.dictionary_encode(raw.combine_chunks())
-        distinct = encoded.dictionary
-        trimmed = pc.utf8_trim_whitespace(distinct)
-        if col.required:
-            empty = pc.equal(trimmed, "")
-            if pc.any(empty).as_py():
-                reports.append(("required", pc.take(empty, encoded.indices), name, raw, _REQUIRED))
-        findings, cast = _check_values(col, trimmed, ctx)
-        clean = pc.all(pc.equal(trimmed, distinct)).as_py() in (True, None)
-        for rule, mask, message in findings:
-            if pc.any(mask).as_py():
-                clean = clean and rule in WARNINGS
-                reports.append((rule, pc.take(mask, encoded.indices), name, raw, message))
-        if clean and col.arrow_type == pa.string():
-            # nothing to null out but empty cells: skip materialising a million strings again
-            cast = raw if not pc.any(pc.equal(distinct, "")).as_py() else _empty_to_null(raw)
-        else:
-            cast = pc.take(cast, encoded.indices)
-    else:
-        values = pc.utf8_trim_whitespace(raw)
-        if col.required:
-            reports.append(("required", pc.equal(values, ""), name, raw, _REQUIRED))
-        findings, cast = _check_values(col, values, ctx)
-        reports.extend((rule, mask, name, raw, message) for rule, mask, message in findings)
-    return reports, cast.cast(col.arrow_type)
-
-
 def check_and_cast(
     prepared: Prepared,
     schema: Schema,
@@ -517,19 +479,41 @@ def check_and_cast(
     """
     table = prepared.table
     ctx = _Context(decimal_comma, _COUNTRIES_OR_UNKNOWN if unknown_country else _COUNTRIES, port_warnings)
-
-    def check(col: Column) -> tuple[list[_Report], Any]:
-        if col.name in prepared.missing:
-            return [], pa.nulls(table.num_rows, col.arrow_type)
-        return _check_column(col, table.column(col.name), ctx)
-
     arrays: list[Any] = []
-    # The columns are checked on the cores there are (pure work), then reported in the schema's order, so the
-    # problems and their cap are those of a one-threaded check.
-    for reports, cast in in_threads(check, schema.columns):
-        for report in reports:
-            collector.rows(*report)
-        arrays.append(cast)
+    for col in schema.columns:
+        raw = table.column(col.name)
+        name = col.name
+        if name in prepared.missing:
+            arrays.append(pa.nulls(len(raw), col.arrow_type))
+            continue
+        if col.kind in _FEW_DISTINCT:
+            # Checked once per distinct value: the column is dictionary-encoded and masks expanded by index.
+            encoded = pc.dictionary_encode(raw.combine_chunks())
+            distinct = encoded.dictionary
+            trimmed = pc.utf8_trim_whitespace(distinct)
+            if col.required:
+                empty = pc.equal(trimmed, "")
+                if pc.any(empty).as_py():
+                    collector.rows("required", pc.take(empty, encoded.indices), name, raw, _REQUIRED)
+            findings, cast = _check_values(col, trimmed, ctx)
+            clean = pc.all(pc.equal(trimmed, distinct)).as_py() in (True, None)
+            for rule, mask, message in findings:
+                if pc.any(mask).as_py():
+                    clean = clean and rule in WARNINGS
+                    collector.rows(rule, pc.take(mask, encoded.indices), name, raw, message)
+            if clean and col.arrow_type == pa.string():
+                # nothing to null out but empty cells: skip materialising a million strings again
+                cast = raw if not pc.any(pc.equal(distinct, "")).as_py() else _empty_to_null(raw)
+            else:
+                cast = pc.take(cast, encoded.indices)
+        else:
+            values = pc.utf8_trim_whitespace(raw)
+            if col.required:
+                collector.rows("required", pc.equal(values, ""), name, raw, _REQUIRED)
+            findings, cast = _check_values(col, values, ctx)
+            for rule, mask, message in findings:
+                collector.rows(rule, mask, name, raw, message)
+        arrays.append(cast.cast(col.arrow_type))
     for name in prepared.extras:
         values = pc.utf8_trim_whitespace(table.column(name))
         control = control_mask(values)
