@@ -159,7 +159,9 @@ def count_segments(
             parts.append(agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64")))
     parts.append(_fine_cells(t, dims, combo_id=len(cs) + 1))
     try:
-        df = ibis.union(*parts, distinct=False).to_pandas()
+        # Through Arrow's own conversion (text deduplicated into shared objects): half the CPU of Ibis'
+        # ``to_pandas`` with the shaping after it, measured on the 1 M-line cells, the same frame.
+        df = ibis.union(*parts, distinct=False).to_pyarrow().to_pandas()
     finally:
         for c in cached:
             c.release()
