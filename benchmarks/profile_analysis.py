@@ -1,12 +1,13 @@
 """Where the time of ``iprisk.analysis.run`` goes: wall and CPU seconds of each step, on a Parquet file.
 
-``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile]`` (default: the 10 M-line file
+``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile | --signals]`` (default: the 10 M-line file
 ``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis calls
 (prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
 CPU time counts every thread of the process (DuckDB's), so it tells the work apart from the machine's load.
 With ``--cprofile``, the functions that took the most time inside the run (cProfile, by cumulative time)
-are printed after the steps. Not a benchmark (no baseline): the profile behind the figures of
-``bench_analysis``.
+are printed after the steps. With ``--signals``, only ``signals()`` on the file's lines folded into cells is
+run, under cProfile (by cumulative, then own time). Not a benchmark (no baseline): the profile behind the
+figures of ``bench_analysis``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,33 @@ from pathlib import Path
 from benchmarks.bench_analysis import _cpu, _ParquetTables, timed_steps
 
 DEFAULT = Path("bench-out/cache/analysis-v1-10000000/seizures.parquet")
+
+
+def profile_signals(path: Path) -> None:
+    """cProfile of ``signals()`` alone on the file's lines folded into cells, as ``analyse`` runs it."""
+    import cProfile
+    import pstats
+
+    import ibis
+
+    from iprisk.analysis._common import cells, prepare
+    from iprisk.analysis.signals import signals
+
+    con = ibis.duckdb.connect(threads=2)
+    lines = prepare(con.read_parquet(str(path)))
+    folded = cells(lines)
+    lines.release()
+    profiler = cProfile.Profile()
+    wall, cpu = time.perf_counter(), _cpu()
+    profiler.enable()
+    found = signals(folded)
+    profiler.disable()
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    print(f"signals: {wall:.1f} s wall, {cpu:.1f} CPU s ({len(found)} signals)")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"iprisk", 35)
+    stats.sort_stats("tottime").print_stats(20)
+    folded.release()
 
 
 def main(path: Path, cprofile: bool = False) -> None:
@@ -54,5 +82,9 @@ def main(path: Path, cprofile: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--cprofile"]
-    main(Path(args[0]) if args else DEFAULT, cprofile="--cprofile" in sys.argv[1:])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    file = Path(args[0]) if args else DEFAULT
+    if "--signals" in sys.argv[1:]:
+        profile_signals(file)
+    else:
+        main(file, cprofile="--cprofile" in sys.argv[1:])
