@@ -1,8 +1,8 @@
 """Where the time of ``iprisk.analysis.run`` goes: wall and CPU seconds of each step, on a Parquet file.
 
-``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile | --signals]`` (default: the 10 M-line file
-``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis calls
-(prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
+``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile | --signals]`` (default: the 10 M-line
+file ``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis
+calls (prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
 CPU time counts every thread of the process (DuckDB's), so it tells the work apart from the machine's load.
 With ``--cprofile``, the functions that took the most time inside the run (cProfile, by cumulative time)
 are printed after the steps. With ``--signals``, only ``signals()`` on the file's lines folded into cells is
