@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from iprisk.errors import InvalidInput, Problem
+from iprisk.errors import InvalidInput, NotFound, Problem
 from iprisk.exchange import Opened
 from iprisk.exchange._encoding import b64url_decode, canonical_json, compact_segments, iso, parse_iso
 from iprisk.formats.referrals import read_feedback, read_seizure_report, read_warning, to_json
@@ -371,41 +371,50 @@ def _receive_step(link: Link, tx: Any, opened: Opened) -> None:
         problems = [Problem("required", "missing from the referral step", column=k) for k in missing]
         raise InvalidInput(problems, source=source)
     store, session, step = referral_store(link), tx.session, str(data["step"])
-    ref = store.find(str(data["referral_id"]), session=session)
-    if ref is None:
-        raise NotYet(f"referral {data['referral_id']} has not arrived yet")
-    if step not in RECEIVING_STEPS | SENDING_STEPS or _origin(ref, step) != sender:
-        reason = f"{sender} does not take the step {step} on a referral from {ref.warning.sending_port}"
-        raise StepOutOfOrder(ref.id, ref.state, step, reason)
-    done, seq = _steps_here(session, ref.id, _family(step)), int(data["seq"])
-    if done < seq:
-        raise NotYet(f"referral {ref.id}: earlier steps have not arrived yet")
-    if done > seq and is_repeat(session, ref.id, data):
-        link.observe(tx, "referral.step.repeat", ref.id, {"step": step, "seq": seq, "peer": sender})
-        return  # sent again (reconciliation) after the first arrived: applied once
-    if done > seq:
-        raise StepOutOfOrder(
-            ref.id, ref.state, step, "a different step with this place in its history is here"
-        )
-    at = parse_iso(str(data["at"]), "at")
-    actor = Officer(f"{data['by']}@{sender}", COORDINATOR, sender, frozenset())
-    make = _maker(data, actor, at, source)
+    referral_id, seq = str(data["referral_id"]), int(data["seq"])
+    repeat, before = False, [""]
+
+    def make(ref: Referral) -> tuple[Referral, list[Event]]:
+        """Checked on the row the step reads (one read): the step is the sender's to take, and its turn."""
+        nonlocal repeat
+        if step not in RECEIVING_STEPS | SENDING_STEPS or _origin(ref, step) != sender:
+            reason = f"{sender} does not take the step {step} on a referral from {ref.warning.sending_port}"
+            raise StepOutOfOrder(ref.id, ref.state, step, reason)
+        done = _steps_here(session, ref.id, _family(step))
+        if done < seq:
+            raise NotYet(f"referral {ref.id}: earlier steps have not arrived yet")
+        if done > seq and is_repeat(session, ref.id, data):
+            repeat = True
+            return ref, []  # sent again (reconciliation) after the first arrived: applied once
+        if done > seq:
+            raise StepOutOfOrder(
+                ref.id, ref.state, step, "a different step with this place in its history is here"
+            )
+        at = parse_iso(str(data["at"]), "at")
+        actor = Officer(f"{data['by']}@{sender}", COORDINATOR, sender, frozenset())
+        step_maker, events, before[0] = _maker(data, actor, at, source), [], ref.state
+        if ref.state == SENT and "received_at" in data:  # no receipt recorded yet: the peer says when
+            ref, received = receive(ref, parse_iso(str(data["received_at"]), "received_at"))
+            events.append(received)
+        new, made = step_maker(ref)
+        return new, [*events, made]
+
     token = _replaying.set(True)
     try:
-        if (
-            ref.state == SENT and "received_at" in data
-        ):  # the receipt has not moved it yet: the peer says when
-            received_at = parse_iso(str(data["received_at"]), "received_at")
-            store.step(ref.id, lambda r: receive(r, received_at), session=session)
-        new = store.step(ref.id, make, session=session)
+        new = store.step(referral_id, make, session=session)
+    except NotFound:
+        raise NotYet(f"referral {referral_id} has not arrived yet") from None
     finally:
         _replaying.reset(token)
+    if repeat:
+        link.observe(tx, "referral.step.repeat", new.id, {"step": step, "seq": seq, "peer": sender})
+        return
     # the clock's step crossed feedback given here meanwhile: recorded, the feedback stands
     crossed = step in ("remind", "escalate", "expire") and new.state == FEEDBACK_GIVEN
     if new.state != data["to"] and not crossed:
         reason = f"it leads to {new.state} here, to {data['to']} at {sender}"
-        raise StepOutOfOrder(ref.id, ref.state, step, reason)
-    link.observe(tx, "referral.step.received", ref.id, {"step": step, "to": new.state, "peer": sender})
+        raise StepOutOfOrder(new.id, before[0], step, reason)
+    link.observe(tx, "referral.step.received", new.id, {"step": step, "to": new.state, "peer": sender})
 
 
 # -- receipts of the warnings, at the sending node ---------------------------------------------------------
