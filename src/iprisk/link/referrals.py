@@ -70,7 +70,7 @@ from iprisk.referrals.lifecycle import (
 from iprisk.referrals.network import side_of
 from iprisk.referrals.permissions import COORDINATOR, Officer
 from iprisk.store.channel import OutgoingRow, SqlChannelTransaction
-from iprisk.store.db import utc
+from iprisk.store.db import unit_of_work, utc
 from iprisk.store.peers import PeerRow
 from iprisk.store.referrals import ChangeHook, ReferralEventRow, ReferralRow, ReferralStore
 
@@ -443,13 +443,24 @@ _ANSWERED = (
 
 def sync_referral_receipts(link: Link) -> list[str]:
     """Move each warning sent from here whose newest message the peer receipted: to ``received`` at the
-    time of the receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent)."""
+    time of the receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent).
+    One transaction for the pass: a delivery pass receipts thousands of warnings at once."""
     with link.node.engine.connect() as connection:
         answered = list(connection.execute(_ANSWERED))
-    store, moved = referral_store(link), []
-    for referral_id, status, receipt, reason in answered:
-        store.step(referral_id, _answer(status, receipt, reason, link.clock.now()))
-        moved.append(referral_id)
+    if not answered:
+        return []
+    store, now, moved = referral_store(link), link.clock.now(), []
+    with unit_of_work(link.node.engine, None) as session:
+        for referral_id, status, receipt, reason in answered:
+            answer = _answer(status, receipt, reason, now)
+
+            def make(r: Referral, answer: Callable[[Referral], Any] = answer) -> Any:
+                if r.state != SENT:  # moved meanwhile (the peer's acknowledgement recorded the receipt)
+                    return r, []
+                moved.append(r.id)
+                return answer(r)
+
+            store.step(referral_id, make, session=session)
     return moved
 
 

@@ -137,6 +137,10 @@ _STEP = _REFERRALS.update().where(
 )
 
 
+_PORTS = cast(Table, NetworkPortRow.__table__)
+#: the edited network, read at every draft and every warning received (plain rows, built once)
+_NETWORK = select(_PORTS).order_by(_PORTS.c.locode)
+
 #: a referral's row read as plain values (the ORM's identity map and loading cost more than the query)
 _BY_ID = select(_REFERRALS).where(_REFERRALS.c.id == bindparam("id"))
 _FOR_STEP = _BY_ID.with_for_update()
@@ -348,7 +352,7 @@ class ReferralStore(AuditedStore[ChangeHook]):
     def network(self, *, session: Session | None = None) -> PortNetwork:
         """The network as edited by the coordinator; the default network until the first edit."""
         with self._reading(session) as unit:
-            rows = list(unit.scalars(select(NetworkPortRow).order_by(NetworkPortRow.locode)))
+            rows = list(unit.execute(_NETWORK))
         if not rows:
             return default_network()
         return PortNetwork(KeyPort(r.locode, r.side, r.kind, r.contact_unit, r.pilot) for r in rows)
