@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from iprisk.targeting.columnar import numeric
 from iprisk.targeting.compiled import CACHE_FOLDER, Predictor, compiled_predictor
+from iprisk.targeting.matching import matched_profile_ids
 from iprisk.targeting.scorer import LightGBMScorer
 
 #: rows per feature matrix handed to LightGBM (64 Ki rows x 85 features = 44 MB)
@@ -148,6 +149,9 @@ def _matched(data: pa.Table, profiles: list[Any]) -> pa.Array:
     """The ids of the active profiles each row matches, joined by ';' ('' when none)."""
     if not profiles:
         return pa.array([""] * len(data), pa.string()) if len(data) else pa.array([], pa.string())
+    fast = matched_profile_ids(data, profiles)
+    if fast is not None:
+        return fast
     from iprisk.codes import categories_for_hs
     from iprisk.profiles import evaluate
 
