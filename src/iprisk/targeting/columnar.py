@@ -8,8 +8,8 @@ numbers (bit for bit; tested against the reference transform) without per-row st
   and only its *distinct* values are turned into code strings, exactly as the reference does, then mapped
   to an integer id in a per-column vocabulary (every string of that column the training statistics know);
   float columns whose vocabulary round-trips through text are looked up by value directly;
-- a pair's training codes (``"a|b"``) are split once at compile time into ``id_a * size_b + id_b``, so a
-  row's pair is one integer hash lookup;
+- a pair's training codes (``"a|b"``) are split once at compile time into one integer of the two ids
+  (:func:`_pair_keys`), so a row's pair is one integer hash lookup;
 - the result is one float64 matrix in the model's feature order (categoricals as category positions, NaN
   when unseen), which is what LightGBM itself builds from the reference pandas frame.
 
@@ -103,6 +103,19 @@ def _is_float(col: Column) -> bool:
     if isinstance(col, pd.Series):
         return col.dtype == np.float64
     return bool(col.type == pa.float64())
+
+
+def _pair_keys(ia: np.ndarray, ib: np.ndarray, size_b: int) -> np.ndarray:
+    """One integer per (id_a, id_b): ``(id_a + 1) x (size_b + 1) + id_b + 1``.
+
+    An unseen code (id -1) gives a key with a zero digit, which no training pair has (their ids are >= 0),
+    so an unseen pair misses its lookup without a mask; written in place, three passes over the rows.
+    """
+    key = ia + 1
+    key *= size_b + 1
+    key += ib
+    key += 1
+    return key
 
 
 @dataclass
@@ -242,21 +255,20 @@ class CompiledFeatures:
             self.category_codes[c] = per_vocab(c, cats, np.arange(len(cats), dtype="float64"), np.nan)
 
     def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index:
-        """The index of a pair's training codes: ``id_a x size_b + id_b`` when split, else the strings."""
+        """The index of a pair's training codes: (:func:`_pair_keys`) when split, else the strings."""
         if keyname((a, b)) not in self.split_pairs:
             return pd.Index(codes, dtype="object")
         left, right = self.split_pairs[keyname((a, b))]
         ia = self.vocab[a].index.get_indexer(pd.Index(left, dtype="object")).astype("int64")
         ib = self.vocab[b].index.get_indexer(pd.Index(right, dtype="object")).astype("int64")
-        return pd.Index(ia * len(self.vocab[b].strings) + ib)
+        return pd.Index(_pair_keys(ia, ib, len(self.vocab[b].strings)))
 
     def _pair_positions(
         self, data: Any, a: str, b: str, index: pd.Index, cache: dict[str, Any]
     ) -> np.ndarray:
         """Per row, the position of its pair in ``index`` (-1 when the training state never saw it)."""
         if keyname((a, b)) in self.split_pairs:
-            ia, ib = self._ids(data, a, cache), self._ids(data, b, cache)
-            key = np.where((ia >= 0) & (ib >= 0), ia * len(self.vocab[b].strings) + ib, -1)
+            key = _pair_keys(self._ids(data, a, cache), self._ids(data, b, cache), len(self.vocab[b].strings))
             return np.asarray(index.get_indexer(pd.Index(key)))
         return np.asarray(index.get_indexer(self._string_pair(data, a, b)))
 
@@ -290,7 +302,7 @@ class CompiledFeatures:
         col = _column(data, src)
         if not width and vocab.floats is not None and _is_float(col):
             values = numeric(col)
-            ids = vocab.floats.get_indexer(pd.Index(values)).astype("int64")
+            ids = vocab.floats.get_indexer(pd.Index(values)).astype("int64", copy=False)
             negzero = (values == 0) & np.signbit(values)
             if negzero.any():  # "-0.0" is its own code in the reference (string) encoding
                 ids[negzero] = vocab.negative_zero

