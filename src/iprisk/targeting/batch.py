@@ -9,8 +9,9 @@ so memory stays flat whatever the file size. Scores are the same numbers as
 :meth:`LightGBMScorer.score` on the whole table: every feature of a row depends on that row and the
 training state only (party histories without labels are whole-training totals).
 
-Within a batch, the features of the next slice are built while LightGBM predicts the previous one in a
-worker thread (LightGBM releases the GIL), so the two stages share the cores.
+Within a batch, worker threads (one per core) each build the features of a slice and predict it, while
+another matches the profiles; the reading of the next Parquet chunk overlaps the scoring of the current
+one (:func:`score_parquet`). Every stage releases the GIL for most of its work, so they share the cores.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def needed_columns(scorer: LightGBMScorer, profiles: Sequence[Any] | None = None
 
 
 class _Predictions:
-    """LightGBM predictions of one table, slice by slice, on worker threads (one LightGBM thread each).
+    """The model's probabilities of one table, slice by slice, on worker threads (one thread per slice).
 
-    The calling thread builds the feature matrix of the next slice (and then evaluates the profiles) while
-    the workers predict earlier slices; LightGBM releases the GIL, and a bounded number of slices in flight
-    bounds memory. Each prediction depends on its row only, so slicing never changes a score.
+    Each slice is a whole task on a worker: its feature matrix (into a reused buffer) and the trees. The
+    lookups run mostly in numpy, pandas and Arrow kernels and the trees in LightGBM or the compiled model,
+    all of which release the GIL, so the slices of a table keep every core busy; the calling thread only
+    hands out slices (and collects them). A bounded number of slices in flight bounds memory. Each
+    prediction depends on its row only, so slicing never changes a score.
     """
 
     def __init__(
@@ -97,6 +100,9 @@ class _Predictions:
         out[a:b] = fut.result()
         return buf
 
+    def _slice(self, data: pa.Table, buf: np.ndarray) -> np.ndarray:
+        return self.predict(self.scorer.builder_.compiled().matrix(data, check=False, out=buf))
+
     def submit(self, data: pa.Table, slice_rows: int) -> np.ndarray:
         compiled = self.scorer.builder_.compiled()
         out = np.empty(len(data), dtype="float64")
@@ -112,8 +118,7 @@ class _Predictions:
                 buf = self.buffers.pop()
             else:
                 buf = np.empty((slice_rows, len(compiled.feature_names)))
-            X = compiled.matrix(data.slice(start, stop - start), check=False, out=buf)
-            fut = self.pool.submit(self.predict, X)
+            fut = self.pool.submit(self._slice, data.slice(start, stop - start), buf)
             self.pending.append((fut, buf, start, stop))
         return out
 
@@ -198,9 +203,11 @@ def score_batches(
         for batch in batches:
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
             scorer.builder_.compiled().check(table)
+            # the profiles first in the queue: one worker matches them while the other starts the slices
+            matched = pool.submit(_matched, table, chosen) if threads > 1 else None
             pending = work.submit(table, slice_rows)
-            matched = _matched(table, chosen)  # runs while the workers predict
-            yield _output(table, scorer.apply_calibration(work.wait(pending)), matched, by_value)
+            flags = matched.result() if matched is not None else _matched(table, chosen)
+            yield _output(table, scorer.apply_calibration(work.wait(pending)), flags, by_value)
 
 
 def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool) -> pa.RecordBatch:
@@ -222,6 +229,15 @@ def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool
     return pa.RecordBatch.from_arrays(
         [ids, item, pa.array(p), pa.array(priority), matched], schema=OUTPUT_SCHEMA
     )
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same batches, the next one read (Parquet decoding releases the GIL) while the caller works."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iprisk-read") as reader:
+        ahead = reader.submit(next, batches, None)
+        while (batch := ahead.result()) is not None:
+            ahead = reader.submit(next, batches, None)
+            yield batch
 
 
 def score_parquet(
@@ -248,7 +264,7 @@ def score_parquet(
     columns = [c for c in needed_columns(scorer, profiles) if c in present]
     rows = 0
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:
-        batches = source.iter_batches(batch_size=chunk_rows, columns=columns)
+        batches = _read_ahead(source.iter_batches(batch_size=chunk_rows, columns=columns))
         scored_batches = score_batches(
             scorer,
             batches,

@@ -253,6 +253,13 @@ class CompiledFeatures:
         for c in builder.categoricals_:
             cats = builder.categories_[c]
             self.category_codes[c] = per_vocab(c, cats, np.arange(len(cats), dtype="float64"), np.nan)
+        # pandas builds an index's hash table at its first lookup: build them all now, so that worker
+        # threads scoring slices at once only ever read them
+        indexes = [*self.pair_index.values(), *(index for index, _ in self.risk_pair.values())]
+        for vocab in self.vocab.values():
+            indexes += [vocab.index] if vocab.floats is None else [vocab.index, vocab.floats]
+        for index in indexes:
+            index.get_indexer(index[:1])
 
     def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index:
         """The index of a pair's training codes: (:func:`_pair_keys`) when split, else the strings."""

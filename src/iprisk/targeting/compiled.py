@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ class Predictor:
         self.booster = booster
         self.compiled = compiled
         self.checked = compiled is None
+        self._checking = threading.Lock()  # worker threads share one predictor: one check, one decision
 
     @property
     def name(self) -> str:
@@ -88,14 +90,16 @@ class Predictor:
         if self.compiled is None:
             return np.asarray(self.booster.predict(X, num_threads=1), dtype="float64")
         if not self.checked:
-            sample = np.ascontiguousarray(X[:CHECK_ROWS])
-            same = np.array_equal(
-                self.compiled.predict(sample, n_jobs=1), self.booster.predict(sample, num_threads=1)
-            )
-            self.checked = True
-            if not same:  # never seen; LightGBM's scores are the definition
-                self.compiled = None
-                return self(X)
+            with self._checking:
+                if not self.checked:
+                    sample = np.ascontiguousarray(X[:CHECK_ROWS])
+                    same = np.array_equal(
+                        self.compiled.predict(sample, n_jobs=1), self.booster.predict(sample, num_threads=1)
+                    )
+                    if not same:  # never seen; LightGBM's scores are the definition
+                        self.compiled = None
+                    self.checked = True
+            return self(X)
         return np.asarray(self.compiled.predict(np.ascontiguousarray(X, dtype="float64"), n_jobs=1))
 
 
