@@ -259,9 +259,17 @@ def score_parquet(
     """
     scorer = model if isinstance(model, LightGBMScorer) else LightGBMScorer.load(model)
     cache = None if isinstance(model, LightGBMScorer) else Path(model) / CACHE_FOLDER
-    source = pq.ParquetFile(in_path)
-    present = set(source.schema_arrow.names)
-    columns = [c for c in needed_columns(scorer, profiles) if c in present]
+    schema = pq.read_schema(in_path)
+    columns = [c for c in needed_columns(scorer, profiles) if c in schema.names]
+    # code columns read as Parquet stores them, dictionary-encoded: no string per row is built, and the
+    # lookups and the profiles work on the dictionary (the ids, nearly all distinct, are read as strings)
+    codes = [
+        c
+        for c in columns
+        if c != "declaration_id"
+        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))
+    ]
+    source = pq.ParquetFile(in_path, read_dictionary=codes)
     rows = 0
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:
         batches = _read_ahead(source.iter_batches(batch_size=chunk_rows, columns=columns))

@@ -61,14 +61,38 @@ def _as_pandas_semantics(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def is_text_dictionary(t: pa.DataType) -> bool:
+    """A dictionary of strings (what Parquet's dictionary pages read as, with ``read_dictionary``)."""
+    if not pa.types.is_dictionary(t):
+        return False
+    v = t.value_type
+    return bool(pa.types.is_string(v) or pa.types.is_large_string(v) or pa.types.is_string_view(v))
+
+
+def dictionary_codes(col: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Per row, the index of its value in a dictionary of the column's values (nulls: a null entry).
+
+    A string column already dictionary-encoded is used as it is (its dictionary may hold a value twice or
+    unused values: every lookup through it is per value, so neither changes an answer); any other column is
+    encoded, with the value types a pandas conversion would give (:func:`_as_pandas_semantics`).
+    """
+    if is_text_dictionary(col.type):
+        indices, dictionary = col.indices.cast(pa.int32()), col.dictionary
+        if indices.null_count:
+            indices = pc.fill_null(indices, len(dictionary))
+            dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        return indices.to_numpy(zero_copy_only=False).astype("int64"), dictionary
+    enc = pc.dictionary_encode(_as_pandas_semantics(col), null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype("int64", copy=False), enc.dictionary
+
+
 def encode(col: Column) -> tuple[np.ndarray, pd.Series]:
     """Per row, the index of its value among the column's distinct values; and those values, in pandas."""
     if isinstance(col, pd.Series):
         codes, uniques = pd.factorize(col, use_na_sentinel=False)
         return np.asarray(codes, dtype="int64"), pd.Series(uniques)
-    enc = pc.dictionary_encode(_as_pandas_semantics(col), null_encoding="encode")
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype("int64", copy=False)
-    return codes, pd.Series(enc.dictionary.to_pandas())
+    codes, dictionary = dictionary_codes(col)
+    return codes, pd.Series(dictionary.to_pandas())
 
 
 def numeric(col: Column | pa.ChunkedArray) -> np.ndarray:
@@ -88,6 +112,8 @@ def all_blank(col: Column) -> bool:
     n = len(col)
     if n == 0:
         return False
+    if not isinstance(col, pd.Series) and pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)  # the strings themselves, as blank() expects
     head = col.iloc[:_BLANK_SAMPLE] if isinstance(col, pd.Series) else col.slice(0, _BLANK_SAMPLE).to_pandas()
     if not bool(blank(head).all()):
         return False
@@ -360,8 +386,8 @@ class CompiledFeatures:
     def _string_pair(self, data: Any, a: str, b: str) -> pd.Index:
         names = _names(data)
         frame = pd.DataFrame({c: _column(data, c) for c in {s for x in (a, b) for s in sources(x, names)}})
-        if not isinstance(data, pd.DataFrame):
-            frame = pa.table({c: _column(data, c) for c in frame.columns}).to_pandas()
+        if not isinstance(data, pd.DataFrame):  # values as the whole column's to_pandas gives them
+            frame = pa.table({c: _as_pandas_semantics(_column(data, c)) for c in frame.columns}).to_pandas()
         return pd.Index(key_columns(frame, [(a, b)])[keyname((a, b))], dtype="object")
 
     def features(self, data: pa.Table | pa.RecordBatch | pd.DataFrame) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iprisk.codes import categories_for_hs
+from iprisk.targeting.columnar import dictionary_codes, is_text_dictionary
 
 #: criteria compared with ``column IN (...)``, as the engine does: field -> declarations column
 _IN_COLUMNS: dict[str, str] = {
@@ -75,13 +76,9 @@ class _Columns:
             if name not in self.data.column_names:
                 raise _Unsupported(name)
             col = self.data.column(name).combine_chunks()
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(col.type.value_type)
-            if not _is_text(col.type):
+            if not (_is_text(col.type) or is_text_dictionary(col.type)):
                 raise _Unsupported(name)
-            enc = pc.dictionary_encode(col, null_encoding="encode")
-            indices = enc.indices.to_numpy(zero_copy_only=False)  # int32: a cheaper gather than int64
-            self.encoded[name] = (indices, enc.dictionary)
+            self.encoded[name] = dictionary_codes(col)
         return self.encoded[name]
 
     def where(self, name: str, key: tuple[Any, ...], test: Any) -> np.ndarray:
