@@ -10,8 +10,9 @@
 3. Every measurement runs in a fresh subprocess (its peak memory, ``VmHWM``, is its own) on the *same rows*
    and the *same* :data:`THREADS` threads, with wall time and CPU time (all threads). The model is loaded,
    its lookups built and its machine code loaded before the clock starts (the load is its own row): what
-   is timed is :func:`iprisk.targeting.batch.score_batches` over the file read 1 M rows at a time, written to
-   Parquet, as :func:`~iprisk.targeting.batch.score_parquet` does.
+   is timed is the code's own :func:`~iprisk.targeting.batch.score_parquet`, 1 M rows read at a time
+   (for the baseline, whose ``score_parquet`` cannot take a preloaded model's machine code, its very loop
+   over :func:`~iprisk.targeting.batch.score_batches`).
 
    - **baseline**: the code of :data:`BASELINE_COMMIT` (main when this work started), extracted with
      ``git archive`` and run by the same child code; once with the compiled model, once with LightGBM's
@@ -169,23 +170,31 @@ def _loaded(model: Path, compiled: bool) -> tuple[Any, float]:
 
 
 def _child_batch(model: Path, data: Path, profiles: Path, out: Path, compiled: bool) -> dict[str, Any]:
-    """score_batches over the file, chunk by chunk, into Parquet: what score_parquet does, model preloaded."""
+    """The code's own ``score_parquet`` on the preloaded model; the baseline's lacks ``compile_cache`` (with a
+    scorer it would compile again, unclocked work we do not want), so there its very loop runs instead."""
+    import inspect
+
     from iprisk.profiles import load_profiles
-    from iprisk.targeting.batch import OUTPUT_SCHEMA, needed_columns, score_batches
+    from iprisk.targeting.batch import OUTPUT_SCHEMA, needed_columns, score_batches, score_parquet
     from iprisk.targeting.compiled import CACHE_FOLDER
 
     scorer, load = _loaded(model, compiled)
     chosen = load_profiles(profiles)
+    cache = model / CACHE_FOLDER
     t0, c0 = time.perf_counter(), time.process_time()
-    source = pq.ParquetFile(data)
-    columns = [c for c in needed_columns(scorer, chosen) if c in source.schema_arrow.names]
-    rows = 0
-    with pq.ParquetWriter(out, OUTPUT_SCHEMA) as writer:
-        batches = source.iter_batches(batch_size=CHUNK_ROWS, columns=columns)
-        kwargs = {"threads": THREADS, "compiled": compiled, "compile_cache": model / CACHE_FOLDER}
-        for scored in score_batches(scorer, batches, chosen, **kwargs):
-            writer.write_batch(scored)
-            rows += scored.num_rows
+    if "compile_cache" in inspect.signature(score_parquet).parameters:
+        kwargs = {"threads": THREADS, "compiled": compiled, "compile_cache": cache, "chunk_rows": CHUNK_ROWS}
+        rows = score_parquet(scorer, data, out, chosen, **kwargs)
+    else:  # f0f55cb's score_parquet, line for line, with the model preloaded
+        source = pq.ParquetFile(data)
+        columns = [c for c in needed_columns(scorer, chosen) if c in source.schema_arrow.names]
+        rows = 0
+        with pq.ParquetWriter(out, OUTPUT_SCHEMA) as writer:
+            batches = source.iter_batches(batch_size=CHUNK_ROWS, columns=columns)
+            kwargs = {"threads": THREADS, "compiled": compiled, "compile_cache": cache}
+            for scored in score_batches(scorer, batches, chosen, **kwargs):
+                writer.write_batch(scored)
+                rows += scored.num_rows
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "rows": rows,

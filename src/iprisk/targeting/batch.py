@@ -250,15 +250,19 @@ def score_parquet(
     threads: int | None = None,
     value_aware: bool | None = None,
     compiled: bool = False,
+    compile_cache: str | Path | None = None,
 ) -> int:
     """Score a Parquet file of declarations into a Parquet file of scores, ``chunk_rows`` at a time.
 
     ``model`` is a fitted scorer or a model directory; ``value_aware`` and ``compiled`` as in
-    :func:`score_batches` (the machine code is cached in the model directory, ``.compiled/``, when one is
-    given and writable). Returns the number of rows scored. Only the columns scoring needs are read.
+    :func:`score_batches` (the machine code is cached in ``compile_cache``, by default the model
+    directory's ``.compiled/`` when one is given and writable). Returns the number of rows scored. Only the
+    columns scoring needs are read.
     """
     scorer = model if isinstance(model, LightGBMScorer) else LightGBMScorer.load(model)
-    cache = None if isinstance(model, LightGBMScorer) else Path(model) / CACHE_FOLDER
+    cache = compile_cache
+    if cache is None and not isinstance(model, LightGBMScorer):
+        cache = Path(model) / CACHE_FOLDER
     schema = pq.read_schema(in_path)
     columns = [c for c in needed_columns(scorer, profiles) if c in schema.names]
     # code columns read as Parquet stores them, dictionary-encoded: no string per row is built, and the
