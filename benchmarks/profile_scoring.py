@@ -5,7 +5,8 @@ first ``rows`` of ``out/scoring-1m.parquet``, built by :mod:`benchmarks.bench_sc
 path's 65,536-row slices, each stage timed with ``time.process_time`` (CPU time of this process, all its
 threads; the machine's load inflates wall time, far less CPU time):
 
-- ``read``: the Parquet columns scoring needs;
+- ``read``: the Parquet columns scoring needs, the code columns dictionary-encoded as ``score_parquet``
+  reads them;
 - ``check``: the required columns present and not empty throughout (:meth:`CompiledFeatures.check`);
 - ``features: coding``: every code column dictionary-encoded, its distinct values turned into the training
   codes and looked up in the vocabularies (categoricals, parties, lanes, HS levels, exact values);
@@ -23,7 +24,9 @@ threads; the machine's load inflates wall time, far less CPU time):
 
 Run: ``python -m benchmarks.profile_scoring MODEL_DIR [out] [rows] [reasons_rows]`` (e.g.
 ``bench-out/scoring-model bench-out 1000000 20000``); prints one line per stage, the total of the batch path
-(compiled) and the rate two cores could reach if its stages shared them perfectly.
+(compiled: what ``score_parquet`` does, without ranks and reasons) and the rate two cores could reach if its
+stages shared them perfectly. With ``PYTHONPATH`` set to another checkout's ``src`` (as ``bench_scoring``
+does for its baseline) the same stages are measured on that code.
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.bench_scoring import SMALL_FILE
 
 #: stages that are not part of the batch path's total
-NOT_IN_TOTAL = ("profiles, rule engine", "predict, LightGBM", "reasons (explain + text)")
+NOT_IN_TOTAL = ("profiles, rule engine", "predict, LightGBM", "ranks", "reasons (explain + text)")
 
 
 def _names(features: Any) -> list[str]:
@@ -75,7 +79,20 @@ def stages(model: Path, out: Path, rows: int, reasons_rows: int = 20_000) -> dic
         figures[name] = figures.get(name, 0.0) + (time.process_time() - c0) * per_m
         return result
 
-    table = timed("read", lambda: pq.read_table(source, columns=columns).slice(0, rows).combine_chunks())
+    schema = pq.read_schema(source)
+    # as the code's score_parquet reads: code columns dictionary-encoded where it takes them so
+    from iprisk.targeting import columnar
+
+    as_stored = hasattr(columnar, "dictionary_codes")
+    codes = [
+        c for c in columns if as_stored and c != "declaration_id" and pa.types.is_string(schema.field(c).type)
+    ]
+
+    def read() -> pa.Table:
+        first = next(pq.ParquetFile(source, read_dictionary=codes).iter_batches(rows, columns=columns))
+        return pa.Table.from_batches([first])
+
+    table = timed("read", read)
     timed("check", lambda: features.check(table))
     names = _names(features)
     pairs = [(a, b, features.pair_index[f"{a}__{b}"]) for a, b in features.pairs]
