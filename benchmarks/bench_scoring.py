@@ -1,28 +1,33 @@
-"""Batch scoring throughput: 10 M declarations, features + 20 active profiles + the model, on 2 threads.
+"""Batch scoring throughput, against today's code path on equal terms: same rows, same threads, same run.
 
 1. Builds ``out/scoring-10m.parquet`` once (reused afterwards): the KCS test quarter (8,481 lines)
    replicated to 10 M rows with new declaration ids and, in every copy after the first, half the declared
    values and masses nudged by a random factor, so that about half the rows carry a value / mass never seen
    in training (the lookups then see as many distinct values as real data would; exact replicas would
-   flatter them). Written in 1 M-row row groups, streamed; its first 1 M rows also go to
-   ``out/scoring-1m.parquet``.
-2. Fits the KCS model (the documented protocol, :func:`fit_tuned`, one thread) and saves it.
-3. Each measurement runs in a fresh subprocess (its peak memory, ``VmHWM``, is its own), with wall and CPU
-   time (all threads), on equal terms (same rows, same 2 threads):
+   flatter them). Written in 1 M-row row groups, streamed. ``rows`` (argument) takes a smaller file.
+2. Fits the KCS model (the documented protocol, :func:`fit_tuned`, one thread), saves it, writes 20 active
+   profiles on the commonest headings, origins and modes.
+3. Every measurement runs in a fresh subprocess (its peak memory, ``VmHWM``, is its own) on the *same rows*
+   and the *same* :data:`THREADS` threads, with wall time and CPU time (all threads). The model is loaded,
+   its lookups built and its machine code loaded before the clock starts (the load is its own row): what
+   is timed is the code's own :func:`~iprisk.targeting.batch.score_parquet`, 1 M rows read at a time
+   (for the baseline, whose ``score_parquet`` cannot take a preloaded model's machine code, its very loop
+   over :func:`~iprisk.targeting.batch.score_batches`).
 
-   - :func:`iprisk.targeting.batch.score_parquet` over the 10 M rows, 1 M rows read at a time, with the
-     compiled model (``compiled=True``, machine code cached in the model folder beforehand) and with
-     LightGBM's own predict (the path before), side by side;
-   - the same two on the first 1 M rows, beside the previous pandas path (string-key
-     ``transform_reference``, LightGBM on the DataFrame with 2 threads, profiles through
-     :func:`iprisk.profiles.evaluate`) and the *predict-alone floor*: the prebuilt 1 M-row feature matrix
-     predicted by the same scheme as the batch path (65,536-row slices, 2 worker threads of one LightGBM
-     thread each), with LightGBM and compiled.
-4. Spark: the same scoring through ``mapInArrow`` on ``local[2]`` over the first 1 M rows (written to
-   Spark's ``noop`` sink; session start-up not counted).
+   - **baseline**: the code of :data:`BASELINE_COMMIT` (main when this work started), extracted with
+     ``git archive`` and run by the same child code; once with the compiled model, once with LightGBM's
+     predict. Its output must equal the new path's bit for bit (ids, scores, priorities, profiles).
+   - **predict-alone floor**: the trees alone on the same rows, in the same 65,536-row slices on the same
+     pool of :data:`THREADS` worker threads as the batch path (each chunk's matrix built outside the
+     clock): what the model costs when everything else is free.
+4. Spark: the same scoring through ``mapInArrow`` on ``local[2]`` over the same rows (written to Spark's
+   ``noop`` sink; session start-up not counted), against the batch path with LightGBM (Spark does not
+   compile).
 
-Run: ``.venv/bin/python -m benchmarks scoring``; needs the KCS data (``IPRISK_KCS_DATA``) else one SKIPPED
-row; Spark rows are skipped when PySpark or Java is missing.
+``ok`` of the headline row: at least :data:`TARGET` declarations/s *and* output identical to the baseline.
+Run: ``.venv/bin/python -m benchmarks scoring`` (10 M rows; needs the KCS data, ``IPRISK_KCS_DATA``, else
+one SKIPPED row; Spark rows are skipped when PySpark or Java is missing) or
+``python -m benchmarks.bench_scoring OUT ROWS`` for a smaller run.
 """
 
 from __future__ import annotations
@@ -43,14 +48,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROWS = 10_000_000
-BASELINE_ROWS = 1_000_000
-SPARK_ROWS = 1_000_000
+#: today's code path: main when this work started (its batch scoring is the baseline of every row)
+BASELINE_COMMIT = "f0f55cbaac8b69116f04aef43bffe80b13a1104c"
+CHUNK_ROWS = 1_000_000
 PROFILES = 20
 THREADS = 2
 TARGET = 400_000.0
 DATA_FILE = "scoring-10m.parquet"
 SMALL_FILE = "scoring-1m.parquet"
 MODEL_DIR = "scoring-model"
+MODES = ("compiled", "lightgbm")
 
 
 def _row(name: str, value: float | None, unit: str = "", **extra: Any) -> dict[str, Any]:
@@ -145,79 +152,89 @@ def _peak_rss_mb() -> float:
     return float("nan")  # pragma: no cover - not Linux
 
 
-def _child_fast(model: Path, data: Path, profiles: Path, out: Path, compiled: bool) -> dict[str, Any]:
-    from iprisk.profiles import load_profiles
-    from iprisk.targeting.batch import score_parquet
+def _loaded(model: Path, compiled: bool) -> tuple[Any, float]:
+    """The scorer with its lookups built and its machine code cached (compiled here if need be); load CPU-s.
+
+    Only the public API present in both the baseline's code and today's is used.
+    """
     from iprisk.targeting.compiled import CACHE_FOLDER, compiled_predictor
     from iprisk.targeting.scorer import LightGBMScorer
 
+    c0 = time.process_time()
     scorer = LightGBMScorer.load(model)
-    chosen = load_profiles(profiles)
-    scorer.builder_.compiled()  # lookups built once per model load: part of loading, not of scoring
-    if compiled:  # compiled once per model and cached in its folder: loading, not scoring
+    scorer.builder_.compiled()
+    load = time.process_time() - c0
+    if compiled:  # compiling is once per model and machine: cached in the model folder, outside the clock
         compiled_predictor(scorer.booster_, model / CACHE_FOLDER)
-    t0, c0 = time.perf_counter(), time.process_time()
-    rows = score_parquet(model, data, out, chosen, chunk_rows=1_000_000, threads=THREADS, compiled=compiled)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"rows": rows, "seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": _peak_rss_mb()}
+    return scorer, load
 
 
-def _child_baseline(model: Path, data: Path, profiles: Path) -> dict[str, Any]:
-    from iprisk.profiles import evaluate, load_profiles
-    from iprisk.targeting.scorer import LightGBMScorer
+def _child_batch(model: Path, data: Path, profiles: Path, out: Path, compiled: bool) -> dict[str, Any]:
+    """The code's own ``score_parquet`` on the preloaded model; the baseline's lacks ``compile_cache`` (with a
+    scorer it would compile again, unclocked work we do not want), so there its very loop runs instead."""
+    import inspect
 
-    scorer = LightGBMScorer.load(model)
+    from iprisk.profiles import load_profiles
+    from iprisk.targeting.batch import OUTPUT_SCHEMA, needed_columns, score_batches, score_parquet
+    from iprisk.targeting.compiled import CACHE_FOLDER
+
+    scorer, load = _loaded(model, compiled)
     chosen = load_profiles(profiles)
-    table = pq.read_table(data)
+    cache = model / CACHE_FOLDER
     t0, c0 = time.perf_counter(), time.process_time()
-    frame = table.to_pandas()
-    X = scorer.builder_.transform_reference(frame)
-    scores = scorer.booster_.predict(X, num_threads=THREADS)
-    flagged = evaluate(table, chosen).column("matched_profiles").to_pylist()
-    matched = [";".join(ids or []) for ids in flagged]
+    if "compile_cache" in inspect.signature(score_parquet).parameters:
+        kwargs = {"threads": THREADS, "compiled": compiled, "compile_cache": cache, "chunk_rows": CHUNK_ROWS}
+        rows = score_parquet(scorer, data, out, chosen, **kwargs)
+    else:  # f0f55cb's score_parquet, line for line, with the model preloaded
+        source = pq.ParquetFile(data)
+        columns = [c for c in needed_columns(scorer, chosen) if c in source.schema_arrow.names]
+        rows = 0
+        with pq.ParquetWriter(out, OUTPUT_SCHEMA) as writer:
+            batches = source.iter_batches(batch_size=CHUNK_ROWS, columns=columns)
+            kwargs = {"threads": THREADS, "compiled": compiled, "compile_cache": cache}
+            for scored in score_batches(scorer, batches, chosen, **kwargs):
+                writer.write_batch(scored)
+                rows += scored.num_rows
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    fast = scorer.score(table)
     return {
-        "rows": len(matched),
+        "rows": rows,
         "seconds": wall,
         "cpu_seconds": cpu,
-        "same_scores": bool(np.array_equal(scores, fast)),
+        "load_cpu_seconds": load,
         "peak_rss_mb": _peak_rss_mb(),
     }
 
 
 def _child_floor(model: Path, data: Path, compiled: bool) -> dict[str, Any]:
-    """LightGBM (or the compiled model) alone on a prebuilt matrix, sliced and threaded as the batch path."""
+    """The trees alone on every row, sliced and threaded as the batch path; each chunk's matrix unclocked."""
     from concurrent.futures import ThreadPoolExecutor
 
     from iprisk.targeting.batch import SLICE_ROWS
     from iprisk.targeting.compiled import CACHE_FOLDER, Predictor, compiled_predictor
-    from iprisk.targeting.scorer import LightGBMScorer
 
-    scorer = LightGBMScorer.load(model)
-    matrix = scorer.builder_.matrix(pq.read_table(data))
+    scorer, _ = _loaded(model, compiled)
+    features = scorer.builder_.compiled()
     predict = (
         compiled_predictor(scorer.booster_, model / CACHE_FOLDER)
         if compiled
         else Predictor(scorer.booster_, None)
     )
-    predict(matrix[:SLICE_ROWS])  # the check against LightGBM, outside the timing
-    slices = [matrix[i : i + SLICE_ROWS] for i in range(0, len(matrix), SLICE_ROWS)]
-    t0, c0 = time.perf_counter(), time.process_time()
+    wall = cpu = 0.0
+    rows = 0
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        out = np.concatenate(list(pool.map(predict, slices)))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    same = bool(np.array_equal(out, scorer.booster_.predict(matrix, num_threads=THREADS)))
-    return {
-        "rows": len(matrix),
-        "seconds": wall,
-        "cpu_seconds": cpu,
-        "same_scores": same,
-        "kind": predict.name,
-    }
+        for batch in pq.ParquetFile(data).iter_batches(batch_size=CHUNK_ROWS):
+            matrix = features.matrix(pa.Table.from_batches([batch]), check=False)
+            if not rows:
+                predict(matrix[:SLICE_ROWS])  # the compiled model's check against LightGBM, unclocked
+            slices = [matrix[i : i + SLICE_ROWS] for i in range(0, len(matrix), SLICE_ROWS)]
+            t0, c0 = time.perf_counter(), time.process_time()
+            list(pool.map(predict, slices))
+            wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
+            rows += len(matrix)
+    return {"rows": rows, "seconds": wall, "cpu_seconds": cpu, "kind": predict.name}
 
 
-def _child_spark(model: Path, data: Path, profiles: Path, rows: int, tmp: Path) -> dict[str, Any]:
+def _child_spark(model: Path, data: Path, profiles: Path) -> dict[str, Any]:
     from iprisk.profiles import load_profiles
     from iprisk.spark import local_session
     from iprisk.targeting.scorer import LightGBMScorer
@@ -225,28 +242,48 @@ def _child_spark(model: Path, data: Path, profiles: Path, rows: int, tmp: Path) 
 
     scorer = LightGBMScorer.load(model)
     chosen = load_profiles(profiles)
-    first = pa.Table.from_batches([next(pq.ParquetFile(data).iter_batches(batch_size=rows))])
-    pq.write_table(first, tmp, row_group_size=100_000)
     conf = {
         "spark.driver.memory": "3g",
         "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
-        # one task per 100,000-row row group, so that both cores get work
+        # several tasks per 1 M-row row group, so that both cores get work
         "spark.sql.files.maxPartitionBytes": str(4 * 1024 * 1024),
     }
     spark = local_session(THREADS, "iprisk-bench-scoring", **conf)
     try:
-        frame = spark.read.parquet(str(tmp))
-        frame.count()  # file listing and JVM warm-up outside the timing
+        frame = spark.read.parquet(str(data))
+        rows = frame.count()  # file listing and JVM warm-up outside the timing
         t0 = time.perf_counter()
         score_spark(scorer, frame, chosen).write.format("noop").mode("overwrite").save()
         wall = time.perf_counter() - t0
     finally:
         spark.stop()
-    return {"rows": first.num_rows, "seconds": wall}
+    return {"rows": rows, "seconds": wall}
 
 
-def _spawn(kind: str, *args: str) -> dict[str, Any]:
+def _baseline_source(out: Path) -> Path | None:
+    """``src`` of :data:`BASELINE_COMMIT`, extracted once into ``out``; None without git or the commit."""
+    folder = out / f"scoring-baseline-{BASELINE_COMMIT[:10]}"
+    if (folder / "src" / "iprisk").is_dir():
+        return folder / "src"
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", BASELINE_COMMIT, "src"], capture_output=True, check=False
+    )
+    if archive.returncode:
+        return None
+    tmp = folder.with_suffix(".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
+    tmp.replace(folder)
+    return folder / "src"
+
+
+def _spawn(kind: str, *args: str, source: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh process; ``source``: the ``src`` folder of the baseline's code."""
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    if source is not None:  # ahead of the installed package on the path
+        env["PYTHONPATH"] = str(source)
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_scoring", kind, *args],
         capture_output=True,
@@ -262,8 +299,32 @@ def _spawn(kind: str, *args: str) -> dict[str, Any]:
     return result
 
 
+def same_output(a: Path, b: Path) -> bool:
+    """Two score files hold the very same rows: ids, items and profiles equal, scores and priorities to the
+    bit."""
+    x, y = pq.read_table(a), pq.read_table(b)
+    if x.schema != y.schema or x.num_rows != y.num_rows:
+        return False
+    for name in x.column_names:
+        if name in ("score", "priority"):
+            bits_x = x.column(name).to_numpy().view("uint64")
+            if not np.array_equal(bits_x, y.column(name).to_numpy().view("uint64")):
+                return False
+        elif not x.column(name).equals(y.column(name)):
+            return False
+    return True
+
+
 # ---------------------------------------------------------------------------- run
-def run(out: Path, rows: int = ROWS, spark_rows: int = SPARK_ROWS) -> list[dict[str, Any]]:
+def _rate(r: dict[str, Any]) -> float:
+    return float(r["rows"] / r["seconds"])
+
+
+def _cpu_per_m(r: dict[str, Any]) -> float:
+    return float(r["cpu_seconds"] / r["rows"] * 1e6)
+
+
+def run(out: Path, rows: int = ROWS, spark: bool = True) -> list[dict[str, Any]]:
     from benchmarks.bench_kcs import FILES, LABEL, load_kcs
     from iprisk.formats import read_declarations
     from iprisk.profiles import dump_profiles
@@ -276,7 +337,9 @@ def run(out: Path, rows: int = ROWS, spark_rows: int = SPARK_ROWS) -> list[dict[
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     test = read_declarations(folder / FILES["test"], mapping="kcs")
-    data = out / (DATA_FILE if rows == ROWS else f"scoring-{rows}.parquet")
+    data = out / (
+        DATA_FILE if rows == ROWS else SMALL_FILE if rows == 1_000_000 else f"scoring-{rows}.parquet"
+    )
     if not data.exists() or pq.ParquetFile(data).metadata.num_rows != rows:
         make_data(test, data, rows)
     model = out / MODEL_DIR
@@ -284,108 +347,112 @@ def run(out: Path, rows: int = ROWS, spark_rows: int = SPARK_ROWS) -> list[dict[
     final.save(model)
     profiles = out / "scoring-profiles.yaml"
     dump_profiles(make_profiles(test), profiles)
+    baseline_src = _baseline_source(out)
+    if baseline_src is None:
+        return [
+            _row(
+                f"FAILED: the baseline's code ({BASELINE_COMMIT[:10]}) not found by git archive",
+                None,
+                ok=False,
+            )
+        ]
 
-    small = out / SMALL_FILE
-    if not small.exists() or pq.ParquetFile(small).metadata.num_rows != min(BASELINE_ROWS, rows):
-        first = next(pq.ParquetFile(data).iter_batches(batch_size=min(BASELINE_ROWS, rows)))
-        pq.write_table(pa.Table.from_batches([first]), small, row_group_size=1_000_000)
-    scores_out = str(out / "scoring-scores.parquet")
-    args = (str(model), str(data), str(profiles), scores_out)
-    fast, before = _spawn("fast", *args, "compiled"), _spawn("fast", *args, "lightgbm")
-    args = (str(model), str(small), str(profiles), scores_out)
-    fast_1m, before_1m = _spawn("fast", *args, "compiled"), _spawn("fast", *args, "lightgbm")
-    base = _spawn("baseline", str(model), str(small), str(profiles))
-    floor_c = _spawn("floor", str(model), str(small), "compiled")
-    floor_l = _spawn("floor", str(model), str(small), "lightgbm")
-
-    def rate(r: dict[str, Any]) -> float:
-        return float(r["rows"] / r["seconds"])
-
-    def cpu_per_m(r: dict[str, Any]) -> float:
-        return float(r["cpu_seconds"] / r["rows"] * 1e6)
-
-    n, n1 = f"{fast['rows']:,}", f"{fast_1m['rows']:,}"
+    new, old, floor = {}, {}, {}
+    for mode in MODES:
+        scores = {who: out / f"scoring-scores-{mode}-{who}.parquet" for who in ("new", "baseline")}
+        args = (str(model), str(data), str(profiles))
+        new[mode] = _spawn("batch", *args, str(scores["new"]), mode)
+        old[mode] = _spawn("batch", *args, str(scores["baseline"]), mode, source=baseline_src)
+        new[mode]["same"] = same_output(scores["new"], scores["baseline"])
+        floor[mode] = _spawn("floor", str(model), str(data), mode)
+    n = f"{rows:,}"
+    c, lg = new["compiled"], new["lightgbm"]
+    terms = f"{n} declarations, {THREADS} threads, {PROFILES} profiles"
     result = [
         _row(
-            f"batch scoring, {n} declarations (features + {PROFILES} profiles + compiled model, {THREADS} "
-            f"threads; baseline: the same with LightGBM's predict, same rows and threads)",
-            rate(fast),
+            f"batch scoring, compiled model, {terms} (baseline: {BASELINE_COMMIT[:7]}'s code, same rows, "
+            f"threads and model; output bit-identical: {c['same']})",
+            _rate(c),
             "decl/s",
-            baseline=round(rate(before), 1),
-            ratio=rate(fast) / rate(before),
+            baseline=round(_rate(old["compiled"]), 1),
+            ratio=_rate(c) / _rate(old["compiled"]),
             target=TARGET,
-            ok=rate(fast) >= TARGET,
+            ok=_rate(c) >= TARGET and c["same"],
+            cpu_seconds=c["cpu_seconds"],
+            baseline_cpu_seconds=old["compiled"]["cpu_seconds"],
         ),
         _row(
-            f"batch scoring CPU time per 1 M declarations, {n} rows, all threads "
-            "(baseline: with LightGBM's predict)",
-            cpu_per_m(fast),
+            f"batch scoring CPU-s per 1 M declarations, compiled model, all threads (baseline: "
+            f"{BASELINE_COMMIT[:7]}'s code)",
+            _cpu_per_m(c),
             "cpu-s",
-            baseline=round(cpu_per_m(before), 2),
-            ratio=cpu_per_m(fast) / cpu_per_m(before),
+            baseline=round(_cpu_per_m(old["compiled"]), 2),
+            ratio=_cpu_per_m(c) / _cpu_per_m(old["compiled"]),
         ),
         _row(
-            f"batch scoring, {n1} declarations, {THREADS} threads (baseline: previous pandas path, same "
-            f"rows, LightGBM on {THREADS} threads; scores equal: {base['same_scores']})",
-            rate(fast_1m),
+            f"batch scoring, LightGBM's predict, {terms} (baseline: {BASELINE_COMMIT[:7]}'s code; output "
+            f"bit-identical: {lg['same']})",
+            _rate(lg),
             "decl/s",
-            baseline=round(rate(base), 1),
-            ratio=rate(fast_1m) / rate(base),
-            cpu_seconds=fast_1m["cpu_seconds"],
-            baseline_cpu_seconds=base["cpu_seconds"],
+            baseline=round(_rate(old["lightgbm"]), 1),
+            ratio=_rate(lg) / _rate(old["lightgbm"]),
+            ok=lg["same"],
+            cpu_seconds=lg["cpu_seconds"],
+            baseline_cpu_seconds=old["lightgbm"]["cpu_seconds"],
         ),
         _row(
-            f"batch scoring CPU per 1 M, {n1} rows (baseline: previous pandas path, same rows)",
-            cpu_per_m(fast_1m),
+            f"batch scoring CPU-s per 1 M declarations, LightGBM's predict (baseline: "
+            f"{BASELINE_COMMIT[:7]}'s code)",
+            _cpu_per_m(lg),
             "cpu-s",
-            baseline=round(cpu_per_m(base), 2),
-            ratio=cpu_per_m(fast_1m) / cpu_per_m(base),
+            baseline=round(_cpu_per_m(old["lightgbm"]), 2),
+            ratio=_cpu_per_m(lg) / _cpu_per_m(old["lightgbm"]),
         ),
-        _row(
-            f"predict-alone floor, compiled model on a prebuilt {n1}-row matrix, same slices and "
-            f"{THREADS} worker threads (baseline: LightGBM's predict the same way; scores equal: "
-            f"{floor_c['same_scores']})",
-            rate(floor_c),
-            "decl/s",
-            baseline=round(rate(floor_l), 1),
-            ratio=rate(floor_c) / rate(floor_l),
-            cpu_seconds=floor_c["cpu_seconds"],
-            baseline_cpu_seconds=floor_l["cpu_seconds"],
-        ),
-        _row(
-            f"whole batch path vs its predict-alone floor, {n1} rows, compiled (baseline: floor)",
-            rate(fast_1m),
-            "decl/s",
-            baseline=round(rate(floor_c), 1),
-            ratio=rate(fast_1m) / rate(floor_c),
-        ),
-        _row(
-            f"batch scoring with LightGBM's predict, {n1} rows (the path before; baseline: its floor)",
-            rate(before_1m),
-            "decl/s",
-            baseline=round(rate(floor_l), 1),
-            ratio=rate(before_1m) / rate(floor_l),
-        ),
-        _row(f"batch scoring peak RSS ({n} rows, 1 M per chunk)", fast["peak_rss_mb"], "MB"),
-        _row(f"previous pandas path peak RSS ({base['rows']:,} rows at once)", base["peak_rss_mb"], "MB"),
     ]
-    if spark_rows and shutil.which("java") and _has_pyspark():
-        spark = _spawn(
-            "spark", str(model), str(data), str(profiles), str(spark_rows), str(out / "scoring-spark.parquet")
-        )
-        srate = spark["rows"] / spark["seconds"]
+    for mode in MODES:
+        f = floor[mode]
         result.append(
             _row(
-                f"Spark scoring (mapInArrow, local[{THREADS}]), {spark['rows']:,} declarations "
-                "(baseline: the batch path with LightGBM's predict, same 1 M rows)",
-                srate,
+                f"predict-alone floor, {f['kind']}, {n} rows in the batch path's slices on {THREADS} worker "
+                f"threads (CPU-s per 1 M: {_cpu_per_m(f):.2f}; baseline: the whole batch path, same model)",
+                _rate(f),
                 "decl/s",
-                baseline=round(rate(before_1m), 1),
-                ratio=srate / rate(before_1m),
+                baseline=round(_rate(new[mode]), 1),
+                ratio=_rate(f) / _rate(new[mode]),
+                cpu_seconds=f["cpu_seconds"],
+            )
+        )
+    result += [
+        _row(
+            f"model load + lookups, CPU-s (baseline: {BASELINE_COMMIT[:7]}'s code)",
+            c["load_cpu_seconds"],
+            "cpu-s",
+            baseline=round(old["compiled"]["load_cpu_seconds"], 2),
+            ratio=c["load_cpu_seconds"] / old["compiled"]["load_cpu_seconds"],
+        ),
+        _row(
+            f"batch scoring peak RSS, compiled ({n} rows, {CHUNK_ROWS:,} per chunk; baseline: "
+            f"{BASELINE_COMMIT[:7]}'s code)",
+            c["peak_rss_mb"],
+            "MB",
+            baseline=round(old["compiled"]["peak_rss_mb"], 1),
+            ratio=c["peak_rss_mb"] / old["compiled"]["peak_rss_mb"],
+        ),
+    ]
+    if spark and shutil.which("java") and _has_pyspark():
+        sp = _spawn("spark", str(model), str(data), str(profiles))
+        result.append(
+            _row(
+                f"Spark scoring (mapInArrow, local[{THREADS}]), {sp['rows']:,} declarations "
+                "(baseline: the batch path with LightGBM's predict, same rows)",
+                _rate(sp),
+                "decl/s",
+                baseline=round(_rate(lg), 1),
+                ratio=_rate(sp) / _rate(lg),
             )
         )
     else:
-        result.append(_row("SKIPPED: Spark scoring (PySpark or Java missing)", None))
+        result.append(_row("SKIPPED: Spark scoring (PySpark or Java missing, or not asked)", None))
     (out / "scoring-figures.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
 
@@ -398,21 +465,20 @@ def _has_pyspark() -> bool:
 
 def _main(argv: list[str]) -> None:  # pragma: no cover - child processes and manual runs
     kind, args = argv[0], argv[1:]
-    if kind == "fast":
-        result = _child_fast(
+    if kind == "batch":
+        result = _child_batch(
             Path(args[0]), Path(args[1]), Path(args[2]), Path(args[3]), args[4] == "compiled"
         )
-        print(json.dumps(result))
-    elif kind == "baseline":
-        print(json.dumps(_child_baseline(Path(args[0]), Path(args[1]), Path(args[2]))))
     elif kind == "floor":
-        print(json.dumps(_child_floor(Path(args[0]), Path(args[1]), args[2] == "compiled")))
+        result = _child_floor(Path(args[0]), Path(args[1]), args[2] == "compiled")
     elif kind == "spark":
-        result = _child_spark(Path(args[0]), Path(args[1]), Path(args[2]), int(args[3]), Path(args[4]))
-        print(json.dumps(result))
+        result = _child_spark(Path(args[0]), Path(args[1]), Path(args[2]))
     else:
-        for r in run(Path(kind)):
+        rows = int(args[0]) if args else ROWS
+        for r in run(Path(kind), rows, spark=len(args) < 2 or args[1] != "nospark"):
             print(r)
+        return
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from benchmarks.bench_scoring import make_data, make_profiles
+from benchmarks.bench_scoring import make_data, make_profiles, same_output
 
 from tests.targeting.synthetic import declarations
 
@@ -22,3 +23,17 @@ def test_benchmark_data_has_new_ids_and_perturbed_values(tmp_path: Path) -> None
     assert 0.3 < changed < 0.7
     profiles = make_profiles(base, n=6)
     assert len(profiles) == 6 and all(p.status == "active" for p in profiles)
+
+
+def test_same_output_tells_the_last_bit(tmp_path: Path) -> None:
+    score = np.array([0.1, 0.25, 0.7])
+    table = pa.table({"declaration_id": ["a", "b", "c"], "score": score, "matched_profiles": ["", "P1", ""]})
+    pq.write_table(table, tmp_path / "a.parquet")
+    pq.write_table(table, tmp_path / "b.parquet")
+    assert same_output(tmp_path / "a.parquet", tmp_path / "b.parquet")
+    nudged = table.set_column(1, "score", pa.array(np.nextafter(score, 1.0)))
+    pq.write_table(nudged, tmp_path / "c.parquet")
+    assert not same_output(tmp_path / "a.parquet", tmp_path / "c.parquet")
+    other = table.set_column(2, "matched_profiles", pa.array(["", "P2", ""]))
+    pq.write_table(other, tmp_path / "d.parquet")
+    assert not same_output(tmp_path / "a.parquet", tmp_path / "d.parquet")

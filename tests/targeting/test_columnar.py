@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from iprisk.errors import InvalidInput
@@ -51,6 +52,36 @@ def test_transform_matches_reference_bit_for_bit(fitted: tuple[FeatureBuilder, p
     np.testing.assert_array_equal(X[:, cat], np.where(codes < 0, np.nan, codes))
     # and the -0.0 rows did get their own (unseen) code, as the string "-0.0" does in the reference
     assert (ref["net_mass_kg_count"].to_numpy()[::19] == 0).all()
+
+
+def _dictionary_typed(table: pa.Table) -> pa.Table:
+    """Every string column as Parquet's dictionary pages give it: two chunks with different dictionaries,
+    the first dictionary also holding a value twice and a value no row uses."""
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type):
+            continue
+        col = table.column(i).combine_chunks()
+        half = len(col) // 2
+        first = pc.dictionary_encode(col.slice(0, half))
+        padded = pa.concat_arrays([first.dictionary, first.dictionary.slice(0, 1), pa.array(["UNUSED"])])
+        first = pa.DictionaryArray.from_arrays(first.indices, padded)
+        second = pc.dictionary_encode(col.slice(half))
+        table = table.set_column(i, field.name, pa.chunked_array([first, second.cast(first.type)]))
+    return table
+
+
+def test_dictionary_typed_columns_give_the_same_features(fitted: tuple[FeatureBuilder, pd.DataFrame]) -> None:
+    fb, _ = fitted
+    new = _awkward(600)
+    plain = pa.Table.from_pandas(new, preserve_index=False)
+    typed = _dictionary_typed(plain)
+    assert pa.types.is_dictionary(typed.schema.field("trader_id").type)
+    assert typed.column("seller_id").null_count  # nulls in the indices
+    np.testing.assert_array_equal(fb.matrix(typed), fb.matrix(plain))
+    blank = pa.Table.from_pandas(new.assign(trader_id=""), preserve_index=False)
+    with pytest.raises(InvalidInput) as empty:  # an empty dictionary-typed column is still empty
+        fb.matrix(_dictionary_typed(blank))
+    assert [p.rule for p in empty.value.problems] == ["empty-column"]
 
 
 def test_pair_codes_with_separator_fall_back_to_strings() -> None:

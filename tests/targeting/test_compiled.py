@@ -83,3 +83,14 @@ def test_batch_scoring_compiled_or_not_gives_the_same_output(
     )
     assert pq.read_table(tmp_path / "scores.parquet").equals(plain)
     assert len(list((model / ".compiled").glob("*.so"))) == 1
+
+
+def test_a_huge_forest_keeps_the_large_code_model(
+    scorer: LightGBMScorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = scorer.booster_.model_to_string()
+    small_key = compiled_module._cache_key(text)
+    assert compiled_module._code_model(text) == "small"
+    monkeypatch.setattr(compiled_module, "SMALL_CODE_MODEL_LIMIT", len(text))
+    assert compiled_module._code_model(text) == "large"
+    assert compiled_module._cache_key(text) != small_key  # machine code of either kind is cached apart

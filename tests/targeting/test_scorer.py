@@ -74,6 +74,7 @@ def test_explain_names_the_largest_contributions(fitted: LightGBMScorer, test: p
         assert values == sorted(values, reverse=True)
         assert values[0] == pytest.approx(contrib[i, :-1].max())
         assert all(name in fitted.feature_names_ for name, _ in r)
+    assert fitted.explain(test.iloc[:300], top=3, threads=2) == fitted.explain(test.iloc[:300], top=3)
     assert format_reasons([("trader_id_target_rate", 1.234), ("hs6_count", -0.5)]) == (
         "trader_id_target_rate=+1.23; hs6_count=-0.50"
     )

@@ -9,8 +9,9 @@ so memory stays flat whatever the file size. Scores are the same numbers as
 :meth:`LightGBMScorer.score` on the whole table: every feature of a row depends on that row and the
 training state only (party histories without labels are whole-training totals).
 
-Within a batch, the features of the next slice are built while LightGBM predicts the previous one in a
-worker thread (LightGBM releases the GIL), so the two stages share the cores.
+Within a batch, worker threads (one per core) each build the features of a slice and predict it, while
+another matches the profiles; the reading of the next Parquet chunk overlaps the scoring of the current
+one (:func:`score_parquet`). Every stage releases the GIL for most of its work, so they share the cores.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 from iprisk.targeting.columnar import numeric
 from iprisk.targeting.compiled import CACHE_FOLDER, Predictor, compiled_predictor
+from iprisk.targeting.matching import matched_profile_ids
 from iprisk.targeting.scorer import LightGBMScorer
 
 #: rows per feature matrix handed to LightGBM (64 Ki rows x 85 features = 44 MB)
@@ -70,11 +72,13 @@ def needed_columns(scorer: LightGBMScorer, profiles: Sequence[Any] | None = None
 
 
 class _Predictions:
-    """LightGBM predictions of one table, slice by slice, on worker threads (one LightGBM thread each).
+    """The model's probabilities of one table, slice by slice, on worker threads (one thread per slice).
 
-    The calling thread builds the feature matrix of the next slice (and then evaluates the profiles) while
-    the workers predict earlier slices; LightGBM releases the GIL, and a bounded number of slices in flight
-    bounds memory. Each prediction depends on its row only, so slicing never changes a score.
+    Each slice is a whole task on a worker: its feature matrix (into a reused buffer) and the trees. The
+    lookups run mostly in numpy, pandas and Arrow kernels and the trees in LightGBM or the compiled model,
+    all of which release the GIL, so the slices of a table keep every core busy; the calling thread only
+    hands out slices (and collects them). A bounded number of slices in flight bounds memory. Each
+    prediction depends on its row only, so slicing never changes a score.
     """
 
     def __init__(
@@ -96,6 +100,9 @@ class _Predictions:
         out[a:b] = fut.result()
         return buf
 
+    def _slice(self, data: pa.Table, buf: np.ndarray) -> np.ndarray:
+        return self.predict(self.scorer.builder_.compiled().matrix(data, check=False, out=buf))
+
     def submit(self, data: pa.Table, slice_rows: int) -> np.ndarray:
         compiled = self.scorer.builder_.compiled()
         out = np.empty(len(data), dtype="float64")
@@ -111,8 +118,7 @@ class _Predictions:
                 buf = self.buffers.pop()
             else:
                 buf = np.empty((slice_rows, len(compiled.feature_names)))
-            X = compiled.matrix(data.slice(start, stop - start), check=False, out=buf)
-            fut = self.pool.submit(self.predict, X)
+            fut = self.pool.submit(self._slice, data.slice(start, stop - start), buf)
             self.pending.append((fut, buf, start, stop))
         return out
 
@@ -148,6 +154,9 @@ def _matched(data: pa.Table, profiles: list[Any]) -> pa.Array:
     """The ids of the active profiles each row matches, joined by ';' ('' when none)."""
     if not profiles:
         return pa.array([""] * len(data), pa.string()) if len(data) else pa.array([], pa.string())
+    fast = matched_profile_ids(data, profiles)
+    if fast is not None:
+        return fast
     from iprisk.codes import categories_for_hs
     from iprisk.profiles import evaluate
 
@@ -194,9 +203,11 @@ def score_batches(
         for batch in batches:
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
             scorer.builder_.compiled().check(table)
+            # the profiles first in the queue: one worker matches them while the other starts the slices
+            matched = pool.submit(_matched, table, chosen) if threads > 1 else None
             pending = work.submit(table, slice_rows)
-            matched = _matched(table, chosen)  # runs while the workers predict
-            yield _output(table, scorer.apply_calibration(work.wait(pending)), matched, by_value)
+            flags = matched.result() if matched is not None else _matched(table, chosen)
+            yield _output(table, scorer.apply_calibration(work.wait(pending)), flags, by_value)
 
 
 def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool) -> pa.RecordBatch:
@@ -220,6 +231,15 @@ def _output(table: pa.Table, p: np.ndarray, matched: pa.Array, value_aware: bool
     )
 
 
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same batches, the next one read (Parquet decoding releases the GIL) while the caller works."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iprisk-read") as reader:
+        ahead = reader.submit(next, batches, None)
+        while (batch := ahead.result()) is not None:
+            ahead = reader.submit(next, batches, None)
+            yield batch
+
+
 def score_parquet(
     model: LightGBMScorer | str | Path,
     in_path: str | Path,
@@ -230,21 +250,33 @@ def score_parquet(
     threads: int | None = None,
     value_aware: bool | None = None,
     compiled: bool = False,
+    compile_cache: str | Path | None = None,
 ) -> int:
     """Score a Parquet file of declarations into a Parquet file of scores, ``chunk_rows`` at a time.
 
     ``model`` is a fitted scorer or a model directory; ``value_aware`` and ``compiled`` as in
-    :func:`score_batches` (the machine code is cached in the model directory, ``.compiled/``, when one is
-    given and writable). Returns the number of rows scored. Only the columns scoring needs are read.
+    :func:`score_batches` (the machine code is cached in ``compile_cache``, by default the model
+    directory's ``.compiled/`` when one is given and writable). Returns the number of rows scored. Only the
+    columns scoring needs are read.
     """
     scorer = model if isinstance(model, LightGBMScorer) else LightGBMScorer.load(model)
-    cache = None if isinstance(model, LightGBMScorer) else Path(model) / CACHE_FOLDER
-    source = pq.ParquetFile(in_path)
-    present = set(source.schema_arrow.names)
-    columns = [c for c in needed_columns(scorer, profiles) if c in present]
+    cache = compile_cache
+    if cache is None and not isinstance(model, LightGBMScorer):
+        cache = Path(model) / CACHE_FOLDER
+    schema = pq.read_schema(in_path)
+    columns = [c for c in needed_columns(scorer, profiles) if c in schema.names]
+    # code columns read as Parquet stores them, dictionary-encoded: no string per row is built, and the
+    # lookups and the profiles work on the dictionary (the ids, nearly all distinct, are read as strings)
+    codes = [
+        c
+        for c in columns
+        if c != "declaration_id"
+        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))
+    ]
+    source = pq.ParquetFile(in_path, read_dictionary=codes)
     rows = 0
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:
-        batches = source.iter_batches(batch_size=chunk_rows, columns=columns)
+        batches = _read_ahead(source.iter_batches(batch_size=chunk_rows, columns=columns))
         scored_batches = score_batches(
             scorer,
             batches,

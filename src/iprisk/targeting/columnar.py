@@ -8,8 +8,8 @@ numbers (bit for bit; tested against the reference transform) without per-row st
   and only its *distinct* values are turned into code strings, exactly as the reference does, then mapped
   to an integer id in a per-column vocabulary (every string of that column the training statistics know);
   float columns whose vocabulary round-trips through text are looked up by value directly;
-- a pair's training codes (``"a|b"``) are split once at compile time into ``id_a * size_b + id_b``, so a
-  row's pair is one integer hash lookup;
+- a pair's training codes (``"a|b"``) are split once at compile time into one integer of the two ids
+  (:func:`_pair_keys`), so a row's pair is one integer hash lookup;
 - the result is one float64 matrix in the model's feature order (categoricals as category positions, NaN
   when unseen), which is what LightGBM itself builds from the reference pandas frame.
 
@@ -61,14 +61,38 @@ def _as_pandas_semantics(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def is_text_dictionary(t: pa.DataType) -> bool:
+    """A dictionary of strings (what Parquet's dictionary pages read as, with ``read_dictionary``)."""
+    if not pa.types.is_dictionary(t):
+        return False
+    v = t.value_type
+    return bool(pa.types.is_string(v) or pa.types.is_large_string(v) or pa.types.is_string_view(v))
+
+
+def dictionary_codes(col: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Per row, the index of its value in a dictionary of the column's values (nulls: a null entry).
+
+    A string column already dictionary-encoded is used as it is (its dictionary may hold a value twice or
+    unused values: every lookup through it is per value, so neither changes an answer); any other column is
+    encoded, with the value types a pandas conversion would give (:func:`_as_pandas_semantics`).
+    """
+    if is_text_dictionary(col.type):
+        indices, dictionary = col.indices.cast(pa.int32()), col.dictionary
+        if indices.null_count:
+            indices = pc.fill_null(indices, len(dictionary))
+            dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        return indices.to_numpy(zero_copy_only=False).astype("int64"), dictionary
+    enc = pc.dictionary_encode(_as_pandas_semantics(col), null_encoding="encode")
+    return enc.indices.to_numpy(zero_copy_only=False).astype("int64", copy=False), enc.dictionary
+
+
 def encode(col: Column) -> tuple[np.ndarray, pd.Series]:
     """Per row, the index of its value among the column's distinct values; and those values, in pandas."""
     if isinstance(col, pd.Series):
         codes, uniques = pd.factorize(col, use_na_sentinel=False)
         return np.asarray(codes, dtype="int64"), pd.Series(uniques)
-    enc = pc.dictionary_encode(_as_pandas_semantics(col), null_encoding="encode")
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype("int64", copy=False)
-    return codes, pd.Series(enc.dictionary.to_pandas())
+    codes, dictionary = dictionary_codes(col)
+    return codes, pd.Series(dictionary.to_pandas())
 
 
 def numeric(col: Column | pa.ChunkedArray) -> np.ndarray:
@@ -88,6 +112,8 @@ def all_blank(col: Column) -> bool:
     n = len(col)
     if n == 0:
         return False
+    if not isinstance(col, pd.Series) and pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)  # the strings themselves, as blank() expects
     head = col.iloc[:_BLANK_SAMPLE] if isinstance(col, pd.Series) else col.slice(0, _BLANK_SAMPLE).to_pandas()
     if not bool(blank(head).all()):
         return False
@@ -103,6 +129,19 @@ def _is_float(col: Column) -> bool:
     if isinstance(col, pd.Series):
         return col.dtype == np.float64
     return bool(col.type == pa.float64())
+
+
+def _pair_keys(ia: np.ndarray, ib: np.ndarray, size_b: int) -> np.ndarray:
+    """One integer per (id_a, id_b): ``(id_a + 1) x (size_b + 1) + id_b + 1``.
+
+    An unseen code (id -1) gives a key with a zero digit, which no training pair has (their ids are >= 0),
+    so an unseen pair misses its lookup without a mask; written in place, three passes over the rows.
+    """
+    key = ia + 1
+    key *= size_b + 1
+    key += ib
+    key += 1
+    return key
 
 
 @dataclass
@@ -240,23 +279,29 @@ class CompiledFeatures:
         for c in builder.categoricals_:
             cats = builder.categories_[c]
             self.category_codes[c] = per_vocab(c, cats, np.arange(len(cats), dtype="float64"), np.nan)
+        # pandas builds an index's hash table at its first lookup: build them all now, so that worker
+        # threads scoring slices at once only ever read them
+        indexes = [*self.pair_index.values(), *(index for index, _ in self.risk_pair.values())]
+        for vocab in self.vocab.values():
+            indexes += [vocab.index] if vocab.floats is None else [vocab.index, vocab.floats]
+        for index in indexes:
+            index.get_indexer(index[:1])
 
     def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index:
-        """The index of a pair's training codes: ``id_a x size_b + id_b`` when split, else the strings."""
+        """The index of a pair's training codes: (:func:`_pair_keys`) when split, else the strings."""
         if keyname((a, b)) not in self.split_pairs:
             return pd.Index(codes, dtype="object")
         left, right = self.split_pairs[keyname((a, b))]
         ia = self.vocab[a].index.get_indexer(pd.Index(left, dtype="object")).astype("int64")
         ib = self.vocab[b].index.get_indexer(pd.Index(right, dtype="object")).astype("int64")
-        return pd.Index(ia * len(self.vocab[b].strings) + ib)
+        return pd.Index(_pair_keys(ia, ib, len(self.vocab[b].strings)))
 
     def _pair_positions(
         self, data: Any, a: str, b: str, index: pd.Index, cache: dict[str, Any]
     ) -> np.ndarray:
         """Per row, the position of its pair in ``index`` (-1 when the training state never saw it)."""
         if keyname((a, b)) in self.split_pairs:
-            ia, ib = self._ids(data, a, cache), self._ids(data, b, cache)
-            key = np.where((ia >= 0) & (ib >= 0), ia * len(self.vocab[b].strings) + ib, -1)
+            key = _pair_keys(self._ids(data, a, cache), self._ids(data, b, cache), len(self.vocab[b].strings))
             return np.asarray(index.get_indexer(pd.Index(key)))
         return np.asarray(index.get_indexer(self._string_pair(data, a, b)))
 
@@ -290,7 +335,7 @@ class CompiledFeatures:
         col = _column(data, src)
         if not width and vocab.floats is not None and _is_float(col):
             values = numeric(col)
-            ids = vocab.floats.get_indexer(pd.Index(values)).astype("int64")
+            ids = vocab.floats.get_indexer(pd.Index(values)).astype("int64", copy=False)
             negzero = (values == 0) & np.signbit(values)
             if negzero.any():  # "-0.0" is its own code in the reference (string) encoding
                 ids[negzero] = vocab.negative_zero
@@ -341,8 +386,8 @@ class CompiledFeatures:
     def _string_pair(self, data: Any, a: str, b: str) -> pd.Index:
         names = _names(data)
         frame = pd.DataFrame({c: _column(data, c) for c in {s for x in (a, b) for s in sources(x, names)}})
-        if not isinstance(data, pd.DataFrame):
-            frame = pa.table({c: _column(data, c) for c in frame.columns}).to_pandas()
+        if not isinstance(data, pd.DataFrame):  # values as the whole column's to_pandas gives them
+            frame = pa.table({c: _as_pandas_semantics(_column(data, c)) for c in frame.columns}).to_pandas()
         return pd.Index(key_columns(frame, [(a, b)])[keyname((a, b))], dtype="object")
 
     def features(self, data: pa.Table | pa.RecordBatch | pd.DataFrame) -> dict[str, np.ndarray]:

@@ -8,8 +8,10 @@ cache blocks of 34 trees add partial sums in another order: results then differ 
 sigmoid is the same ``1 / (1 + exp(-x))``. :func:`compiled_predictor` checks that on the first rows it
 predicts, against LightGBM, and falls back to LightGBM for the whole run if they ever differ.
 
-Compiling takes tens of seconds, so the machine code is cached per model, CPU and compiler version (a file
-named by the SHA-256 of all four) in the folder given (the model's folder when scoring from one). lleaves is
+LLVM's small code model (offsets within 2 GB) makes the machine code about 35 % faster than lleaves' default
+large one for the KCS model, with the same scores; it is used unless the model text is huge.
+Compiling takes tens of seconds, so the machine code is cached per model, code model, CPU and compiler version
+(a file named by their SHA-256) in the folder given (the model's folder when scoring from one). lleaves is
 the optional extra ``fast`` (``make install`` installs it); without it, scoring uses LightGBM.
 """
 
@@ -19,6 +21,7 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +31,19 @@ import numpy as np
 #: rows checked against LightGBM before the compiled model is trusted
 CHECK_ROWS = 2048
 CACHE_FOLDER = ".compiled"
+#: model text size (characters) up to which the forest is compiled with LLVM's small code model
+SMALL_CODE_MODEL_LIMIT = 50_000_000
 
 
 def available() -> bool:
     """Whether lleaves (the optional extra ``fast``) is installed."""
     return importlib.util.find_spec("lleaves") is not None
+
+
+def _code_model(model_text: str) -> str:
+    """LLVM's small code model (35 % less CPU per row on the KCS model, same scores) unless the forest is
+    so big that its machine code could outgrow the small model's 2 GB of offsets (lleaves would crash)."""
+    return "small" if len(model_text) < SMALL_CODE_MODEL_LIMIT else "large"
 
 
 def _cache_key(model_text: str) -> str:
@@ -43,6 +54,7 @@ def _cache_key(model_text: str) -> str:
     h = hashlib.sha256()
     for part in (
         model_text,
+        _code_model(model_text),
         getattr(lleaves, "__version__", "?"),
         llvmlite.__version__,
         llvm.get_host_cpu_name(),
@@ -68,6 +80,7 @@ class Predictor:
         self.booster = booster
         self.compiled = compiled
         self.checked = compiled is None
+        self._checking = threading.Lock()  # worker threads share one predictor: one check, one decision
 
     @property
     def name(self) -> str:
@@ -77,14 +90,16 @@ class Predictor:
         if self.compiled is None:
             return np.asarray(self.booster.predict(X, num_threads=1), dtype="float64")
         if not self.checked:
-            sample = np.ascontiguousarray(X[:CHECK_ROWS])
-            same = np.array_equal(
-                self.compiled.predict(sample, n_jobs=1), self.booster.predict(sample, num_threads=1)
-            )
-            self.checked = True
-            if not same:  # never seen; LightGBM's scores are the definition
-                self.compiled = None
-                return self(X)
+            with self._checking:
+                if not self.checked:
+                    sample = np.ascontiguousarray(X[:CHECK_ROWS])
+                    same = np.array_equal(
+                        self.compiled.predict(sample, n_jobs=1), self.booster.predict(sample, num_threads=1)
+                    )
+                    if not same:  # never seen; LightGBM's scores are the definition
+                        self.compiled = None
+                    self.checked = True
+            return self(X)
         return np.asarray(self.compiled.predict(np.ascontiguousarray(X, dtype="float64"), n_jobs=1))
 
 
@@ -105,5 +120,7 @@ def compiled_predictor(booster: lgb.Booster, cache: str | Path | None = None) ->
         model_file = Path(tmp) / "model.txt"
         model_file.write_text(text, encoding="utf-8")
         model = lleaves.Model(model_file=str(model_file))
-        model.compile(cache=str(folder / f"{key}.so"), fblocksize=model.num_trees())
+        model.compile(
+            cache=str(folder / f"{key}.so"), fblocksize=model.num_trees(), fcodemodel=_code_model(text)
+        )
     return Predictor(booster, model)

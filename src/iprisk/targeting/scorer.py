@@ -279,11 +279,15 @@ class LightGBMScorer:
             value = numeric(as_frame(declarations)["value"])
         return p * np.nan_to_num(value, nan=0.0)
 
-    def explain(self, declarations: Any, top: int = 3) -> list[list[tuple[str, float]]]:
+    def explain(
+        self, declarations: Any, top: int = 3, *, threads: int | None = None
+    ) -> list[list[tuple[str, float]]]:
         """Per row, the ``top`` features that raised the score most (log-odds contributions).
 
         With risk profiles, a row that matches any also names ``profile_hits`` and ``profile_max_risk``
         (after the top ones, whatever their contribution), so a reader sees that profiles fired.
+        ``threads``: LightGBM's threads for the contributions (default ``num_threads``); each row's are
+        computed alone, so the threads change the speed only.
         """
         X = self.features_of(declarations)
         names = np.asarray(self.feature_names_)
@@ -292,7 +296,8 @@ class LightGBMScorer:
         result: list[list[tuple[str, float]]] = []
         for start in range(0, len(X), EXPLAIN_CHUNK):  # bounded memory: rows x features contributions
             chunk = X.iloc[start : start + EXPLAIN_CHUNK]
-            contrib = np.asarray(self.booster_.predict(chunk, pred_contrib=True))[:, :-1]  # last: bias
+            raw = self.booster_.predict(chunk, pred_contrib=True, num_threads=threads or self.num_threads)
+            contrib = np.asarray(raw)[:, :-1]  # last column: the bias
             # stable argsort on the negated contribution: ties resolved by feature order, deterministically
             order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
             values = np.take_along_axis(contrib, order, axis=1)

@@ -17,7 +17,7 @@ import pyarrow as pa
 from iprisk.formats.referrals import ReferralWarning
 from iprisk.formats.scores import SCORES
 from iprisk.referrals.watch import flag_scores, watch_matches
-from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, score_batches
+from iprisk.targeting.batch import CHUNK_ROWS, OUTPUT_SCHEMA, default_threads, score_batches
 from iprisk.targeting.ranking import ranks, selected_count
 from iprisk.targeting.scorer import LightGBMScorer, format_reasons
 
@@ -77,7 +77,8 @@ def score_declarations(
     reasons = [""] * n
     if top > 0 and len(explained):
         report("explaining", len(explained))
-        for i, r in zip(explained, scorer.explain(declarations.take(explained), top=top), strict=True):
+        why = scorer.explain(declarations.take(explained), top=top, threads=default_threads())
+        for i, r in zip(explained, why, strict=True):
             reasons[i] = format_reasons(r)
     table = pa.table(
         {
