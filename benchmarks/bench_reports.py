@@ -171,18 +171,28 @@ def _child_report(path: Path, out: Path) -> dict[str, Any]:
 
 def _child_extras(path: Path, how: str) -> dict[str, Any]:
     """The report's data-dependent queries alone, without the analysis: the trends of every cut over three
-    years (``how``: ``cells``, the report's way, or ``lines``, one scan of every line per cut, the baseline),
-    the lanes of the last quarter and the file snapshot. ``python -m benchmarks.bench_reports extras PATH
-    cells|lines``: a quick measure of what grows with the data, when the whole run does not fit."""
+    years (``how``: ``cells``, the report's way, its two-pass fold of :mod:`iprisk.reports.trend_cells`;
+    ``general``, the same cuts from the analysis' general fold :func:`iprisk.analysis._common.cells`, the
+    report's way before; ``lines``, one scan of every line per cut), the lanes of the last quarter and the
+    file snapshot. ``python -m benchmarks.bench_reports extras PATH cells|general|lines``: a quick measure of
+    what grows with the data, when the whole run does not fit."""
+    from iprisk.analysis._common import cells, filter_quarters
     from iprisk.analysis.trends import trends_for
     from iprisk.reports import file_snapshot
-    from iprisk.reports.inputs import TREND_CUTS, TREND_METRICS, period_lanes, trend_table
+    from iprisk.reports.inputs import TREND_CUTS, TREND_METRICS, _trend_blocks, period_lanes, trend_table
 
     source = _tables(path)
     start, end = f"{YEAR - 2}Q1", f"{YEAR}Q4"
     t0, cpu0 = time.perf_counter(), _cpu_s()
     if how == "cells":
         trend_table(source.seizures(), start=start, end=end)
+    elif how == "general":
+        dims = [c for c in TREND_CUTS if c]
+        lines = filter_quarters(source.seizures(), start, end)
+        kept = lines.select("quarter", "case_id", *dims, "articles", "retail_value_eur")
+        folded = cells(kept, extra=dims)
+        _trend_blocks(folded, start=start, end=end)
+        folded.release()
     else:
         for cut in TREND_CUTS:
             trends_for(source.seizures(), [cut] if cut else [], TREND_METRICS, start=start, end=end)

@@ -271,12 +271,6 @@ def block_paras(block: Block) -> Iterator[Para]:
 def as_para(cell: Cell) -> Para:
     return cell if isinstance(cell, Para) else Para((cell,))
 
-    def tables(self) -> list[Table]:
-        return [b for b in self.blocks() if isinstance(b, Table)]
-
-    def figures(self) -> list[Figure]:
-        return [b for b in self.blocks() if isinstance(b, Figure)]
-
 
 def rich(text: Text, message: str, /, **params: Inline | Para | Sequence[Inline]) -> Para:
     """``message`` translated into ``text``'s language with its ``{placeholders}`` filled by inlines, so

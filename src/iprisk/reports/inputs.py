@@ -15,13 +15,14 @@ from typing import Any
 import pandas as pd
 
 from iprisk.analysis import Analysis, concentration, run
-from iprisk.analysis._common import cells, filter_quarters
+from iprisk.analysis._common import filter_quarters
 from iprisk.analysis.run import Engine
 from iprisk.analysis.trends import trends_for
 from iprisk.errors import InvalidValue
 from iprisk.periods import Quarter
 from iprisk.reports.effectiveness import Effectiveness
 from iprisk.reports.snapshot import DataSnapshot, data_snapshot
+from iprisk.reports.trend_cells import trend_cells
 
 #: The report's trend cuts: the total, then each dimension of the EU's annual enforcement report.
 TREND_CUTS: tuple[str, ...] = (
@@ -139,16 +140,12 @@ def trend_table(seizures: Any, *, start: str, end: str) -> pd.DataFrame:
     """Cases, articles and retail value per quarter for every cut of :data:`TREND_CUTS`, as one long table
     (see :attr:`ReportInputs.trends`).
 
-    The lines of the period are folded into cells once (:func:`iprisk.analysis._common.cells` of the cuts'
-    columns only), so that the nine grouped queries each read the cells rather than every line again, and
-    count distinct case keys only for the cases spread over several cells.
+    The lines of the period are folded into cells once (:func:`~iprisk.reports.trend_cells.trend_cells`, of
+    the cuts' columns only), so that the nine grouped queries each read the cells rather than every line
+    again, and count distinct case keys only for the cases spread over several cells.
     """
     dims = [c for c in TREND_CUTS if c]
-    lines = filter_quarters(seizures, start, end)
-    # only what the cuts read: cells of every other column too (office, ports, HS code) would be ten times
-    # as many, and as many bytes to hold
-    keep = dict.fromkeys(("quarter", "reporting_admin", "case_id", *dims, "articles", "retail_value_eur"))
-    cells_ = cells(lines.select(*(c for c in keep if c in lines.columns)), extra=dims)
+    cells_ = trend_cells(filter_quarters(seizures, start, end), dims)
     try:
         return _trend_blocks(cells_, start=start, end=end)
     finally:

@@ -115,16 +115,17 @@ def lanes_map(
     centre = _centre(frame)
     # clipped to the chart: the countries out of view are left out of the drawing rather than drawn and
     # hidden (a third of the map's SVG, which the PDF parses and draws)
+    # as a dict, validated once: each layer projects the same way, and Altair would check it again per layer
     projection = alt.Projection(
         type="equalEarth",
         rotate=[-centre, 0, 0],
         fit=_extent(frame, centre),
         clipExtent=[[0, 0], [width, height]],
-    )
+    ).to_dict()
     countries = (
         alt.Chart(alt.Data(values=_basemap(), format=alt.DataFormat(type="topojson", feature="countries")))
         .mark_geoshape(fill="#ececec", stroke="#ffffff", strokeWidth=0.5, clip=True)
-        .project(**projection.to_dict())
+        .project(**projection)
     )
     layers: list[alt.Chart] = [countries]
     if not frame.empty:
@@ -182,7 +183,7 @@ def _extent(frame: pd.DataFrame, centre: float) -> dict[str, Any]:
 
 
 def _lane_layers(
-    frame: pd.DataFrame, text: Text, projection: alt.Projection, centre: float, *, scale: float
+    frame: pd.DataFrame, text: Text, projection: dict[str, Any], centre: float, *, scale: float
 ) -> list[alt.Chart]:
     arcs: list[dict[str, Any]] = [
         {
@@ -228,7 +229,7 @@ def _lane_layers(
         alt.Chart(alt.Data(values=values))
         .mark_geoshape(filled=False, strokeCap="round", opacity=0.85)
         .encode(strokeWidth=width, tooltip=tooltip, color=colour)
-        .project(**projection.to_dict())
+        .project(**projection)
         for values, colour in ((unknown, alt.value(_NO_TRAFFIC)), (known, incidence))
         if values
     ]
@@ -237,7 +238,7 @@ def _lane_layers(
         alt.Chart(ports)
         .mark_circle(color="#333333", opacity=0.9)
         .encode(longitude="lon:Q", latitude="lat:Q", size=alt.value(14))
-        .project(**projection.to_dict())
+        .project(**projection)
     )
     layers: list[alt.Chart] = [*lane_layers, dots]
     east = ports["align"] == "right"
@@ -259,7 +260,7 @@ def _lane_layers(
             strokeJoin="round",
         )
         label = named.mark_text(align=align, dx=dx, dy=-_LABEL_DY, fontSize=_LABEL_SIZE, color="#222222")
-        layers += [halo.project(**projection.to_dict()), label.project(**projection.to_dict())]
+        layers += [halo.project(**projection), label.project(**projection)]
     return layers
 
 
