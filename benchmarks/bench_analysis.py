@@ -10,7 +10,9 @@ Side by side in one run:
   its signals compared with DuckDB's as sets.
 
 Every time is given as wall time and as CPU time of the process (all its threads: DuckDB's, not a Spark
-JVM's), since the machine may be shared.
+JVM's), since the machine may be shared. Each stage prints a line on stderr as it ends (its name, its wall
+and CPU seconds, and the elapsed totals of the part it belongs to), for iprisk and for the pandas baseline:
+a 10 M-line run takes tens of minutes on a loaded machine.
 
 The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings; kept under ``bench-out/cache/``
 for the next run) so that the benchmark does not depend on the simulator: 10 M lines in ~7 M cases over
@@ -20,10 +22,12 @@ for the next run) so that the benchmark does not depend on the simulator: 10 M l
 
 from __future__ import annotations
 
+import importlib
 import resource
+import sys
 import time
-from collections.abc import Callable
-from itertools import combinations
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -195,19 +199,22 @@ def make_data(path: Path, n_lines: int = 10_000_000, seed: int = 0) -> dict[str,
     return {"lines": table.num_rows, "cases": n_cases}
 
 
-def _pandas_trends_and_signals(path: Path) -> float:
-    """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared)."""
+def _pandas_trends_and_signals(path: Path, progress: Progress) -> pd.DataFrame:
+    """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared): the
+    segment counts ``count_segments`` makes in the engine (the total, the 42 combinations, the fine cells,
+    every dimension at once), then the same tests. Returns the signals."""
     from iprisk.analysis._common import SIGNAL_DIMENSIONS
-    from iprisk.analysis._segments import _shape
+    from iprisk.analysis._segments import _shape, combos
     from iprisk.analysis.run import TREND_CUTS
-    from iprisk.analysis.signals import report, segment_tests
+    from iprisk.analysis.signals import signals_from_counts
     from iprisk.analysis.trends import _trend_table
     from iprisk.lanes import lane_keys
 
-    t0 = time.perf_counter()
     # Categoricals: the memory-sane way to hold 10 M rows of codes in pandas; the case key as a group number.
     df = pq.read_table(path).to_pandas(strings_to_categorical=True)
+    progress("read Parquet")
     df["key"] = df.groupby(["reporting_admin", "case_id"], observed=True, sort=False).ngroup()
+    progress("case key")
     for cut in TREND_CUTS:
         agg = (
             df.groupby([*cut, "quarter"], observed=True)
@@ -220,28 +227,95 @@ def _pandas_trends_and_signals(path: Path) -> float:
         )
         for m in ("cases", "articles", "retail_value"):
             _trend_table(agg, list(cut), m, None, None)
+        progress(f"trends by {', '.join(cut) or 'total'}")
     dims = list(SIGNAL_DIMENSIONS)
     base = df[["key", "quarter", *dims]].drop_duplicates()
+    cs = combos(dims)
     parts = []
-    cs = [c for k in range(1, 4) for c in combinations(dims, k)]
-    for i, combo in enumerate([(), *cs]):
+    # 0 the total, 1..len(cs) the combinations, len(cs) + 2 every dimension at once (as ``count_segments``)
+    for i, combo in [*enumerate([(), *cs]), (len(cs) + 2, tuple(dims))]:
         g = base.groupby([*combo, "quarter"], observed=True)["key"].nunique().reset_index(name="n")
         g["combo"] = i
         parts.append(g)
+    progress(f"signals: cases of {len(cs) + 2} segment groupings")
     # The finest cells (every dimension and the route), in lines: what the dispersion model reads.
     route = lane_keys(df["departure_port"], df["arrival_port"])
-    fine = df.groupby([*dims, route.rename("route"), "quarter"], observed=True).size().reset_index(name="n")
+    fine = df.groupby([*dims, route.rename("route"), "quarter"], observed=True, dropna=False)
+    fine = fine.size().reset_index(name="n")
     fine["combo"] = len(cs) + 1
     parts.append(fine)
+    progress("signals: lines of the fine cells")
     counts = _shape(pd.concat(parts, ignore_index=True), dims, cs)
-    report(segment_tests(counts), metric="cases", fdr=0.05, history=8)
-    return time.perf_counter() - t0
+    progress("signals: shape the counts")
+    found = signals_from_counts(counts, metric="cases", fdr=0.05)
+    progress("signals: tests and report")
+    return found
 
 
 def _cpu() -> float:
     """CPU seconds of this process, every thread (DuckDB's included; not a Spark JVM's)."""
     use = resource.getrusage(resource.RUSAGE_SELF)
     return use.ru_utime + use.ru_stime
+
+
+class Progress:
+    """Says on stderr that a stage of ``part`` ended: its wall and CPU seconds (since the previous stage, or
+    given) and the part's elapsed totals, so that a long run shows where it is."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+        self.start = self.last = (time.perf_counter(), _cpu())
+
+    def __call__(self, stage: str, spent: tuple[float, float] | None = None) -> None:
+        now = (time.perf_counter(), _cpu())
+        wall, cpu = spent if spent is not None else (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        print(
+            f"  [{self.part}] {stage}: {wall:.1f} s wall, {cpu:.1f} CPU s"
+            f" (elapsed {now[0] - self.start[0]:.0f} s wall, {now[1] - self.start[1]:.0f} CPU s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+#: Functions of ``iprisk.analysis.run`` that are its steps (those absent from a version are skipped).
+STEPS = (
+    "prepare",
+    "cells",
+    "aggregate",
+    "trends_for",
+    "propensity",
+    "signals",
+    "concentration",
+    "mirror",
+    "displacement",
+)
+
+
+@contextmanager
+def timed_steps(on_step: Callable[[str, float, float], None]) -> Iterator[None]:
+    """Within the block, each step of ``iprisk.analysis.run`` (:data:`STEPS`) calls ``on_step(name, wall,
+    cpu)`` when it returns; the module's functions are put back after."""
+    module = importlib.import_module("iprisk.analysis.run")
+    originals = {name: getattr(module, name) for name in STEPS if hasattr(module, name)}
+
+    def timer(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), _cpu()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                on_step(name, time.perf_counter() - wall, _cpu() - cpu)
+
+        return timed
+
+    for name, fn in originals.items():
+        setattr(module, name, timer(name, fn))
+    try:
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(module, name, fn)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -251,19 +325,22 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, _cpu() - cpu, got
 
 
-def _engine_trends(con: Any, path: Path) -> Any:
+def _engine_trends(con: Any, path: Path, progress: Progress) -> Any:
     """What the analysis does before trends: the lines prepared (case key), folded into cells, then the
-    trends of every cut. Returns the prepared lines (signals read them) and releases the cells."""
+    trends of every cut. Returns the cells (signals read them, as in ``analyse``)."""
     from iprisk.analysis._common import cells, prepare
     from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
     from iprisk.analysis.trends import trends_for
 
     lines = prepare(con.read_parquet(str(path)))
+    progress("prepare (read Parquet, case key)")
     folded = cells(lines)
+    lines.release()
+    progress("cells (fold the lines)")
     for cut in TREND_CUTS:
         trends_for(folded, list(cut), TREND_METRICS)
-    folded.release()
-    return lines
+        progress(f"trends by {', '.join(cut) or 'total'}")
+    return folded
 
 
 class _ParquetTables:
@@ -285,9 +362,12 @@ def _full(con: Any, path: Path, out: Path, engine: Engine) -> pd.DataFrame:
     from iprisk.analysis import run
     from iprisk.reports import write_analysis
 
-    result = run(_ParquetTables(con, path), engine=engine)
+    progress = Progress(f"iprisk analyse, {engine}")
+    with timed_steps(lambda name, wall, cpu: progress(name, (wall, cpu))):
+        result = run(_ParquetTables(con, path), engine=engine)
     out.mkdir(parents=True, exist_ok=True)
     write_analysis(result, out)
+    progress("write the folder (tables, charts, summary)")
     return result.signals
 
 
@@ -321,11 +401,24 @@ def run(out: Path) -> list[dict[str, Any]]:
             "signals reported (this world has no planted surge: all false)", len(duck_signals), unit="signals"
         )
     )
-    trends_s, trends_cpu, lines = _timed(lambda: _engine_trends(duck, path))
-    signals_s, signals_cpu, _ = _timed(lambda: _signals(lines))
-    lines.release()
+    progress = Progress("trends + signals, DuckDB")
+    trends_s, trends_cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
+    signals_s, signals_cpu, engine_signals = _timed(lambda: _signals(folded))
+    progress("signals")
+    folded.release()
     engine_s, engine_cpu = trends_s + signals_s, trends_cpu + signals_cpu
-    pandas_s, pandas_cpu, _ = _timed(lambda: _pandas_trends_and_signals(path))
+    progress = Progress("trends + signals, pandas")
+    pandas_s, pandas_cpu, pandas_signals = _timed(lambda: _pandas_trends_and_signals(path, progress))
+    same = _signal_set(pandas_signals) == _signal_set(engine_signals)
+    rows.append(
+        _row(
+            "trends + signals: pandas' signals = DuckDB's (the baseline does the same work)",
+            float(same),
+            unit="bool",
+            target=1.0,
+            ok=same,
+        )
+    )
     rows.append(_row("trends + signals, DuckDB (Ibis), 2 threads", engine_s))
     rows.append(_row("trends + signals, DuckDB: CPU time", engine_cpu, unit="CPU s"))
     rows.append(
@@ -396,10 +489,10 @@ def run(out: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _signals(lines: Any) -> None:
+def _signals(folded: Any) -> pd.DataFrame:
     from iprisk.analysis.signals import signals
 
-    signals(lines)
+    return signals(folded)
 
 
 def _signal_set(sig: pd.DataFrame) -> set[tuple[str, ...]]:

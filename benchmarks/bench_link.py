@@ -4,7 +4,8 @@ The receiver is a real node (``iprisk serve`` in its own process, SQLite databas
 node's link in this process (its service stopped, so that its background worker does not compete).
 
 * throughput: ``MESSAGES`` probes of 1 KiB queued (signed and encrypted: sealed at enqueue) and delivered
-  (batches of up to ``IPRISK_DELIVERY_BATCH``, ``LinkConfig.in_flight`` at the peer at once; opened,
+  (batches of up to ``IPRISK_DELIVERY_BATCH``, ``IPRISK_DELIVERY_IN_FLIGHT`` at the peer at once, and once
+  more one batch at a time, in the same run: the pipeline against turns; opened,
   verified, stored and receipted by the peer, receipts checked and stored as each batch comes back) —
   messages per second, and CPU seconds of each process per 1,000 messages; the baseline POSTs the same
   payloads in batches of the same size to a plain ASGI app (``_plain_node``, uvicorn,
@@ -32,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -169,11 +171,18 @@ def run(out: Path, messages: int = MESSAGES, rounds: int = ROUNDS, rows: int = R
             send_probes(link, "CN", 20)  # warm-up: connections, imports, caches
             _deliver_all(link, 20)
 
-            def channel_all() -> None:
-                send_probes(link, "CN", messages, SIZE)
-                _deliver_all(link, messages + 20)
+            def channel_all(before: int) -> Callable[[], None]:
+                def run() -> None:
+                    send_probes(link, "CN", messages, SIZE)
+                    _deliver_all(link, before + messages)
 
-            ours_s, ours_here, ours_there = _timed(channel_all, server)
+                return run
+
+            pipelined = link.config
+            link.config = replace(pipelined, in_flight=1)  # the same run, one batch at a time (as before)
+            turns_s, turns_here, turns_there = _timed(channel_all(20), server)
+            link.config = pipelined
+            ours_s, ours_here, ours_there = _timed(channel_all(20 + messages), server)
             with (
                 _plain_server(folder) as (plain, plain_pid),
                 httpx2.Client(base_url=plain, timeout=900) as client,
@@ -200,13 +209,18 @@ def run(out: Path, messages: int = MESSAGES, rounds: int = ROUNDS, rows: int = R
                     headers = {"x-message-id": str(next(payloads_ids))}
                     client.post("/plain/messages", content=payloads[0], headers=headers).raise_for_status()
                     base_lat.append(time.perf_counter() - t0)
-            rate, base_rate = messages / ours_s, messages / base_s
+            rate, base_rate, turns_rate = messages / ours_s, messages / base_s, messages / turns_s
             (p50, p99), (b50, b99) = _percentiles(ours_lat), _percentiles(base_lat)
             results += [
                 _row(f"channel end to end, {messages} x 1 KiB: messages/s", rate, "msg/s", base_rate, 500,
                      rate >= 500),
+                _row(f"channel end to end, {link.config.in_flight} batches in flight, against one at a time: "
+                     "messages/s", rate, "msg/s", turns_rate, None),
                 _row("channel: CPU s per 1,000 messages (sender + receiver)",
                      (ours_here + ours_there) / messages * 1000, "cpu-s",
+                     (base_here + base_there) / messages * 1000, None),
+                _row("channel, one batch at a time: CPU s per 1,000 messages (sender + receiver)",
+                     (turns_here + turns_there) / messages * 1000, "cpu-s",
                      (base_here + base_there) / messages * 1000, None),
                 _row("channel: CPU s per 1,000 messages, sender (queue, seal, send, receipts checked)",
                      ours_here / messages * 1000, "cpu-s", base_here / messages * 1000, None),

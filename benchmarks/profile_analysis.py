@@ -1,56 +1,51 @@
 """Where the time of ``iprisk.analysis.run`` goes: wall and CPU seconds of each step, on a Parquet file.
 
-``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile]`` (default: the 10 M-line file
-``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis calls
-(prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
+``python -m benchmarks.profile_analysis [SEIZURES.parquet] [--cprofile | --signals]`` (default: the 10 M-line
+file ``make bench`` keeps under ``bench-out/cache/``; ``trade.parquet`` next to it). Each step the analysis
+calls (prepare, cells, trends per cut, propensity, signals, concentration, mirror, displacement) is timed;
 CPU time counts every thread of the process (DuckDB's), so it tells the work apart from the machine's load.
 With ``--cprofile``, the functions that took the most time inside the run (cProfile, by cumulative time)
-are printed after the steps. Not a benchmark (no baseline): the profile behind the figures of
-``bench_analysis``.
+are printed after the steps. With ``--signals``, only ``signals()`` on the file's lines folded into cells is
+run, under cProfile (by cumulative, then own time). Not a benchmark (no baseline): the profile behind the
+figures of ``bench_analysis``.
 """
 
 from __future__ import annotations
 
-import importlib
-import resource
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-#: Functions of ``iprisk.analysis.run`` that are timed (those absent from a version are skipped).
-STEPS = (
-    "prepare",
-    "cells",
-    "aggregate",
-    "trends_for",
-    "propensity",
-    "signals",
-    "concentration",
-    "mirror",
-    "displacement",
-)
+from benchmarks.bench_analysis import _cpu, _ParquetTables, timed_steps
+
 DEFAULT = Path("bench-out/cache/analysis-v1-10000000/seizures.parquet")
 
 
-def _cpu() -> float:
-    use = resource.getrusage(resource.RUSAGE_SELF)
-    return use.ru_utime + use.ru_stime
+def profile_signals(path: Path) -> None:
+    """cProfile of ``signals()`` alone on the file's lines folded into cells, as ``analyse`` runs it."""
+    import cProfile
+    import pstats
 
+    import ibis
 
-def _timer(name: str, fn: Callable[..., Any], totals: dict[str, list[float]]) -> Callable[..., Any]:
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), _cpu()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            spent = totals.setdefault(name, [0.0, 0.0, 0])
-            spent[0] += time.perf_counter() - wall
-            spent[1] += _cpu() - cpu
-            spent[2] += 1
+    from iprisk.analysis._common import cells, prepare
+    from iprisk.analysis.signals import signals
 
-    return timed
+    con = ibis.duckdb.connect(threads=2)
+    lines = prepare(con.read_parquet(str(path)))
+    folded = cells(lines)
+    lines.release()
+    profiler = cProfile.Profile()
+    wall, cpu = time.perf_counter(), _cpu()
+    profiler.enable()
+    found = signals(folded)
+    profiler.disable()
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    print(f"signals: {wall:.1f} s wall, {cpu:.1f} CPU s ({len(found)} signals)")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"iprisk", 35)
+    stats.sort_stats("tottime").print_stats(20)
+    folded.release()
 
 
 def main(path: Path, cprofile: bool = False) -> None:
@@ -59,19 +54,23 @@ def main(path: Path, cprofile: bool = False) -> None:
 
     import ibis
 
-    from benchmarks.bench_analysis import _ParquetTables
+    from iprisk.analysis import run
 
-    module = importlib.import_module("iprisk.analysis.run")
     totals: dict[str, list[float]] = {}
-    for name in STEPS:
-        if hasattr(module, name):
-            setattr(module, name, _timer(name, getattr(module, name), totals))
+
+    def add(name: str, wall: float, cpu: float) -> None:
+        spent = totals.setdefault(name, [0.0, 0.0, 0])
+        spent[0] += wall
+        spent[1] += cpu
+        spent[2] += 1
+
     con = ibis.duckdb.connect(threads=2)
     profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), _cpu()
     if cprofile:
         profiler.enable()
-    result = module.run(_ParquetTables(con, path))
+    with timed_steps(add):
+        result = run(_ParquetTables(con, path))
     profiler.disable()
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     print(f"{'step':14s} {'calls':>5s} {'wall s':>8s} {'CPU s':>8s}")
@@ -83,5 +82,9 @@ def main(path: Path, cprofile: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--cprofile"]
-    main(Path(args[0]) if args else DEFAULT, cprofile="--cprofile" in sys.argv[1:])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    file = Path(args[0]) if args else DEFAULT
+    if "--signals" in sys.argv[1:]:
+        profile_signals(file)
+    else:
+        main(file, cprofile="--cprofile" in sys.argv[1:])

@@ -209,6 +209,12 @@ class Settings(BaseSettings):
     delivery_batch: int = Field(
         default=64, ge=1, le=1000, description="Messages sent to the peer in one HTTP request."
     )
+    delivery_in_flight: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Batches at the peer at once: it applies one while the receipts of another are recorded.",
+    )
     delivery_interval_s: float = Field(
         default=5.0,
         gt=0,

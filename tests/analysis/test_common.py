@@ -48,17 +48,11 @@ def _spread(lines: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def both() -> tuple[ibis.Table, ibis.Table, ibis.Table]:
-    world = make_world(5, n_cells=80, n_quarters=12, planted=1)
+    """The lines of a world whose cases spread over products, quarters and emptied dimensions (a planted
+    surge, ten quarters: 2.6 k lines), their cells and the trade."""
+    world = make_world(5, n_cells=40, n_quarters=10, planted=1)
     lines = ibis.memtable(_spread(canonical_lines(world)))
     return lines, cells(prepare(lines)), ibis.memtable(trade_table(world))
-
-
-@pytest.fixture(scope="module")
-def spread_lines() -> ibis.Table:
-    """A smaller world of spread cases than ``both``'s (a planted surge, ten quarters: 2.6 k lines), in a
-    table of its own: ``analyse`` releases the tables it materialised from its input, which the engine
-    shares with anyone who materialised the same expression (``both``'s cells)."""
-    return ibis.memtable(_spread(canonical_lines(make_world(5, n_cells=40, n_quarters=10, planted=1))))
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -122,12 +116,13 @@ def test_analyse_gives_what_each_analysis_gives_on_the_lines(
 
 
 @pytest.mark.parametrize("metric", ["cases", "lines"])
-def test_segment_counts_on_cells_are_those_on_lines(spread_lines: ibis.Table, metric: str) -> None:
+def test_segment_counts_on_cells_are_those_on_lines(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table], metric: str
+) -> None:
     """Every matrix the signals read, bit for bit, on a world whose cases spread over products, quarters
     and emptied dimensions. ``signals_from_counts`` is a function of these matrices alone, so equal matrices
     are equal signals (observed, expected, p-values, events); ``analyse`` is checked end to end below."""
-    lines = spread_lines
-    folded = cells(prepare(lines))
+    lines, folded, _ = both
     dims = list(SIGNAL_DIMENSIONS)
     old, new = count_segments(lines, metric, dims), count_segments(folded, metric, dims)
     assert new.quarters == old.quarters
@@ -143,10 +138,12 @@ def test_segment_counts_on_cells_are_those_on_lines(spread_lines: ibis.Table, me
     np.testing.assert_array_equal(new.coarse.counts, old.coarse.counts)
 
 
-def test_analyse_reports_the_signals_of_the_lines_from_its_cells(spread_lines: ibis.Table) -> None:
+def test_analyse_reports_the_signals_of_the_lines_from_its_cells(
+    both: tuple[ibis.Table, ibis.Table, ibis.Table],
+) -> None:
     """``analyse`` folds the lines once, from the signals' history before ``start``: its signals are those
     of :func:`signals` on the lines of the same quarters, history included."""
-    lines = spread_lines
+    lines = both[0]
     quarters = sorted(lines.select("quarter").distinct().to_pandas()["quarter"])
     start = quarters[len(quarters) // 2]
     got = analyse(lines, start=start).signals

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from iprisk.analysis import NO_TRADE, Analysis, analyse, run
+from iprisk.analysis._common import cells, prepare
 from iprisk.errors import InvalidValue
 from iprisk.warehouse import Warehouse
 from tests.analysis.engines import Engine
@@ -69,3 +70,14 @@ def test_incidence_and_propensity_read_the_traffic_of_the_quarters_analysed(ware
         x, y = getattr(alone, name).reset_index(drop=True), getattr(got, name).reset_index(drop=True)
         pd.testing.assert_frame_equal(x, y, check_dtype=False, obj=name)
     assert got.concentration["consignments"].notna().any() and not got.propensity.empty
+
+
+def test_analyse_leaves_the_tables_a_caller_cached_usable() -> None:
+    """Ibis shares one cached table per expression: ``analyse`` releases only what it cached itself, so the
+    lines and cells a caller materialised from the same input (the same expressions) stay readable."""
+    lines = ibis.memtable(canonical_lines(make_world(13, n_cells=20, n_quarters=8, planted=0)))
+    prepared = prepare(lines)
+    folded = cells(prepared)
+    n_prepared, n_folded = prepared.count().execute(), folded.count().execute()
+    analyse(lines)
+    assert (prepared.count().execute(), folded.count().execute()) == (n_prepared, n_folded)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from iprisk.errors import InvalidInput
 from iprisk.link.referrals import STEP_KIND, WARNING_KIND, sync_referral_receipts
@@ -302,3 +302,42 @@ def test_through_the_api_attachments_come_base64_in_the_body_of_send(pair: Any) 
     assert take_step(cn.node, CN_OFFICER, rid, "send", body)["state"] == "sent"  # type: ignore[arg-type]
     deliver(cn, eu)
     assert eu.node.referrals.get(rid).warning.attachments[0].name == "invoice.pdf"
+
+
+#: the tables that grow with the referrals and their messages: a step must find its rows in them by an index
+_GROWING = ("referrals", "referral_events", "referral_attachments", "channel_outgoing", "channel_incoming")
+
+
+def _statements(side: Side, seen: list[tuple[Any, str, Any]]) -> None:
+    @event.listens_for(side.node.engine, "before_cursor_execute")
+    def _seen(connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+            seen.append((side, statement, parameters))
+
+
+def test_no_step_of_a_referral_scans_a_table_that_grows_with_the_referrals(pair: Any) -> None:
+    """What keeps the cost of a step flat at 100,000 referrals: every statement the whole lifecycle runs at
+    both nodes (steps, hook, messages, receipts) reads the growing tables through an index (SQLite's plan)."""
+    cn, eu = pair
+    seen: list[tuple[Any, str, Any]] = []
+    for side in (cn, eu):
+        _statements(side, seen)
+    rid = _sent_from_shanghai(cn)
+    deliver(cn, eu)
+    take_step(eu.node, EU_OFFICER, rid, "acknowledge")  # type: ignore[arg-type]
+    take_step(eu.node, EU_OFFICER, rid, "feedback", SEIZED)  # type: ignore[arg-type]
+    deliver(cn, eu)
+    take_step(cn.node, CN_OFFICER, rid, "close")  # type: ignore[arg-type]
+    deliver(cn, eu)
+    assert cn.node.referrals.get(rid).state == eu.node.referrals.get(rid).state == "closed"
+    scans = set()
+    for side, statement, parameters in seen:
+        with side.node.engine.connect() as connection:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        scans |= {
+            (detail, " ".join(statement.split())[:200])
+            for *_, detail in plan
+            if detail.startswith("SCAN") and detail.split()[1] in _GROWING
+        }
+    assert len(seen) > 50
+    assert not scans, scans

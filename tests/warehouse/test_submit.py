@@ -115,3 +115,26 @@ def test_failure_loading_trade_keeps_old_rows(tmp_path: Path, monkeypatch: pytes
         wh.load_trade(trade_table(["2016Q3"], consignments=7))
     assert deleted == [["2016Q3"]]
     assert_same(before, snapshot(path))
+
+
+def test_lines_are_stored_unordered_and_the_connection_keeps_its_ordering(tmp_path: Path) -> None:
+    """The insert lets DuckDB write the lines in any order (faster); the batch's rows are all there, and
+    the connection's own ``preserve_insertion_order`` is back as it was, also when the insert fails."""
+    batch = make_batch("DE", "2016Q3")
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        duck = wh.con.con
+        for setting in (True, False):
+            duck.execute(f"SET preserve_insertion_order = {setting}")
+            _submit.store_batch(duck, make_batch("NL", "2016Q3", variant=int(setting)))
+            assert duck.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (setting,)
+        duck.execute("SET preserve_insertion_order = true")
+        with pytest.raises(Exception, match="Conversion"):
+            _submit.insert_lines(
+                duck, batch.table.set_column(1, "line_no", pa.array(["x"] * batch.rows)), "2016Q3", 9
+            )
+        assert duck.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
+        result = wh.submit(batch)
+        stored = wh.con.table("seizure_lines").filter(lambda t: t.submission_id == result.submission_id)
+        got = stored.select(*batch.table.column_names).to_pyarrow()
+    key = [("case_id", "ascending"), ("line_no", "ascending")]
+    assert got.sort_by(key).equals(batch.table.cast(got.schema).sort_by(key))

@@ -92,9 +92,22 @@ CASE_KEY = "case_key_"
 def prepare(t: ir.Table) -> ir.Table:
     """The seizure lines with the case key computed once, materialised in the engine (a temporary table in
     DuckDB, a cached frame in Spark) so that the dozen queries of a full analysis do not each re-read and
-    re-key the source. Release it with ``.release()`` when done."""
+    re-key the source. The table is the caller's own (see :func:`materialise`): release it with
+    ``.release()`` when done."""
     cols = [c for c in _USED if c in t.columns]
-    return t.select(*cols, **{CASE_KEY: case_key(t)}).cache()
+    return materialise(t.select(*cols, **{CASE_KEY: case_key(t)}))
+
+
+def materialise(t: ir.Table) -> ir.CachedTable:
+    """``t`` materialised in its engine (a temporary table in DuckDB, a cached frame in Spark), in a table
+    of the caller's own.
+
+    Ibis keeps one cached table per expression and hands it to whoever caches an equal one: releasing it
+    would pull it from under anyone else who cached the same expression (a caller who folded the same lines,
+    say). A fresh self-reference (``view``) is an expression no one else holds, so ``.release()`` on the
+    result drops only this table.
+    """
+    return t.view().cache()
 
 
 #: The seizure columns the analysis reads (others are left behind by :func:`prepare`).
@@ -137,7 +150,8 @@ def cells(t: ir.Table, extra: Sequence[str] = ()) -> ir.Table:
     cell it touches, with its key in ``spread_case_key_``. Every metric of any grouping of cells is then
     exact (:func:`metric_expr`): whole cases are added up, spread ones counted distinct. Ten million lines
     fold into well under a million rows, so the dozen group-bys of a full analysis each read a tenth of the
-    data and count distinct keys only for the few spread cases. Materialised (``.release()`` when done).
+    data and count distinct keys only for the few spread cases. Materialised in a table of the caller's own
+    (:func:`materialise`; ``.release()`` when done).
     ``extra``: more columns of ``t`` a cell keeps (e.g. the report's procedure and outcome).
     """
     dims = [
@@ -168,7 +182,7 @@ def cells(t: ir.Table, extra: Sequence[str] = ()) -> ir.Table:
         parts.select(*columns).cast({LINES_IN_CELL: "int64", CASES_IN_CELL: "int64"}),
         distinct=False,
     )
-    return table.cache()
+    return materialise(table)
 
 
 #: Columns summed in a cell (:func:`cells`).

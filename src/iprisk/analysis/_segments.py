@@ -20,6 +20,7 @@ from iprisk.analysis._common import (
     all_quarters,
     case_key,
     is_cells,
+    materialise,
 )
 from iprisk.lanes import lane_column, lane_key
 
@@ -133,10 +134,10 @@ def count_segments(
         cells = single.group_by([*dims, "quarter"]).aggregate(n=single.count())
         multi = base.filter(base.cells > 1).drop("cells")
     # Materialised once (temporary tables in DuckDB, cached frames in Spark): every group-by reads them.
-    cells = cells.cache()
+    cells = materialise(cells)
     cached = [cells]
     if multi is not None:
-        multi = multi.cache()
+        multi = materialise(multi)
         cached.append(multi)
     parts = []
     # 0 is the total, 1..len(cs) the combinations; len(cs) + 1 the fine cells (below), len(cs) + 2 every
@@ -158,7 +159,9 @@ def count_segments(
             parts.append(agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64")))
     parts.append(_fine_cells(t, dims, combo_id=len(cs) + 1))
     try:
-        df = ibis.union(*parts, distinct=False).to_pandas()
+        # Through Arrow's own conversion (text deduplicated into shared objects): half the CPU of Ibis'
+        # ``to_pandas`` with the shaping after it, measured on the 1 M-line cells, the same frame.
+        df = ibis.union(*parts, distinct=False).to_pyarrow().to_pandas()
     finally:
         for c in cached:
             c.release()

@@ -33,6 +33,7 @@ def serve(
     """Serve the node: JSON API, OpenAPI at /docs, /health. Stops gracefully on SIGINT / SIGTERM."""
     import uvicorn
 
+    from iprisk.link.http import SERVER_KEEP_ALIVE_S
     from iprisk.node import Node
     from iprisk.settings import get_settings
     from iprisk.web.logs import uvicorn_log_config
@@ -54,6 +55,8 @@ def serve(
             port=bind_port,
             workers=workers or settings.workers,
             timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+            # longer than a peer's client keeps an idle connection (iprisk.link.http): it gives it up first
+            timeout_keep_alive=SERVER_KEEP_ALIVE_S,
             log_config=str(log_config),
             access_log=False,  # the node's own access log leaves out client addresses and query strings
             # A worker imports pandas, SQLAlchemy, FastAPI...: on a busy machine that takes longer than

@@ -71,10 +71,8 @@ class LinkConfig:
     ttl: timedelta = timedelta(days=14)
     batch_size: int = 64
     #: batches at the peer at once (> 1: it applies one while the receipts of the one before are recorded
-    #: here). One by default: with two, the two-process kill test saw the receiving node's HTTP server drop
-    #: most batches ("Server disconnected without sending a response") on the loaded machine, not yet
-    #: understood (docs/channel.md)
-    in_flight: int = 1
+    #: here; ``IPRISK_DELIVERY_IN_FLIGHT``, docs/channel.md)
+    in_flight: int = 2
     lease: timedelta = timedelta(minutes=2)
     overlap: timedelta = timedelta(days=7)
     timeout_s: float = 60.0
@@ -84,6 +82,7 @@ class LinkConfig:
         return cls(
             ttl=timedelta(days=settings.message_ttl_days),
             batch_size=settings.delivery_batch,
+            in_flight=settings.delivery_in_flight,
             lease=timedelta(seconds=2 * settings.peer_timeout_s),
             overlap=timedelta(days=settings.key_overlap_days),
             timeout_s=settings.peer_timeout_s,

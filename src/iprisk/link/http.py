@@ -28,6 +28,13 @@ from iprisk.settings import Settings
 JOSE = "application/jose"
 #: the answer of a batch that failed transiently at the peer (retry later), as opposed to a refusal
 TRANSIENT = "transient"
+#: seconds an idle connection to the peer is kept for reuse: shorter than the time the peer's server keeps
+#: it (``iprisk serve``: :data:`SERVER_KEEP_ALIVE_S`), so that this side gives a connection up before the
+#: server closes it. With both at 5 s (httpx's and uvicorn's defaults), a request could leave on a
+#: connection the server was closing at that moment: "Server disconnected without sending a response".
+CLIENT_KEEP_ALIVE_S = 5.0
+#: seconds ``iprisk serve`` keeps an idle connection open (uvicorn's ``timeout_keep_alive``, default 5)
+SERVER_KEEP_ALIVE_S = 20
 
 
 def client_for(settings: Settings, timeout_s: float) -> httpx2.Client:
@@ -35,7 +42,10 @@ def client_for(settings: Settings, timeout_s: float) -> httpx2.Client:
     verify: ssl.SSLContext | bool = True
     if settings.tls_ca is not None:
         verify = ssl.create_default_context(cafile=str(settings.tls_ca))
-    return httpx2.Client(timeout=timeout_s, verify=verify, follow_redirects=False)
+    limits = httpx2.Limits(
+        max_connections=100, max_keepalive_connections=20, keepalive_expiry=CLIENT_KEEP_ALIVE_S
+    )
+    return httpx2.Client(timeout=timeout_s, verify=verify, follow_redirects=False, limits=limits)
 
 
 class HttpTransport:
@@ -63,7 +73,7 @@ class HttpTransport:
         if len(wires) == 1:
             try:
                 return [self.send(recipient, wires[0])]
-            except (PeerRefused, PeerUnreachable) as exc:
+            except PeerRefused as exc:  # this message refused; unreachable (raised) is the whole batch's
                 return [exc]
         answer = self._post(self.url(recipient, "/channel/batches"), json={"messages": list(wires)})
         results = answer.json().get("results")
@@ -101,7 +111,7 @@ class HttpTransport:
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         try:
-            answer = self.client.request(method, url, **kwargs)
+            answer = self._once_more_if_dropped(method, url, **kwargs)
         except httpx2.HTTPError as exc:
             raise PeerUnreachable(f"{url}: {type(exc).__name__}: {exc}") from None
         if answer.status_code == 200:
@@ -110,6 +120,18 @@ class HttpTransport:
         if 400 <= answer.status_code < 500:
             raise PeerRefused(str(problem.get("error") or answer.status_code), str(problem.get("detail", "")))
         raise PeerUnreachable(f"{url}: HTTP {answer.status_code}: {problem.get('detail', '')}"[:500])
+
+    def _once_more_if_dropped(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+        """The request, sent once more if the connection was dropped before any answer (a pooled connection
+        the peer's server closed as the request left, whatever its keep-alive: a proxy in between may keep
+        connections for less). Safe: a delivery is idempotent by message id (a duplicate is answered with
+        its stored receipt), a query and the card only read. The second try takes a new connection (the
+        dropped one is closed) unless another pooled one is still open; a peer that is down fails it at
+        once (connection refused). Timeouts are not retried here: a slow peer is not sent the work twice."""
+        try:
+            return self.client.request(method, url, **kwargs)
+        except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError):
+            return self.client.request(method, url, **kwargs)
 
 
 def _problem(answer: httpx2.Response) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from iprisk.errors import InvalidInput, Problem
+from iprisk.errors import InvalidInput, NotFound, Problem
 from iprisk.exchange import Opened
 from iprisk.exchange._encoding import b64url_decode, canonical_json, compact_segments, iso, parse_iso
 from iprisk.formats.referrals import read_feedback, read_seizure_report, read_warning, to_json
@@ -70,7 +70,7 @@ from iprisk.referrals.lifecycle import (
 from iprisk.referrals.network import side_of
 from iprisk.referrals.permissions import COORDINATOR, Officer
 from iprisk.store.channel import OutgoingRow, SqlChannelTransaction
-from iprisk.store.db import utc
+from iprisk.store.db import unit_of_work, utc
 from iprisk.store.peers import PeerRow
 from iprisk.store.referrals import ChangeHook, ReferralEventRow, ReferralRow, ReferralStore
 
@@ -371,41 +371,50 @@ def _receive_step(link: Link, tx: Any, opened: Opened) -> None:
         problems = [Problem("required", "missing from the referral step", column=k) for k in missing]
         raise InvalidInput(problems, source=source)
     store, session, step = referral_store(link), tx.session, str(data["step"])
-    ref = store.find(str(data["referral_id"]), session=session)
-    if ref is None:
-        raise NotYet(f"referral {data['referral_id']} has not arrived yet")
-    if step not in RECEIVING_STEPS | SENDING_STEPS or _origin(ref, step) != sender:
-        reason = f"{sender} does not take the step {step} on a referral from {ref.warning.sending_port}"
-        raise StepOutOfOrder(ref.id, ref.state, step, reason)
-    done, seq = _steps_here(session, ref.id, _family(step)), int(data["seq"])
-    if done < seq:
-        raise NotYet(f"referral {ref.id}: earlier steps have not arrived yet")
-    if done > seq and is_repeat(session, ref.id, data):
-        link.observe(tx, "referral.step.repeat", ref.id, {"step": step, "seq": seq, "peer": sender})
-        return  # sent again (reconciliation) after the first arrived: applied once
-    if done > seq:
-        raise StepOutOfOrder(
-            ref.id, ref.state, step, "a different step with this place in its history is here"
-        )
-    at = parse_iso(str(data["at"]), "at")
-    actor = Officer(f"{data['by']}@{sender}", COORDINATOR, sender, frozenset())
-    make = _maker(data, actor, at, source)
+    referral_id, seq = str(data["referral_id"]), int(data["seq"])
+    repeat, before = False, [""]
+
+    def make(ref: Referral) -> tuple[Referral, list[Event]]:
+        """Checked on the row the step reads (one read): the step is the sender's to take, and its turn."""
+        nonlocal repeat
+        if step not in RECEIVING_STEPS | SENDING_STEPS or _origin(ref, step) != sender:
+            reason = f"{sender} does not take the step {step} on a referral from {ref.warning.sending_port}"
+            raise StepOutOfOrder(ref.id, ref.state, step, reason)
+        done = _steps_here(session, ref.id, _family(step))
+        if done < seq:
+            raise NotYet(f"referral {ref.id}: earlier steps have not arrived yet")
+        if done > seq and is_repeat(session, ref.id, data):
+            repeat = True
+            return ref, []  # sent again (reconciliation) after the first arrived: applied once
+        if done > seq:
+            raise StepOutOfOrder(
+                ref.id, ref.state, step, "a different step with this place in its history is here"
+            )
+        at = parse_iso(str(data["at"]), "at")
+        actor = Officer(f"{data['by']}@{sender}", COORDINATOR, sender, frozenset())
+        step_maker, events, before[0] = _maker(data, actor, at, source), [], ref.state
+        if ref.state == SENT and "received_at" in data:  # no receipt recorded yet: the peer says when
+            ref, received = receive(ref, parse_iso(str(data["received_at"]), "received_at"))
+            events.append(received)
+        new, made = step_maker(ref)
+        return new, [*events, made]
+
     token = _replaying.set(True)
     try:
-        if (
-            ref.state == SENT and "received_at" in data
-        ):  # the receipt has not moved it yet: the peer says when
-            received_at = parse_iso(str(data["received_at"]), "received_at")
-            store.step(ref.id, lambda r: receive(r, received_at), session=session)
-        new = store.step(ref.id, make, session=session)
+        new = store.step(referral_id, make, session=session)
+    except NotFound:
+        raise NotYet(f"referral {referral_id} has not arrived yet") from None
     finally:
         _replaying.reset(token)
+    if repeat:
+        link.observe(tx, "referral.step.repeat", new.id, {"step": step, "seq": seq, "peer": sender})
+        return
     # the clock's step crossed feedback given here meanwhile: recorded, the feedback stands
     crossed = step in ("remind", "escalate", "expire") and new.state == FEEDBACK_GIVEN
     if new.state != data["to"] and not crossed:
         reason = f"it leads to {new.state} here, to {data['to']} at {sender}"
-        raise StepOutOfOrder(ref.id, ref.state, step, reason)
-    link.observe(tx, "referral.step.received", ref.id, {"step": step, "to": new.state, "peer": sender})
+        raise StepOutOfOrder(new.id, before[0], step, reason)
+    link.observe(tx, "referral.step.received", new.id, {"step": step, "to": new.state, "peer": sender})
 
 
 # -- receipts of the warnings, at the sending node ---------------------------------------------------------
@@ -434,13 +443,24 @@ _ANSWERED = (
 
 def sync_referral_receipts(link: Link) -> list[str]:
     """Move each warning sent from here whose newest message the peer receipted: to ``received`` at the
-    time of the receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent)."""
+    time of the receipt, or back to ``drafted`` when it was refused; the referral ids moved (idempotent).
+    One transaction for the pass: a delivery pass receipts thousands of warnings at once."""
     with link.node.engine.connect() as connection:
         answered = list(connection.execute(_ANSWERED))
-    store, moved = referral_store(link), []
-    for referral_id, status, receipt, reason in answered:
-        store.step(referral_id, _answer(status, receipt, reason, link.clock.now()))
-        moved.append(referral_id)
+    if not answered:
+        return []
+    store, now, moved = referral_store(link), link.clock.now(), []
+    with unit_of_work(link.node.engine, None) as session:
+        for referral_id, status, receipt, reason in answered:
+            answer = _answer(status, receipt, reason, now)
+
+            def make(r: Referral, answer: Callable[[Referral], Any] = answer) -> Any:
+                if r.state != SENT:  # moved meanwhile (the peer's acknowledgement recorded the receipt)
+                    return r, []
+                moved.append(r.id)
+                return answer(r)
+
+            store.step(referral_id, make, session=session)
     return moved
 
 

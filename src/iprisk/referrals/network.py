@@ -31,7 +31,12 @@ DEFAULT_PILOT: Mapping[str, int] = {"sea": 4, "air": 2}
 
 def side_of(locode: str, on: date | None = None) -> str:
     """``EU`` for a port in a member state (on ``on``), ``CN`` for one in China, else its country code."""
-    return admin_side(locode[:2], on)
+    return _side(locode[:2], on or date.today())
+
+
+@functools.lru_cache(maxsize=1024)  # a country's side on a day does not change; every step asks it often
+def _side(country: str, on: date) -> str:
+    return admin_side(country, on)
 
 
 @dataclass(frozen=True, slots=True)

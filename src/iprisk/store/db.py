@@ -127,6 +127,9 @@ def _serialise_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # Write-ahead log: readers do not wait for the writer, and a commit costs one fsync, not several.
         cursor.execute("PRAGMA journal_mode = WAL")
+        # LIKE matches case as PostgreSQL's does, and so a prefix (``key LIKE 'kind/%'``) is a range of the
+        # index: case-blind, it scanned the whole outbox, which grows with every message
+        cursor.execute("PRAGMA case_sensitive_like = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -127,12 +127,19 @@ _SET_WARNING_KEY = (
 
 
 _REFERRALS = cast(Table, ReferralRow.__table__)
+#: rows written with Core statements built once: an ORM object and its flush cost several times the insert
+_ADD_REFERRAL = _REFERRALS.insert()
+_ADD_EVENTS = cast(Table, ReferralEventRow.__table__).insert()
 #: a step's guarded update, built once (building it per step cost more than running it); the new values are
 #: its parameters, named after their columns
 _STEP = _REFERRALS.update().where(
     _REFERRALS.c.id == bindparam("b_id"), _REFERRALS.c.version == bindparam("b_version")
 )
 
+
+_PORTS = cast(Table, NetworkPortRow.__table__)
+#: the edited network, read at every draft and every warning received (plain rows, built once)
+_NETWORK = select(_PORTS).order_by(_PORTS.c.locode)
 
 #: a referral's row read as plain values (the ORM's identity map and loading cost more than the query)
 _BY_ID = select(_REFERRALS).where(_REFERRALS.c.id == bindparam("id"))
@@ -180,11 +187,11 @@ def _fields(ref: Referral) -> dict[str, Any]:
     }
 
 
-def _event_row(event: Event) -> ReferralEventRow:
-    return ReferralEventRow(
-        referral_id=event.referral_id, step=event.step, from_state=event.from_state, to_state=event.to_state,
-        by=event.by, at=event.at, details=dict(event.details),
-    )  # fmt: skip
+def _event_values(event: Event) -> dict[str, Any]:
+    return {
+        "referral_id": event.referral_id, "step": event.step, "from_state": event.from_state,
+        "to_state": event.to_state, "by": event.by, "at": event.at, "details": dict(event.details),
+    }  # fmt: skip
 
 
 class ReferralStore(AuditedStore[ChangeHook]):
@@ -195,15 +202,14 @@ class ReferralStore(AuditedStore[ChangeHook]):
     """
 
     def _record(self, session: Session, ref: Referral, events: list[Event]) -> None:
+        session.execute(_ADD_EVENTS, [_event_values(e) for e in events])
         for e in events:
-            session.add(_event_row(e))
             if self.audit is not None:
                 details = {"from": e.from_state, "to": e.to_state} | {
                     k: v for k, v in e.details.items() if k in _AUDITED
                 }
                 self.audit.record(session, f"referral.{e.step}", e.by, e.referral_id, details)
         if self.on_change is not None:
-            session.flush()
             self.on_change(session, ref, events)
 
     # -- referrals -------------------------------------------------------------------------------------------
@@ -213,17 +219,15 @@ class ReferralStore(AuditedStore[ChangeHook]):
         A referral whose id is stored already is left as it is and returned: a repeated delivery is a no-op.
         """
         with self._unit(session) as unit:
-            existing = unit.get(ReferralRow, ref.id)
+            existing = unit.execute(_BY_ID, {"id": ref.id}).first()
             if existing is not None:
                 return _referral(existing)
             w = ref.warning
-            unit.add(
-                ReferralRow(
-                    id=ref.id, sending_port=w.sending_port, receiving_port=w.receiving_port,
-                    warning=to_json(w), drafted_at=ref.drafted_at, version=1, **_fields(ref),
-                )
+            unit.execute(
+                _ADD_REFERRAL,
+                {"id": ref.id, "sending_port": w.sending_port, "receiving_port": w.receiving_port,
+                 "warning": to_json(w), "drafted_at": ref.drafted_at, "version": 1, **_fields(ref)},
             )  # fmt: skip
-            unit.flush()
             self._record(unit, ref, [event])
         return ref
 
@@ -277,14 +281,15 @@ class ReferralStore(AuditedStore[ChangeHook]):
         session: Session | None = None,
     ) -> list[Referral]:
         """Referrals, oldest draft first; only those in ``states`` / touching one of ``ports`` when given."""
-        query = select(ReferralRow).order_by(ReferralRow.drafted_at, ReferralRow.id)
+        c = _REFERRALS.c
+        query = select(_REFERRALS).order_by(c.drafted_at, c.id)  # plain rows: no ORM object per referral
         if states is not None:
-            query = query.where(ReferralRow.state.in_(list(states)))
+            query = query.where(c.state.in_(list(states)))
         if ports is not None:
             wanted = list(ports)
-            query = query.where(ReferralRow.sending_port.in_(wanted) | ReferralRow.receiving_port.in_(wanted))
+            query = query.where(c.sending_port.in_(wanted) | c.receiving_port.in_(wanted))
         with self._reading(session) as unit:
-            return [_referral(row) for row in unit.scalars(query)]
+            return [_referral(row) for row in unit.execute(query)]
 
     def tick(self, at: datetime, deadlines: Deadlines, *, side: str | None = None) -> list[tuple[str, str]]:
         """Raise the reminders and escalations due at ``at`` and expire what is over, on every open referral
@@ -327,7 +332,8 @@ class ReferralStore(AuditedStore[ChangeHook]):
         receipt is found by it) and, when given, the attachments' contents (replacing those of an earlier
         sending), kept to send the warning again."""
         session.execute(_SET_WARNING_KEY, {"referral_id": referral_id, "key": key})
-        if contents is not None:
+        # a referral's warning, so its list of attachments, never changes: one without any has none stored
+        if contents:
             session.execute(
                 delete(ReferralAttachmentRow).where(ReferralAttachmentRow.referral_id == referral_id)
             )
@@ -346,7 +352,7 @@ class ReferralStore(AuditedStore[ChangeHook]):
     def network(self, *, session: Session | None = None) -> PortNetwork:
         """The network as edited by the coordinator; the default network until the first edit."""
         with self._reading(session) as unit:
-            rows = list(unit.scalars(select(NetworkPortRow).order_by(NetworkPortRow.locode)))
+            rows = list(unit.execute(_NETWORK))
         if not rows:
             return default_network()
         return PortNetwork(KeyPort(r.locode, r.side, r.kind, r.contact_unit, r.pilot) for r in rows)
