@@ -11,7 +11,7 @@ import pytest
 from iprisk.errors import InvalidInput
 from iprisk.profiles import Profile, evaluate
 from iprisk.targeting.batch import _matched
-from iprisk.targeting.matching import matched_profile_ids
+from iprisk.targeting.matching import hits_and_max_risk, matched_profile_ids
 
 CODES = {
     "origin_country": ["CN", "HK", "TR", "VN", None, ""],
@@ -191,3 +191,21 @@ def test_batch_path_uses_it_with_the_same_answers() -> None:
     profiles = _random_profiles(20, 6)
     assert _matched(table, profiles).to_pylist() == _engine(table, profiles)
     assert _matched(table.slice(0, 0), profiles).to_pylist() == []
+
+
+def test_profile_features_count_every_profile_whatever_status_and_dates() -> None:
+    table = _table(3000, 7)
+    profiles = [
+        p.model_copy(update={"status": status})
+        for p, status in zip(_random_profiles(12, 7), ["active", "draft", "expired"] * 4, strict=True)
+    ]
+    fast = hits_and_max_risk(table, profiles)
+    assert fast is not None
+    flagged = evaluate(table, profiles, only_active=False, check_validity=False, keep=[])
+    hits = pc.fill_null(pc.list_value_length(flagged.column("matched_profiles")), 0).to_numpy()
+    np.testing.assert_array_equal(fast[0], hits)
+    np.testing.assert_array_equal(fast[1], flagged.column("max_risk_level").to_numpy())
+    assert fast[0].max() >= 2
+    active = [p for p in profiles if p.status == "active"]
+    with_dates = matched_profile_ids(table, active)  # the batch path does check the dates
+    assert with_dates is not None and with_dates.to_pylist() == _engine(table, active)

@@ -8,7 +8,7 @@ cache blocks of 34 trees add partial sums in another order: results then differ 
 sigmoid is the same ``1 / (1 + exp(-x))``. :func:`compiled_predictor` checks that on the first rows it
 predicts, against LightGBM, and falls back to LightGBM for the whole run if they ever differ.
 
-LLVM's small code model (offsets within 2 GB) makes the machine code about 35 % faster than lleaves' default
+LLVM's small code model (offsets within 2 GB) takes 20 to 35 % less CPU per row than lleaves' default
 large one for the KCS model, with the same scores; it is used unless the model text is huge.
 Compiling takes tens of seconds, so the machine code is cached per model, code model, CPU and compiler version
 (a file named by their SHA-256) in the folder given (the model's folder when scoring from one). lleaves is
@@ -41,8 +41,8 @@ def available() -> bool:
 
 
 def _code_model(model_text: str) -> str:
-    """LLVM's small code model (35 % less CPU per row on the KCS model, same scores) unless the forest is
-    so big that its machine code could outgrow the small model's 2 GB of offsets (lleaves would crash)."""
+    """LLVM's small code model (20 to 35 % less CPU per row on the KCS model, same scores) unless the
+    forest is so big that its machine code could outgrow the small model's 2 GB of offsets."""
     return "small" if len(model_text) < SMALL_CODE_MODEL_LIMIT else "large"
 
 

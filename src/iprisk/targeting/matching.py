@@ -137,7 +137,7 @@ def _in_range(x: np.ndarray, valid: np.ndarray, low: float | None, high: float |
     return ok
 
 
-def _profile_mask(profile: Any, cols: _Columns) -> np.ndarray:
+def _profile_mask(profile: Any, cols: _Columns, check_validity: bool) -> np.ndarray:
     scope, crit = profile.scope, profile.criteria
     if {n for n in type(scope).model_fields if getattr(scope, n)} - _KNOWN_SCOPE:
         raise _Unsupported("scope")
@@ -148,10 +148,11 @@ def _profile_mask(profile: Any, cols: _Columns) -> np.ndarray:
     if scope.offices:
         offices = pa.array(scope.offices, pa.string())
         mask &= cols.where("office", ("in", *scope.offices), lambda d: pc.is_in(d, value_set=offices))
-    days, valid = cols.days()
-    mask &= valid & (days >= (profile.valid_from - _EPOCH).days)
-    if profile.valid_to is not None:
-        mask &= days <= (profile.valid_to - _EPOCH).days
+    if check_validity:
+        days, valid = cols.days()
+        mask &= valid & (days >= (profile.valid_from - _EPOCH).days)
+        if profile.valid_to is not None:
+            mask &= days <= (profile.valid_to - _EPOCH).days
     if crit.hs_prefixes:
         prefixes = list(crit.hs_prefixes)
 
@@ -181,6 +182,27 @@ def _profile_mask(profile: Any, cols: _Columns) -> np.ndarray:
     return mask
 
 
+def _combinations(
+    data: pa.Table, ordered: list[Any], check_validity: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row, the index of its combination of matched profiles; the combinations (bit i: ``ordered[i]``)."""
+    if not ordered or len(ordered) > _MAX_PROFILES or len({p.id for p in ordered}) != len(ordered):
+        return None
+    cols = _Columns(data)
+    try:
+        packed = np.zeros(data.num_rows, dtype="int64")
+        for bit, profile in enumerate(ordered):
+            packed |= _profile_mask(profile, cols, check_validity).astype("int64") << bit
+    except _Unsupported:
+        return None
+    group, combos = pd.factorize(packed)
+    return np.asarray(group, dtype="int64"), np.asarray(combos, dtype="int64")
+
+
+def _members(combo: int, ordered: list[Any]) -> list[Any]:
+    return [p for bit, p in enumerate(ordered) if combo >> bit & 1]
+
+
 def matched_profile_ids(data: pa.Table, profiles: Sequence[Any]) -> pa.Array | None:
     """Per row, the ids of the ``profiles`` it matches, sorted and joined by ``;`` (``""`` when none).
 
@@ -189,17 +211,24 @@ def matched_profile_ids(data: pa.Table, profiles: Sequence[Any]) -> pa.Array | N
     profiles or the columns' types: then ask the engine.
     """
     ordered = sorted(profiles, key=lambda p: p.id)
-    if not ordered or len(ordered) > _MAX_PROFILES or len({p.id for p in ordered}) != len(ordered):
+    found = _combinations(data, ordered, check_validity=True)
+    if found is None:
         return None
-    cols = _Columns(data)
-    try:
-        packed = np.zeros(data.num_rows, dtype="int64")
-        for bit, profile in enumerate(ordered):
-            packed |= _profile_mask(profile, cols).astype("int64") << bit
-    except _Unsupported:
+    group, combos = found  # one label per distinct combination of profiles, then taken by every row
+    labels = [";".join(p.id for p in _members(int(c), ordered)) for c in combos]
+    return pa.array(labels, pa.string()).take(pa.array(group))
+
+
+def hits_and_max_risk(data: pa.Table, profiles: Sequence[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row, how many of ``profiles`` it matches and their highest ``risk_level`` (0 when none), as
+    float64, whatever their status and validity dates (the profile features of a model; see
+    :mod:`iprisk.targeting.profiled`). None when the fast path does not cover them: ask the engine."""
+    ordered = sorted(profiles, key=lambda p: p.id)
+    found = _combinations(data, ordered, check_validity=False)
+    if found is None:
         return None
-    # one label per distinct combination of profiles, then taken by every row
-    group, combos = pd.factorize(packed)
-    ids = [p.id for p in ordered]
-    labels = [";".join(i for bit, i in enumerate(ids) if int(c) >> bit & 1) for c in combos]
-    return pa.array(labels, pa.string()).take(pa.array(np.asarray(group, dtype="int64")))
+    group, combos = found
+    members = [_members(int(c), ordered) for c in combos]
+    hits = np.array([len(m) for m in members], dtype="float64")
+    risk = np.array([max((p.risk_level for p in m), default=0) for m in members], dtype="float64")
+    return hits[group], risk[group]

@@ -41,6 +41,7 @@ def profile_features(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row, (number of matched profiles, highest matched risk level or 0), as float64."""
     from iprisk.profiles import evaluate
+    from iprisk.targeting.matching import hits_and_max_risk  # matching reads columnar, which imports this
 
     cols = sorted(profile_columns_of(profiles))
     if isinstance(data, pd.DataFrame):
@@ -51,6 +52,9 @@ def profile_features(
         table = data.select(cols)
     if table.num_rows == 0:
         return np.zeros(0), np.zeros(0)
+    fast = hits_and_max_risk(table, profiles)  # the engine's answers over dictionary codes, when covered
+    if fast is not None:
+        return fast
     # product_category is always derived from hs_code by the engine: the same at fit and at scoring
     flagged = evaluate(table, profiles, only_active=False, check_validity=False, keep=[])
     hits = pc.fill_null(pc.list_value_length(flagged.column("matched_profiles")), 0)
