@@ -37,6 +37,7 @@ from iprisk.analysis._common import (
     _backend_name,
     case_key,
     cells,
+    materialise,
 )
 
 #: Columns of the intermediate tables: the hash of a line's cell, and the smallest and largest per case.
@@ -47,8 +48,9 @@ _SUMMED = ("articles", "retail_value_eur")
 
 def trend_cells(lines: ir.Table, dims: Sequence[str]) -> ir.Table:
     """The seizure ``lines`` folded into cells of ``quarter``, ``reporting_admin`` and ``dims`` (those of
-    them ``lines`` has), in the format of :func:`~iprisk.analysis._common.cells`. Materialised: release it
-    with ``.release()`` when done."""
+    them ``lines`` has), in the format of :func:`~iprisk.analysis._common.cells`. Materialised in a table of
+    the caller's own (:func:`~iprisk.analysis._common.materialise`): release it with ``.release()`` when
+    done."""
     keys = [c for c in dict.fromkeys(("quarter", "reporting_admin", *dims)) if c in lines.columns]
     summed = [c for c in _SUMMED if c in lines.columns]
     if _backend_name(lines) != "duckdb":
@@ -68,7 +70,7 @@ def trend_cells(lines: ir.Table, dims: Sequence[str]) -> ir.Table:
         spread = cases.filter(cases[SPREAD_CASE_KEY].notnull()).select(SPREAD_CASE_KEY)
         if int(spread.count().to_pyarrow().as_py()):
             per_cell = ibis.union(per_cell, _spread_rows(lines, keys, summed, spread), distinct=False)
-        return per_cell.cache()
+        return materialise(per_cell)
     finally:
         cases.release()
         sums.release()
@@ -89,18 +91,15 @@ def _cases_per_cell(lines: ir.Table, keys: Sequence[str]) -> ir.Table:
     t = lines.mutate(**{_CELL: _cell_hash(lines, keys), SPREAD_CASE_KEY: case_key(lines)})
     per_case = t.group_by(SPREAD_CASE_KEY).aggregate(**{_LOW: t[_CELL].min(), _HIGH: t[_CELL].max()})
     whole = per_case[_LOW] == per_case[_HIGH]
-    return (
-        per_case.group_by(
-            **{
-                _CELL: whole.ifelse(per_case[_LOW], ibis.null(per_case[_LOW].type())),
-                SPREAD_CASE_KEY: whole.ifelse(
-                    ibis.null(per_case[SPREAD_CASE_KEY].type()), per_case[SPREAD_CASE_KEY]
-                ),
-            }
-        )
-        .aggregate(**{CASES_IN_CELL: per_case.count().cast("int64")})
-        .cache()
-    )
+    counted = per_case.group_by(
+        **{
+            _CELL: whole.ifelse(per_case[_LOW], ibis.null(per_case[_LOW].type())),
+            SPREAD_CASE_KEY: whole.ifelse(
+                ibis.null(per_case[SPREAD_CASE_KEY].type()), per_case[SPREAD_CASE_KEY]
+            ),
+        }
+    ).aggregate(**{CASES_IN_CELL: per_case.count().cast("int64")})
+    return materialise(counted)
 
 
 def _sums_per_cell(lines: ir.Table, keys: Sequence[str], summed: Sequence[str]) -> ir.Table:
@@ -108,7 +107,7 @@ def _sums_per_cell(lines: ir.Table, keys: Sequence[str], summed: Sequence[str]) 
     per_cell = lines.group_by(keys).aggregate(
         **{LINES_IN_CELL: lines.count().cast("int64")}, **{c: lines[c].sum() for c in summed}
     )
-    return per_cell.mutate(**{_CELL: _cell_hash(per_cell, keys)}).cache()
+    return materialise(per_cell.mutate(**{_CELL: _cell_hash(per_cell, keys)}))
 
 
 def _spread_rows(lines: ir.Table, keys: Sequence[str], summed: Sequence[str], spread: ir.Table) -> ir.Table:
