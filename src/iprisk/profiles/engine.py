@@ -20,7 +20,7 @@ from iprisk.errors import InvalidInput, Problem
 from iprisk.profiles.model import Criteria, Profile, Range
 
 #: Criteria fields tested with ``column IN (...)``: field -> declarations column.
-_IN_FIELDS: dict[str, str] = {
+IN_FIELDS: dict[str, str] = {
     "product_categories": "product_category",
     "origin_countries": "origin_country",
     "departure_countries": "departure_country",
@@ -56,7 +56,7 @@ def _range(expr: str, r: Range) -> str:
 
 def criteria_columns(criteria: Criteria) -> set[str]:
     """The declarations columns a set of criteria reads."""
-    cols = {col for fld, col in _IN_FIELDS.items() if getattr(criteria, fld)}
+    cols = {col for fld, col in IN_FIELDS.items() if getattr(criteria, fld)}
     if criteria.hs_prefixes:
         cols.add("hs_code")
     if criteria.value is not None:
@@ -82,7 +82,7 @@ def criteria_sql(criteria: Criteria) -> str:
     if criteria.hs_prefixes:
         ors = " OR ".join(f"starts_with(hs_code, {_quote(p)})" for p in criteria.hs_prefixes)
         parts.append(f"({ors})")
-    for fld, col in _IN_FIELDS.items():
+    for fld, col in IN_FIELDS.items():
         values: list[str] = getattr(criteria, fld)
         if values:
             parts.append(f"{col} IN ({', '.join(_quote(v) for v in values)})")

@@ -25,23 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iprisk.codes import categories_for_hs
+from iprisk.profiles.engine import IN_FIELDS  # criteria compared with ``column IN (...)``
 from iprisk.targeting.columnar import dictionary_codes, is_text_dictionary
 
-#: criteria compared with ``column IN (...)``, as the engine does: field -> declarations column
-_IN_COLUMNS: dict[str, str] = {
-    "product_categories": "product_category",
-    "origin_countries": "origin_country",
-    "departure_countries": "departure_country",
-    "destination_countries": "destination_country",
-    "departure_ports": "departure_port",
-    "arrival_ports": "arrival_port",
-    "transport_modes": "transport_mode",
-    "trader_ids": "trader_id",
-    "declarant_ids": "declarant_id",
-    "seller_ids": "seller_id",
-    "carrier_ids": "carrier_id",
-}
-_KNOWN_CRITERIA = {*_IN_COLUMNS, "hs_prefixes", "value", "value_per_kg"}
+_KNOWN_CRITERIA = {*IN_FIELDS, "hs_prefixes", "value", "value_per_kg"}
 _KNOWN_SCOPE = {"flow", "offices"}
 #: profiles packed into one int64 per row (bit i: the i-th profile by id)
 _MAX_PROFILES = 62
@@ -163,7 +150,7 @@ def _profile_mask(profile: Any, cols: _Columns, check_validity: bool) -> np.ndar
             return hit
 
         mask &= cols.where("hs_code", ("starts", *prefixes), starts)
-    for field, column in _IN_COLUMNS.items():
+    for field, column in IN_FIELDS.items():
         values = getattr(crit, field)
         if values:
             wanted = pa.array(list(values), pa.string())
