@@ -16,8 +16,10 @@
   does nothing) in the same phases. Time and CPU per referral, and the ratio.
 
 ``python -m benchmarks referrals``; the two-node part alone at another scale:
-``python -m benchmarks.bench_referrals channel N`` (N = 100000 takes about N x the time per referral
-reported, hours on 2 shared cores).
+``TMPDIR=/dev/shm python -m benchmarks.bench_referrals channel N [PLAIN]`` (the plain channel's baseline at
+PLAIN referrals' worth of messages, default N; progress with wall and CPU time on stderr every tenth of a
+phase). The issue's 100,000: ``channel 100000 10000``, about 100,000 x the CPU per referral reported (half an
+hour of CPU at 20 ms), hours of wall time on 2 shared cores: docs/referrals.md has the figures.
 """
 
 from __future__ import annotations
