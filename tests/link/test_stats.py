@@ -4,11 +4,13 @@ loses nothing."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from iprisk.exchange import verify_receipt
 from iprisk.formats import read_seizures
@@ -113,15 +115,19 @@ def test_content_that_fails_validation_at_the_peer_is_refused_with_the_problems(
         "invalid": encode_version(negative, meta),
         "hash": encode_version(lines, {**meta, "content_hash": "0" * 64}),
         "side": encode_version(lines, {**meta, "admin": "CN"}),
+        "unreadable": b"PAR1 but not Parquet",
+        "no metadata": _parquet(lines),
     }
     with eu.link.store.transaction() as tx:
         ids = {case: eu.link.send(tx, STATS_KIND, "CN", payload).id for case, payload in cases.items()}
-    assert eu.link.deliver().failed == 3
+    assert eu.link.deliver().failed == 5
     with eu.link.store.transaction() as tx:
         reasons = {m.id: m.reason or "" for m in tx.outgoing("failed")}
     assert "InvalidSubmission" in reasons[ids["invalid"]] and "articles" in reasons[ids["invalid"]]
     assert "content hash" in reasons[ids["hash"]]
     assert "cannot send the statistics of CN" in reasons[ids["side"]]
+    assert "not a Parquet file" in reasons[ids["unreadable"]]
+    assert "iprisk.admin: [metadata] missing from the statistics message" in reasons[ids["no metadata"]]
     assert _log(cn).empty
 
 
@@ -135,3 +141,10 @@ def test_messages_wait_for_an_unreachable_peer_and_go_when_it_is_back(nodes: tup
     cn.app.state.link = app
     eu.node.clock.advance(timedelta(minutes=15))
     assert eu.link.deliver().received == 1
+
+
+def _parquet(lines: pa.Table) -> bytes:
+    """The lines as Parquet without the submission's metadata."""
+    buffer = io.BytesIO()
+    pq.write_table(lines, buffer)
+    return buffer.getvalue()

@@ -66,13 +66,15 @@ def encode_version(lines: pa.Table, meta: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_version(payload: bytes, source: str) -> tuple[pa.Table, dict[str, str]]:
+def version_meta(payload: bytes, source: str) -> dict[str, str]:
+    """The submission's metadata in a payload of :func:`encode_version` (read from the Parquet footer: the
+    lines themselves are read once, by the rules of ``iprisk submit``)."""
     try:
-        table = pq.read_table(io.BytesIO(payload))
+        schema = pq.read_schema(io.BytesIO(payload))
     except (pa.ArrowInvalid, OSError) as exc:
         problem = Problem("unreadable", f"not a Parquet file: {exc}", file=source)
         raise InvalidInput([problem], source=source) from None
-    raw = table.schema.metadata or {}
+    raw = schema.metadata or {}
     meta = {k: raw.get(f"iprisk.{k}".encode(), b"").decode() for k in _META}
     missing = [k for k, v in meta.items() if not v]
     if missing:
@@ -80,7 +82,7 @@ def decode_version(payload: bytes, source: str) -> tuple[pa.Table, dict[str, str
             Problem("metadata", "missing from the statistics message", column=f"iprisk.{k}") for k in missing
         ]
         raise InvalidInput(problems, source=source)
-    return table, meta
+    return meta
 
 
 def sync_statistics(link: Link, wh: Warehouse | None = None) -> list[str]:
@@ -143,7 +145,7 @@ def _receive(link: Link, tx: Any, opened: Opened) -> None:
 
     message = opened.message
     source = f"{message.sender} message {message.id}"
-    table, meta = decode_version(message.payload, source)
+    meta = version_meta(message.payload, source)
     if side_of(meta["admin"], meta["quarter"]) != message.sender:
         problem = Problem(
             "sender", f"{message.sender} cannot send the statistics of {meta['admin']}", value=meta["admin"]
@@ -151,7 +153,7 @@ def _receive(link: Link, tx: Any, opened: Opened) -> None:
         raise InvalidInput([problem], source=source)
     with tempfile.TemporaryDirectory(prefix="iprisk-stats-") as folder:
         path = Path(folder) / "statistics.parquet"
-        pq.write_table(table, path)
+        path.write_bytes(message.payload)  # the payload is the Parquet file: read by the rules, as it came
         batch = read_seizures(path, admin=meta["admin"], quarter=meta["quarter"])
     if batch.content_hash != meta["content_hash"]:
         problem = Problem(
