@@ -425,23 +425,19 @@ class _PeerGate:
 
     def __init__(self, send: BatchTransport):
         self._send = send
-        self.unreachable: set[str] = (
-            set()
-        )  # a set's add and membership are atomic: the pool's threads share it
+        # a set's add and membership test are atomic: the pool's threads share it
+        self.unreachable: set[str] = set()
 
     def send(self, recipient: str, chunk: Sequence[OutgoingMessage]) -> list[str | Exception]:
         if recipient in self.unreachable:
-            return [ConnectionRefusedError(f"not sent: {recipient} was unreachable in this pass")] * len(
-                chunk
-            )
+            skipped = ConnectionRefusedError(f"not sent: {recipient} was unreachable in this pass")
+            return [skipped] * len(chunk)
         try:
             answers = list(self._send(recipient, [m.wire for m in chunk]))
         except OSError as exc:  # unreachable now: retried, all together, after the backoff
             self.unreachable.add(recipient)
             return [exc] * len(chunk)
-        except (
-            ChannelError
-        ) as exc:  # refused now (e.g. a key not pinned there yet): retried after the backoff
+        except ChannelError as exc:  # refused now (e.g. a key not pinned there yet): retried after backoff
             return [exc] * len(chunk)
         if len(answers) != len(chunk):
             error = ChannelError(f"{recipient} answered {len(answers)} results for {len(chunk)} messages")
