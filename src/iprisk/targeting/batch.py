@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from iprisk.targeting.columnar import numeric
+from iprisk.targeting.columnar import is_text, numeric
 from iprisk.targeting.compiled import CACHE_FOLDER, Predictor, compiled_predictor
 from iprisk.targeting.matching import matched_profile_ids
 from iprisk.targeting.scorer import LightGBMScorer
@@ -267,12 +267,7 @@ def score_parquet(
     columns = [c for c in needed_columns(scorer, profiles) if c in schema.names]
     # code columns read as Parquet stores them, dictionary-encoded: no string per row is built, and the
     # lookups and the profiles work on the dictionary (the ids, nearly all distinct, are read as strings)
-    codes = [
-        c
-        for c in columns
-        if c != "declaration_id"
-        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))
-    ]
+    codes = [c for c in columns if c != "declaration_id" and is_text(schema.field(c).type)]
     source = pq.ParquetFile(in_path, read_dictionary=codes)
     rows = 0
     with pq.ParquetWriter(out_path, OUTPUT_SCHEMA) as writer:

@@ -61,12 +61,14 @@ def _as_pandas_semantics(arr: pa.Array) -> pa.Array:
     return arr
 
 
+def is_text(t: pa.DataType) -> bool:
+    """A string type, of any of Arrow's three layouts."""
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
+
+
 def is_text_dictionary(t: pa.DataType) -> bool:
     """A dictionary of strings (what Parquet's dictionary pages read as, with ``read_dictionary``)."""
-    if not pa.types.is_dictionary(t):
-        return False
-    v = t.value_type
-    return bool(pa.types.is_string(v) or pa.types.is_large_string(v) or pa.types.is_string_view(v))
+    return pa.types.is_dictionary(t) and is_text(t.value_type)
 
 
 def dictionary_codes(col: pa.Array) -> tuple[np.ndarray, pa.Array]:

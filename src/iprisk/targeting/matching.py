@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from iprisk.codes import categories_for_hs
 from iprisk.profiles.engine import IN_FIELDS  # criteria compared with ``column IN (...)``
-from iprisk.targeting.columnar import dictionary_codes, is_text_dictionary
+from iprisk.targeting.columnar import dictionary_codes, is_text, is_text_dictionary
 
 _KNOWN_CRITERIA = {*IN_FIELDS, "hs_prefixes", "value", "value_per_kg"}
 _KNOWN_SCOPE = {"flow", "offices"}
@@ -37,10 +37,6 @@ _EPOCH = date(1970, 1, 1)
 
 class _Unsupported(Exception):
     """A column or criterion the fast path does not cover: the engine decides."""
-
-
-def _is_text(t: pa.DataType) -> bool:
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
 
 
 class _Columns:
@@ -63,7 +59,7 @@ class _Columns:
             if name not in self.data.column_names:
                 raise _Unsupported(name)
             col = self.data.column(name).combine_chunks()
-            if not (_is_text(col.type) or is_text_dictionary(col.type)):
+            if not (is_text(col.type) or is_text_dictionary(col.type)):
                 raise _Unsupported(name)
             self.encoded[name] = dictionary_codes(col)
         return self.encoded[name]
