@@ -7,24 +7,32 @@
   pandas group-by computing the same figures, in the same run; the two tables must agree.
 - 2,000 of them stored step by step in SQLite (``ReferralStore.step``: read, lifecycle, versioned update and
   events in one transaction): time per step.
+- The KPIs at a node over all of them stored in its database: the store's column-wise read of the KPI rows
+  (``ReferralStore.kpi_rows``, what ``iprisk referrals kpis`` and the API run) against every referral read
+  back and flattened (``referral_rows(store.referrals())``, the path before it), in the same run; the two
+  KPI tables must be equal.
 
-- ``CHANNEL_REFERRALS`` (200) referrals through the whole lifecycle *between two nodes* (the in-process pair
-  of the link tests: two databases, two key sets, HTTP through each other's app): drafted and sent at the CN
-  node, received at the EU node, the receipt moving the original, acknowledged and fed back at the EU node,
-  closed at the CN node — four messages and a receipt synchronisation each, delivered in batches — against
-  the plain channel of issue 10 on the same pair: the same number of probe messages (a kind whose handler
-  does nothing) in the same phases. Time and CPU per referral, and the ratio.
+- ``bench_referrals_between_nodes`` (``IPRISK_BENCH_REFERRALS_BETWEEN_NODES``, default the issue's 100,000)
+  referrals through the whole lifecycle *between two nodes* (the in-process pair of the link tests: two
+  databases, two key sets, HTTP through each other's app): drafted and sent at the CN node, received at the
+  EU node, the receipt moving the original, acknowledged and fed back at the EU node, closed at the CN node —
+  four messages and a receipt synchronisation each, delivered in batches — against the plain channel on the
+  same pair, measured in the same run: ``bench_referrals_plain`` (``IPRISK_BENCH_REFERRALS_PLAIN``, default
+  10,000) referrals' worth of probe messages (a kind whose handler does nothing), 4 each, in the same phases.
+  Time and CPU per referral, the ratio, and the KPIs at the node that sent them. Progress with wall and CPU
+  time on stderr every tenth of a phase: at 100,000 it takes hours of wall time on 2 shared cores
+  (docs/referrals.md has the figures).
 
-``python -m benchmarks referrals``; the two-node part alone at another scale:
-``TMPDIR=/dev/shm python -m benchmarks.bench_referrals channel N [PLAIN]`` (the plain channel's baseline at
-PLAIN referrals' worth of messages, default N; progress with wall and CPU time on stderr every tenth of a
-phase). The issue's 100,000: ``channel 100000 10000``, about 100,000 x the CPU per referral reported (half an
-hour of CPU at 20 ms), hours of wall time on 2 shared cores: docs/referrals.md has the figures.
+``python -m benchmarks referrals``; a part alone at another scale (``TMPDIR=/dev/shm`` keeps the databases
+off a shared disk): ``python -m benchmarks.bench_referrals channel N [PLAIN]`` (the two nodes; the plain
+baseline at PLAIN referrals' worth of messages, default N; the issue's 100,000: ``channel 100000 10000``),
+``python -m benchmarks.bench_referrals kpis N`` (the two reads of the KPIs over N stored referrals).
 """
 
 from __future__ import annotations
 
 import resource
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -49,6 +57,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TARGET_PER_REFERRAL_MS = 5.0
 TARGET_KPI_S = 2.0
 STORED = 2_000
+#: referrals between two nodes for ``channel`` without a count
 CHANNEL_REFERRALS = 200
 
 
@@ -124,7 +133,11 @@ def run(out: Path) -> list[dict[str, Any]]:
         _row("KPIs: DuckDB and pandas tables agree", int(agree), "bool", ok=agree),
     ]  # fmt: skip
     result.append(_bench_store(refs[:STORED], Path(out)))
-    result.extend(bench_channel(Path(out), CHANNEL_REFERRALS))
+    result.extend(bench_kpi_read(refs, Path(out)))
+    settings = get_settings()
+    between = settings.bench_referrals_between_nodes
+    plain = min(settings.bench_referrals_plain, between)
+    result.extend(bench_channel(Path(out), between, _progress_since(), plain=plain))
     return result
 
 
@@ -180,8 +193,28 @@ def _probes(cn: Any, eu: Any, n: int) -> None:
 
 
 def _node_kpis(side: Any) -> None:
-    """What ``iprisk referrals kpis`` computes at a node: every referral read, flattened, aggregated."""
-    kpis(referral_rows(side.node.referrals.referrals()), now=side.node.clock.now())
+    """What ``iprisk referrals kpis`` computes at a node: the KPI rows read column-wise, aggregated."""
+    kpis(side.node.referrals.kpi_rows(), now=side.node.clock.now())
+
+
+def _all_closed(*sides: Any, count: int) -> bool:
+    """Whether both nodes hold the same ``count`` referrals, every one closed: read column-wise (the
+    referrals read back whole held about a gigabyte at 100,000)."""
+    held = [side.node.referrals.kpi_rows().select(["referral_id", "state"]) for side in sides]
+    ids = [sorted(rows["referral_id"].to_pylist()) for rows in held]
+    closed = all(set(rows["state"].to_pylist()) == {"closed"} for rows in held)
+    return closed and len(ids[0]) == count and all(other == ids[0] for other in ids[1:])
+
+
+def _progress_since() -> Any:
+    """A progress line on stderr with the wall and CPU time since now (a long run shows its trend)."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+
+    def _progress(what: str) -> None:
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        print(f"[{wall:8.0f} s wall {cpu:8.0f} s CPU] {what}", file=sys.stderr, flush=True)
+
+    return _progress
 
 
 def _measured(work: Any) -> tuple[float, float]:
@@ -208,10 +241,7 @@ def bench_channel(out: Path, n: int, progress: Any = None, plain: int | None = N
             if progress is not None:
                 progress(f"{4 * plain:,} plain messages delivered")
             ours_s, ours_cpu = _measured(lambda: _lifecycles(cn, eu, n, progress))
-            agree = all(
-                cn.node.referrals.get(r.id).state == r.state == "closed"
-                for r in eu.node.referrals.referrals()
-            )
+            agree = _all_closed(cn, eu, count=n + 5)  # with the warm-up's 5
             kpi_s, _ = _measured(lambda: _node_kpis(cn))
         finally:
             for side in (eu, cn):
@@ -225,27 +255,47 @@ def bench_channel(out: Path, n: int, progress: Any = None, plain: int | None = N
         _row("  CPU per referral vs 4 plain messages (both nodes in this process)", ours_cpu / n * 1000,
              "ms/referral", baseline=plain_cpu / plain * 1000),
         _row("  every referral closed on both nodes", int(agree), "bool", ok=agree),
-        _row(f"  KPIs at a node over its {n + 5:,} referrals (read, rows, DuckDB)", kpi_s, "s"),
+        _row(f"  KPIs at a node over its {n + 5:,} referrals (rows read column-wise, DuckDB)", kpi_s, "s"),
         _row("  peak memory of the process (both nodes)", round(peak_mb), "MB"),
     ]  # fmt: skip
 
 
-if __name__ == "__main__":
-    import sys
+def bench_kpi_read(refs: list[Any], out: Path) -> list[dict[str, Any]]:
+    """The KPIs at a node over ``refs`` stored in its database (SQLite): the flat rows read column-wise by
+    the store (``ReferralStore.kpi_rows``, what ``iprisk referrals kpis`` runs) against every referral read
+    back and flattened (``referral_rows(store.referrals())``, the path before), the same DuckDB query after
+    both; the two tables must be equal."""
+    from sqlalchemy.orm import Session
 
-    # channel N [PLAIN]: N referrals between the two nodes, the plain channel's equivalent of PLAIN
-    if sys.argv[1:2] == ["channel"]:
-        n = int(sys.argv[2]) if len(sys.argv) > 2 else CHANNEL_REFERRALS
-        plain_n = int(sys.argv[3]) if len(sys.argv) > 3 else n
-        started, cpu_started = time.perf_counter(), time.process_time()
+    from iprisk.referrals import Deadlines, Event
+    from iprisk.store import ReferralStore
 
-        def _progress(what: str) -> None:
-            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            print(f"[{wall:8.0f} s wall {cpu:8.0f} s CPU] {what}", file=sys.stderr, flush=True)
+    deadlines = Deadlines()
+    with tempfile.TemporaryDirectory(dir=out) as tmp, ReferralStore(str(Path(tmp) / "ops.sqlite")) as store:
+        # stored in one transaction (the setting up, not timed)
+        with Session(store.engine) as session, session.begin():
+            for ref in refs:
+                event = Event(ref.id, "bench", None, ref.state, "bench", ref.drafted_at)
+                store.add(ref, event, session=session)
+        kpis(referral_rows([]), now=NOW)  # DuckDB warmed up before either is timed
+        tables: dict[str, pa.Table] = {}
 
-        folder = Path(tempfile.mkdtemp(prefix="iprisk-bench-"))
-        for row in bench_channel(folder, n, _progress, plain=plain_n):
-            print(row, flush=True)
+        def _read_back() -> None:
+            tables["read_back"] = kpis(referral_rows(store.referrals(), deadlines), now=NOW)
+
+        def _column_wise() -> None:
+            tables["column_wise"] = kpis(store.kpi_rows(deadlines), now=NOW)
+
+        before_s, before_cpu = _measured(_read_back)
+        after_s, after_cpu = _measured(_column_wise)
+    same = tables["read_back"].equals(tables["column_wise"])
+    n = len(refs)
+    return [
+        _row(f"KPIs at a node over {n:,} stored referrals: column-wise read vs each referral read back",
+             after_s, "s", baseline=before_s),
+        _row("  CPU, column-wise read vs each referral read back", after_cpu, "s", baseline=before_cpu),
+        _row("  the two KPI tables are equal", int(same), "bool", ok=same),
+    ]  # fmt: skip
 
 
 def _bench_store(refs: list[Any], out: Path) -> dict[str, Any]:
@@ -263,3 +313,20 @@ def _bench_store(refs: list[Any], out: Path) -> dict[str, Any]:
             )
         per_step_ms = (time.perf_counter() - start) / (2 * len(refs)) * 1000
     return _row(f"store, {len(refs):,} referrals drafted then stepped (SQLite)", per_step_ms, "ms/step")
+
+
+if __name__ == "__main__":
+    # kpis N: the KPIs' two reads over N simulated referrals stored at a node
+    if sys.argv[1:2] == ["kpis"]:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else get_settings().bench_referrals
+        simulated = simulate_referrals(ReferralWorld(), default_network(), n, start=date(2026, 1, 1), seed=1)
+        folder = Path(tempfile.mkdtemp(prefix="iprisk-bench-"))
+        for row in bench_kpi_read([s.referral for s in simulated], folder):
+            print(row, flush=True)
+    # channel N [PLAIN]: N referrals between the two nodes, the plain channel's equivalent of PLAIN
+    if sys.argv[1:2] == ["channel"]:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else CHANNEL_REFERRALS
+        plain_n = int(sys.argv[3]) if len(sys.argv) > 3 else n
+        folder = Path(tempfile.mkdtemp(prefix="iprisk-bench-"))
+        for row in bench_channel(folder, n, _progress_since(), plain=plain_n):
+            print(row, flush=True)

@@ -191,6 +191,18 @@ class Settings(BaseSettings):
     bench_referrals: int = Field(
         default=100_000, ge=100, description="Simulated referrals the referrals benchmark runs (benchmarks)."
     )
+    bench_referrals_between_nodes: int = Field(
+        default=100_000,
+        ge=1,
+        description="Referrals the referrals benchmark takes through their whole lifecycle between two "
+        "nodes (benchmarks only; hours at 100,000).",
+    )
+    bench_referrals_plain: int = Field(
+        default=10_000,
+        ge=1,
+        description="Referrals' worth of plain channel messages (4 each) the two-node referrals benchmark "
+        "measures as its baseline in the same run (benchmarks only).",
+    )
     bench_allocation_seeds: int = Field(
         default=5,
         ge=2,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -87,3 +88,25 @@ def test_revoked_key_refused_whatever_the_date_and_ring_round_trips() -> None:
     assert copy.as_dict() == ring.as_dict()
     with pytest.raises(RevokedKey):
         copy.verification_key(eu.fingerprint, NOW)
+
+
+def test_a_ring_read_again_parses_a_card_once_and_never_serves_an_old_key() -> None:
+    old = NodeIdentity.create("EU", NOW)
+    ring = _ring(old)
+    first = KeyRing.from_dict(ring.as_dict())
+    again = KeyRing.from_dict(json.loads(json.dumps(ring.as_dict())))  # as read from the database again
+    assert again.current(NOW) is first.current(NOW)  # the same card: its keys parsed once
+    new, announcement = old.rotate(NOW + DAY)
+    ring.rotate(announcement, NOW + DAY, 7 * DAY)
+    rotated = KeyRing.from_dict(ring.as_dict())
+    current = rotated.current(NOW + DAY)
+    assert current.fingerprint == new.fingerprint
+    assert current.encryption_kid == new.current.public.encryption_kid != old.current.public.encryption_kid
+    with pytest.raises(RetiredKey):  # the old generation's retirement is the ring's, read anew
+        rotated.verification_key(old.fingerprint, NOW + 9 * DAY)
+    ring.revoke(new.fingerprint, NOW + 2 * DAY)
+    with pytest.raises(RevokedKey):
+        KeyRing.from_dict(ring.as_dict()).verification_key(new.fingerprint, NOW + 2 * DAY)
+    recreated = NodeIdentity.create("EU", NOW + 3 * DAY)  # a new card pinned by the operator
+    ring.pin(recreated.current.card(), recreated.fingerprint, NOW + 3 * DAY, DAY)
+    assert KeyRing.from_dict(ring.as_dict()).current(NOW + 3 * DAY).fingerprint == recreated.fingerprint

@@ -19,7 +19,7 @@ import pyarrow as pa
 from iprisk.accounts import Principal
 from iprisk.link import Link
 from iprisk.node.referrals import draft_referral, take_step
-from iprisk.referrals import Deadlines, kpis, referral_rows
+from iprisk.referrals import Deadlines, kpis
 
 #: (sending port, receiving port, conveyance, HS code, right, feedback result or None)
 _CASES = (
@@ -120,4 +120,4 @@ def exchange_referrals(
 
 
 def _kpis(node: Any, now: datetime) -> pa.Table:
-    return kpis(referral_rows(node.referrals.referrals(), Deadlines.from_settings(node.settings)), now=now)
+    return kpis(node.referrals.kpi_rows(Deadlines.from_settings(node.settings)), now=now)

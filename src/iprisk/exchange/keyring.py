@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from iprisk.exchange import _jose
-from iprisk.exchange._encoding import iso, parse_iso
+from iprisk.exchange._encoding import canonical_json, iso, parse_iso
 from iprisk.exchange.errors import (
     FingerprintMismatch,
     RetiredKey,
@@ -23,6 +25,15 @@ from iprisk.exchange.errors import (
     UnknownKey,
 )
 from iprisk.exchange.keys import PublicKeys, check_node_name, read_card, read_rotation
+
+
+@lru_cache(maxsize=256)
+def _pinned_card(card: bytes) -> PublicKeys:
+    """The public keys of a pinned card (its JSON, canonical), parsed once per content: a node reads its
+    peers' rings at every message it sends, and parsing the keys again was a third of sending one. Keyed by
+    the whole card, a rotated or re-pinned key is a new entry, never an old one served again; what changes
+    about a pinned key (retired, revoked) is in the ring, not here."""
+    return PublicKeys.from_dict(json.loads(card))
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,7 @@ class KeyRing:
     def from_dict(cls, data: dict[str, Any]) -> KeyRing:
         keys = tuple(
             PeerKey(
-                PublicKeys.from_dict(k["card"]),
+                _pinned_card(canonical_json(k["card"])),
                 parse_iso(k["pinned_at"], "pinned_at"),
                 parse_iso(k["retires_at"], "retires_at") if k["retires_at"] else None,
                 parse_iso(k["revoked_at"], "revoked_at") if k["revoked_at"] else None,

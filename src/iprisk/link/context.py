@@ -230,6 +230,11 @@ class Link:
             self._tx_rings = cached  # one slot, replaced whole: threads sharing the link only miss
         return cached[2]
 
+    def pinned(self, tx: SqlChannelTransaction, peer: str) -> bool:
+        """Whether ``peer`` is pinned, as seen in ``tx``: from the rings its messages are sealed with (one
+        read of the peers for both, instead of a look-up of the peer's row and then the rings)."""
+        return peer in self._rings_in(tx)
+
     def outbox(self, tx: SqlChannelTransaction | None = None) -> Outbox:
         return Outbox(
             self.store,

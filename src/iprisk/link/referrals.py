@@ -71,7 +71,6 @@ from iprisk.referrals.network import side_of
 from iprisk.referrals.permissions import COORDINATOR, Officer
 from iprisk.store.channel import OutgoingRow, SqlChannelTransaction
 from iprisk.store.db import unit_of_work, utc
-from iprisk.store.peers import PeerRow
 from iprisk.store.referrals import ChangeHook, ReferralEventRow, ReferralRow, ReferralStore
 
 if TYPE_CHECKING:
@@ -150,14 +149,6 @@ def _steps_here(session: Session, referral_id: str, family: frozenset[str]) -> i
     return int(count or 0)
 
 
-_PINNED = select(PeerRow.node).where(PeerRow.node == bindparam("node"))
-
-
-def _pinned(session: Session, peer: str) -> bool:
-    """Whether ``peer`` is a pinned peer of this node (its row only: its key ring is read when sending)."""
-    return session.execute(_PINNED, {"node": peer}).first() is not None
-
-
 def warning_key(referral_id: str, sends: int) -> str:
     """The outbox key of the ``sends``-th sending of a warning (a warning refused and sent again is new)."""
     return f"{WARNING_KIND}/{referral_id}/{sends}"
@@ -209,7 +200,7 @@ def referral_hook(link: Link) -> ChangeHook:
                 raise NotPermitted(event.by, event.step, ref.id, reason)
         sending, receiving = _ends(ref)
         peer = receiving if sending == link.name else sending
-        if not travelling or (travelling[0].step != "send" and not _pinned(session, peer)):
+        if not travelling or (travelling[0].step != "send" and not link.pinned(tx, peer)):
             return  # a referral that did not come over the channel (no peer) stays here
         before = {  # only the ends whose steps travel now (a sending has no seq)
             family: _steps_here(session, ref.id, family) - sum(e.step in family for e in travelling)

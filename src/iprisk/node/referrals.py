@@ -33,10 +33,9 @@ from iprisk.referrals import (
     kpis,
     may_see,
     prepare_warning,
-    referral_rows,
     rows_of_sides,
     send,
-    state_of_play_kpis,
+    state_of_play_of_rows,
     summary,
 )
 from iprisk.store import ReferralStore
@@ -129,7 +128,7 @@ def _decoded(contents: Any) -> dict[str, bytes]:
 def kpi_table(node: Node, principal: Actor, quarter: str | None) -> pa.Table:
     """The KPIs the caller may read (the coordinator both sides, an analyst or auditor their own)."""
     sides = kpi_sides(principal)
-    rows = referral_rows(_store(node).referrals(), Deadlines.from_settings(node.settings))
+    rows = _store(node).kpi_rows(Deadlines.from_settings(node.settings))
     return kpis(rows_of_sides(rows, sides), now=node.clock.now(), quarter=quarter)
 
 
@@ -142,7 +141,5 @@ def node_referral_kpis(store_url: str | None, quarter: str) -> pd.DataFrame | No
 
     settings = get_settings()
     with ReferralStore(store_url) as store:
-        refs = store.referrals()
-    now = datetime.now(UTC)
-    deadlines = Deadlines.from_settings(settings)
-    return state_of_play_kpis(refs, quarter=quarter, now=now, side=settings.node, deadlines=deadlines)
+        rows = store.kpi_rows(Deadlines.from_settings(settings))
+    return state_of_play_of_rows(rows, quarter=quarter, now=datetime.now(UTC), side=settings.node)

@@ -13,10 +13,13 @@ from iprisk.referrals.errors import NotPermitted, StepOutOfOrder
 from iprisk.referrals.kpis import (
     KPI_COLUMNS,
     STATE_OF_PLAY_KPIS,
+    KpiFacts,
     kpis,
     referral_rows,
+    rows_of_facts,
     rows_of_sides,
     state_of_play_kpis,
+    state_of_play_of_rows,
 )
 from iprisk.referrals.labels import feedback_labels, hit_rates, labelled_cases
 from iprisk.referrals.lifecycle import (
@@ -56,6 +59,7 @@ __all__ = [
     "Deadlines",
     "Event",
     "KeyPort",
+    "KpiFacts",
     "NotPermitted",
     "Officer",
     "PortNetwork",
@@ -94,12 +98,14 @@ __all__ = [
     "report_seizure",
     "require",
     "require_coordinator",
+    "rows_of_facts",
     "rows_of_sides",
     "send",
     "side_of",
     "simulate_referrals",
     "sniff",
     "state_of_play_kpis",
+    "state_of_play_of_rows",
     "summary",
     "tick",
     "warning_problems",

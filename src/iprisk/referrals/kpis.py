@@ -9,7 +9,8 @@ controlled (seized or released) and empty when nothing was controlled.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -48,32 +49,72 @@ KPI_COLUMNS = (
 )  # fmt: skip
 
 
-def referral_rows(referrals: Iterable[Referral], deadlines: Deadlines | None = None) -> pa.Table:
-    """The flat rows of the referrals that were sent (drafts are not in the state of play)."""
+class KpiFacts(NamedTuple):
+    """What the KPI row of a sent referral is made from: its ids, ports, state and times, the two fields of
+    the warning its feedback deadline depends on, and the feedback (the first's time, the result in force).
+    :func:`referral_rows` takes them from referrals; the store reads them column-wise
+    (``ReferralStore.kpi_rows``) without reading each referral back."""
+
+    referral_id: str
+    sending_port: str
+    receiving_port: str
+    state: str
+    sent_at: datetime
+    received_at: datetime | None
+    acknowledged_at: datetime | None
+    expected_arrival: date
+    legal_basis: str
+    first_feedback_at: datetime | None
+    result: str | None
+    articles_detained: int | None
+    value_eur: float | None
+
+
+def facts_of(ref: Referral) -> KpiFacts | None:
+    """The KPI facts of a referral, ``None`` for a draft (drafts are not in the state of play)."""
+    if ref.sent_at is None:
+        return None
+    w, fb = ref.warning, ref.current_feedback
+    return KpiFacts(
+        ref.id, w.sending_port, w.receiving_port, ref.state, ref.sent_at, ref.received_at,
+        ref.acknowledged_at, w.expected_arrival, w.legal_basis, ref.first_feedback_at,
+        fb.result if fb else None, fb.articles_detained if fb else None, fb.value_eur if fb else None,
+    )  # fmt: skip
+
+
+def rows_of_facts(facts: Iterable[KpiFacts], deadlines: Deadlines | None = None) -> pa.Table:
+    """The flat rows (:data:`ROW_SCHEMA`) of the facts of sent referrals, in their order: the quarter of
+    sending and the two deadlines computed here, once for every reader."""
     deadlines = deadlines or Deadlines()
     columns: dict[str, list[object]] = {name: [] for name in ROW_SCHEMA.names}
-    for ref in referrals:
-        if ref.sent_at is None:
-            continue
-        w, fb = ref.warning, ref.current_feedback
-        for name, value in (
-            ("referral_id", ref.id),
-            ("quarter", str(Quarter.of(ref.sent_at.date()))),
-            ("sending_port", w.sending_port),
-            ("receiving_port", w.receiving_port),
-            ("state", ref.state),
-            ("sent_at", ref.sent_at),
-            ("received_at", ref.received_at),
-            ("acknowledged_at", ref.acknowledged_at),
-            ("ack_due", deadlines.ack_due(ref.sent_at)),
-            ("first_feedback_at", ref.first_feedback_at),
-            ("feedback_due", deadlines.feedback_due(ref.sent_at, w)),
-            ("result", fb.result if fb else None),
-            ("articles_detained", fb.articles_detained if fb else None),
-            ("value_eur", fb.value_eur if fb else None),
-        ):
-            columns[name].append(value)
+    (ids, quarters, sending, receiving, states, sent, received, acknowledged, ack_due, first_feedback,
+     feedback_due, results, articles, values) = columns.values()  # fmt: skip
+    quarter_of: dict[tuple[int, int], str] = {}  # a few quarters for many referrals
+    for f in facts:
+        month = (f.sent_at.year, f.sent_at.month)
+        quarter = quarter_of.get(month)
+        if quarter is None:
+            quarter = quarter_of[month] = str(Quarter.of(f.sent_at.date()))
+        ids.append(f.referral_id)
+        quarters.append(quarter)
+        sending.append(f.sending_port)
+        receiving.append(f.receiving_port)
+        states.append(f.state)
+        sent.append(f.sent_at)
+        received.append(f.received_at)
+        acknowledged.append(f.acknowledged_at)
+        ack_due.append(deadlines.ack_due(f.sent_at))
+        first_feedback.append(f.first_feedback_at)
+        feedback_due.append(deadlines.feedback_due_of(f.sent_at, f.expected_arrival, f.legal_basis))
+        results.append(f.result)
+        articles.append(f.articles_detained)
+        values.append(f.value_eur)
     return pa.table(columns, schema=ROW_SCHEMA)
+
+
+def referral_rows(referrals: Iterable[Referral], deadlines: Deadlines | None = None) -> pa.Table:
+    """The flat rows of the referrals that were sent (drafts are not in the state of play)."""
+    return rows_of_facts((f for f in map(facts_of, referrals) if f is not None), deadlines)
 
 
 _CONTROLLED = ", ".join(f"'{r}'" for r in CONTROLLED_RESULTS)
@@ -145,7 +186,15 @@ def state_of_play_kpis(
     the median days to feedback, overdue now. ``None`` when there is no referral at all (the report then
     says the exchange is not in operation); an indicator without data (no control: no hit rate) is left
     out."""
-    rows = referral_rows(referrals, deadlines).to_pandas()
+    return state_of_play_of_rows(referral_rows(referrals, deadlines), quarter=quarter, now=now, side=side)
+
+
+def state_of_play_of_rows(
+    rows_table: pa.Table, *, quarter: str, now: datetime, side: str | None = None
+) -> pd.DataFrame | None:
+    """:func:`state_of_play_kpis` of the referrals' flat rows (:func:`referral_rows`, or the store's
+    column-wise ``kpi_rows``)."""
+    rows = rows_table.to_pandas()
     if rows.empty:
         return None
     q = rows[rows["quarter"] == str(Quarter.parse(quarter))]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from iprisk.codes import LEGAL_BASES
@@ -75,8 +75,12 @@ class Deadlines:
 
     def feedback_due(self, sent_at: datetime, warning: ReferralWarning) -> datetime:
         """``feedback_days`` (per legal basis) after the later of the sending and the expected arrival."""
-        arrival = datetime.combine(warning.expected_arrival, sent_at.timetz())
-        return max(sent_at, arrival) + timedelta(days=self.feedback_days.get(warning.legal_basis, 30))
+        return self.feedback_due_of(sent_at, warning.expected_arrival, warning.legal_basis)
+
+    def feedback_due_of(self, sent_at: datetime, expected_arrival: date, legal_basis: str) -> datetime:
+        """:meth:`feedback_due` from the two fields of the warning it reads (the KPIs' column-wise read)."""
+        arrival = datetime.combine(expected_arrival, sent_at.timetz())
+        return max(sent_at, arrival) + timedelta(days=self.feedback_days.get(legal_basis, 30))
 
     def feedback_escalation(self, sent_at: datetime, warning: ReferralWarning) -> datetime:
         return self.feedback_due(sent_at, warning) + timedelta(days=self.feedback_escalation_days)

@@ -60,6 +60,8 @@ class WitnessRow(Base):
 
 _PEERS = cast(Table, PeerRow.__table__)
 _WITNESS = cast(Table, WitnessRow.__table__)
+#: read at every message sent (the rings): built once, SQLAlchemy then reuses its compiled form
+_ALL_PEERS = select(_PEERS).order_by(_PEERS.c.node)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class PeerBook:
         if connection is None:
             with self.engine.connect() as fresh:
                 return self.peers(fresh)
-        return {row.node: _peer(row) for row in connection.execute(select(_PEERS).order_by(_PEERS.c.node))}
+        return {row.node: _peer(row) for row in connection.execute(_ALL_PEERS)}
 
     def get(self, node: str, connection: Connection | None = None) -> Peer:
         peer = self.peers(connection).get(node)

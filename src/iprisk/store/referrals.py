@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
+import pyarrow as pa
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -41,6 +42,7 @@ from iprisk.formats.referrals import (
     to_json,
 )
 from iprisk.referrals.errors import StepOutOfOrder
+from iprisk.referrals.kpis import KpiFacts, rows_of_facts
 from iprisk.referrals.lifecycle import OPEN, Deadlines, Event, Referral, tick
 from iprisk.referrals.network import KeyPort, PortNetwork, default_network, side_of
 from iprisk.store._audited import AuditedStore
@@ -144,6 +146,41 @@ _NETWORK = select(_PORTS).order_by(_PORTS.c.locode)
 #: a referral's row read as plain values (the ORM's identity map and loading cost more than the query)
 _BY_ID = select(_REFERRALS).where(_REFERRALS.c.id == bindparam("id"))
 _FOR_STEP = _BY_ID.with_for_update()
+
+
+#: what the KPI rows need of every sent referral, in the order of :meth:`ReferralStore.referrals`
+_KPI_FACTS = (
+    select(
+        _REFERRALS.c.id,
+        _REFERRALS.c.sending_port,
+        _REFERRALS.c.receiving_port,
+        _REFERRALS.c.state,
+        _REFERRALS.c.sent_at,
+        _REFERRALS.c.received_at,
+        _REFERRALS.c.acknowledged_at,
+        _REFERRALS.c.warning["expected_arrival"].as_string().label("expected_arrival"),
+        _REFERRALS.c.warning["legal_basis"].as_string().label("legal_basis"),
+        _REFERRALS.c.feedback,
+    )
+    .where(_REFERRALS.c.sent_at.is_not(None))
+    .order_by(_REFERRALS.c.drafted_at, _REFERRALS.c.id)
+)
+
+
+def _kpi_facts(row: Any) -> KpiFacts:
+    """A row of :data:`_KPI_FACTS` as the KPIs' facts: the stored feedback (``to_json`` of each, validated
+    when it was given) read for the first one's time and the result in force, as ``Feedback`` reads them."""
+    first = last = None
+    if row.feedback:
+        first, last = row.feedback[0], row.feedback[-1]
+    return KpiFacts(
+        row.id, row.sending_port, row.receiving_port, row.state, utc(row.sent_at), _time(row.received_at),
+        _time(row.acknowledged_at), date.fromisoformat(row.expected_arrival), row.legal_basis,
+        datetime.fromisoformat(first["at"]).astimezone(UTC) if first else None,
+        last["result"] if last else None,
+        last.get("articles_detained", 0) if last else None,
+        float(last["value_eur"]) if last and last.get("value_eur") is not None else None,
+    )  # fmt: skip
 
 
 def _time(value: datetime | None) -> datetime | None:
@@ -290,6 +327,14 @@ class ReferralStore(AuditedStore[ChangeHook]):
             query = query.where(c.sending_port.in_(wanted) | c.receiving_port.in_(wanted))
         with self._reading(session) as unit:
             return [_referral(row) for row in unit.execute(query)]
+
+    def kpi_rows(self, deadlines: Deadlines | None = None, *, session: Session | None = None) -> pa.Table:
+        """The KPIs' flat rows of the referrals sent (``referral_rows(self.referrals(), deadlines)``, the
+        same table) read column-wise: only the columns the rows need, the warning's legal basis and expected
+        arrival taken out of its JSON by the database, no document validated again (at 100,000 referrals
+        the validation was nearly all of the KPIs' time)."""
+        with self._reading(session) as unit:
+            return rows_of_facts(map(_kpi_facts, unit.execute(_KPI_FACTS)), deadlines)
 
     def tick(self, at: datetime, deadlines: Deadlines, *, side: str | None = None) -> list[tuple[str, str]]:
         """Raise the reminders and escalations due at ``at`` and expire what is over, on every open referral

@@ -13,7 +13,7 @@ Time changes two figures without a write: whether a referral is overdue. The inb
 deadlines and marks the overdue ones at the request's clock; a KPI table (``overdue_now``) is kept only until
 the first deadline of an open referral passes. The kept figures are the API's own: the inbox is
 :func:`~iprisk.node.referrals.referral_list` for the viewer's visibility (role, side, ports), the KPIs are
-:func:`~iprisk.referrals.kpis` of :func:`~iprisk.referrals.referral_rows`, as
+:func:`~iprisk.referrals.kpis` of the store's ``kpi_rows`` (:func:`~iprisk.referrals.referral_rows`), as
 :func:`~iprisk.node.referrals.kpi_table` computes them (a test checks both equal the computation from
 scratch after every step of a random sequence).
 """
@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func, select
 from iprisk.formats.referrals import read_warning
 from iprisk.node import Node
 from iprisk.node.referrals import referral_list
-from iprisk.referrals import Actor, Deadlines, kpi_sides, kpis, referral_rows, rows_of_sides
+from iprisk.referrals import Actor, Deadlines, kpi_sides, kpis, rows_of_sides
 from iprisk.referrals.lifecycle import OPEN
 from iprisk.store import ReferralStore
 from iprisk.store.referrals import ReferralEventRow, ReferralRow
@@ -136,7 +136,7 @@ def kpi_table(node: Node, principal: Actor, quarter: str | None) -> pa.Table:
         return found.table
     if figures.rows is None:
         store = node.referrals if node.referrals is not None else ReferralStore(node.engine)
-        figures.rows = referral_rows(store.referrals(), Deadlines.from_settings(node.settings))
+        figures.rows = store.kpi_rows(Deadlines.from_settings(node.settings))
     table = kpis(rows_of_sides(figures.rows, sides), now=now, quarter=quarter)
     figures.kpis[key] = _KeptKpis(table, now, next_deadline(figures.rows, now))
     figures.computed += 1
