@@ -20,7 +20,7 @@ the reference transform.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,8 @@ from iprisk.targeting.riskmodel import block_keys, log_value_ratio, risk_feature
 Column: TypeAlias = "pa.Array | pd.Series"
 #: values looked at before scanning a whole column for emptiness
 _BLANK_SAMPLE = 1024
+#: largest key space of a pair looked up in a dense table (int32: 16 MB); bigger pairs use a hash index
+_DENSE_PAIR_KEYS = 1 << 22
 #: rows copied at a time into the feature matrix (91 features x 4,096 rows x 8 bytes = 3 MB: cache-sized)
 _BLOCK_ROWS = 4096
 
@@ -146,6 +148,32 @@ def _pair_keys(ia: np.ndarray, ib: np.ndarray, size_b: int) -> np.ndarray:
     return key
 
 
+class _Gather(NamedTuple):
+    """A feature column not yet made: ``values[rows]`` (row -1 takes the last value, the unseen slot)."""
+
+    values: np.ndarray
+    rows: np.ndarray
+
+
+class _DenseKeys:
+    """A pair's training keys (:func:`_pair_keys`) as a table over the whole key space: a row's position is
+    one gather instead of a hash lookup (about 20 ns a row with pandas' hash table). Used where the key space
+    is small (:data:`_DENSE_PAIR_KEYS`); every key of a row falls inside it, unseen ids included."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+
+    @classmethod
+    def of(cls, keys: np.ndarray, space: int) -> _DenseKeys:
+        table = np.full(space, -1, dtype="int32")
+        table[keys] = np.arange(len(keys), dtype="int32")
+        return cls(table)
+
+    def positions(self, key: np.ndarray) -> np.ndarray:
+        """Per key, the position of that training pair (-1 when unseen), as the hash index's get_indexer."""
+        return self.table[key].astype("int64")
+
+
 @dataclass
 class _Vocab:
     """Every string of one key source the training state knows, with integer ids."""
@@ -239,7 +267,7 @@ class CompiledFeatures:
             n = per_vocab(k, st["codes"], np.asarray(st["n"], dtype="float64"), 0.0)
             h = per_vocab(k, st["codes"], np.asarray(st["h"], dtype="float64"), 0.0)
             self.single[k] = (n, h, (h + smoothing * prior) / (n + smoothing))
-        self.pair_index: dict[str, pd.Index] = {}
+        self.pair_index: dict[str, pd.Index | _DenseKeys] = {}
         self.pair_stats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for a, b in pairs:
             name = keyname((a, b))
@@ -250,7 +278,7 @@ class CompiledFeatures:
             self.pair_index[name] = self._pair_index(a, b, st["codes"])
         # risk features: coefficient per vocabulary id (single blocks) or per training pair (+ a 0 slot)
         self.risk_single: dict[str, np.ndarray] = {}
-        self.risk_pair: dict[str, tuple[pd.Index, np.ndarray]] = {}
+        self.risk_pair: dict[str, tuple[pd.Index | _DenseKeys, np.ndarray]] = {}
         self.risk_party: dict[str, np.ndarray] = {}
         if self.risk:
             for block in risk_blocks:
@@ -287,24 +315,33 @@ class CompiledFeatures:
         for vocab in self.vocab.values():
             indexes += [vocab.index] if vocab.floats is None else [vocab.index, vocab.floats]
         for index in indexes:
-            index.get_indexer(index[:1])
+            if isinstance(index, pd.Index):
+                index.get_indexer(index[:1])
 
-    def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index:
+    def _pair_index(self, a: str, b: str, codes: list[str]) -> pd.Index | _DenseKeys:
         """The index of a pair's training codes: (:func:`_pair_keys`) when split, else the strings."""
         if keyname((a, b)) not in self.split_pairs:
             return pd.Index(codes, dtype="object")
         left, right = self.split_pairs[keyname((a, b))]
         ia = self.vocab[a].index.get_indexer(pd.Index(left, dtype="object")).astype("int64")
         ib = self.vocab[b].index.get_indexer(pd.Index(right, dtype="object")).astype("int64")
-        return pd.Index(_pair_keys(ia, ib, len(self.vocab[b].strings)))
+        size_b = len(self.vocab[b].strings)
+        keys = _pair_keys(ia, ib, size_b)
+        space = (len(self.vocab[a].strings) + 1) * (size_b + 1)
+        if space <= _DENSE_PAIR_KEYS and pd.Index(keys).is_unique:
+            return _DenseKeys.of(keys, space)
+        return pd.Index(keys)
 
     def _pair_positions(
-        self, data: Any, a: str, b: str, index: pd.Index, cache: dict[str, Any]
+        self, data: Any, a: str, b: str, index: pd.Index | _DenseKeys, cache: dict[str, Any]
     ) -> np.ndarray:
         """Per row, the position of its pair in ``index`` (-1 when the training state never saw it)."""
         if keyname((a, b)) in self.split_pairs:
             key = _pair_keys(self._ids(data, a, cache), self._ids(data, b, cache), len(self.vocab[b].strings))
+            if isinstance(index, _DenseKeys):
+                return index.positions(key)
             return np.asarray(index.get_indexer(pd.Index(key)))
+        assert isinstance(index, pd.Index)  # string pairs are never dense
         return np.asarray(index.get_indexer(self._string_pair(data, a, b)))
 
     # ------------------------------------------------------------------ checks
@@ -394,19 +431,26 @@ class CompiledFeatures:
 
     def features(self, data: pa.Table | pa.RecordBatch | pd.DataFrame) -> dict[str, np.ndarray]:
         """Every feature column (float64), by name."""
-        cache: dict[str, Any] = {}
-        out: dict[str, np.ndarray] = {}
+        return {
+            name: col.values[col.rows] if isinstance(col, _Gather) else col
+            for name, col in self._columns(data, {}).items()
+        }
+
+    def _columns(self, data: Any, cache: dict[str, Any]) -> dict[str, np.ndarray | _Gather]:
+        """Every feature column by name: computed, or a gather from a table left for :meth:`matrix` to do
+        block by block (80 of the KCS model's 91 features are gathers)."""
+        out: dict[str, np.ndarray | _Gather] = {}
         for k in self.keys:
             n, _, rate = self.single[k]
             ids = self._ids(data, k, cache)
-            out[f"{k}_target_rate"] = rate[ids]
-            out[f"{k}_count"] = n[ids]
+            out[f"{k}_target_rate"] = _Gather(rate, ids)
+            out[f"{k}_count"] = _Gather(n, ids)
         for a, b in self.pairs:
             name = keyname((a, b))
             pos = self._pair_positions(data, a, b, self.pair_index[name], cache)
             n, _, rate = self.pair_stats[name]
-            out[f"{name}_target_rate"] = rate[pos]
-            out[f"{name}_count"] = n[pos]
+            out[f"{name}_target_rate"] = _Gather(rate, pos)
+            out[f"{name}_count"] = _Gather(n, pos)
         value = numeric(_column(data, "value"))
         mass = numeric(_column(data, "net_mass_kg"))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -423,8 +467,8 @@ class CompiledFeatures:
             if party in self.history:
                 n, h, rate = self.history[party]
                 ids = self._ids(data, party, cache)
-                out[f"{party}_past_inspections"], out[f"{party}_past_hits"] = n[ids], h[ids]
-                out[f"{party}_past_hit_rate"] = rate[ids]
+                out[f"{party}_past_inspections"], out[f"{party}_past_hits"] = _Gather(n, ids), _Gather(h, ids)
+                out[f"{party}_past_hit_rate"] = _Gather(rate, ids)
             else:
                 zeros = np.zeros(rows)
                 out[f"{party}_past_inspections"], out[f"{party}_past_hits"] = zeros, zeros
@@ -434,7 +478,7 @@ class CompiledFeatures:
         if self.builder.profiles:
             out.update(zip(PROFILE_FEATURES, profile_features(data, self.builder.profiles), strict=True))
         for c in self.builder.categoricals_:
-            out[f"{c}_cat"] = self.category_codes[c][self._ids(data, c, cache)]
+            out[f"{c}_cat"] = _Gather(self.category_codes[c], self._ids(data, c, cache))
         return out
 
     def _risk_features(
@@ -471,19 +515,23 @@ class CompiledFeatures:
         """
         if check:
             self.check(data)
-        cols = self.features(data)
+        cols = self._columns(data, {})
         rows = len(data)
         if out is None or out.shape[0] < rows or out.shape[1] != len(self.feature_names):
             out = np.empty((rows, len(self.feature_names)), dtype="float64")
         X = out[:rows]
         ordered = [cols[name] for name in self.feature_names]
         # written block by block through a small feature-major buffer: one column at a time straight into
-        # the row-major matrix writes one value per cache line (3x the CPU of this transpose, measured)
+        # the row-major matrix writes one value per cache line (3x the CPU of this transpose, measured);
+        # the gathers go straight into that buffer (no column of the whole slice is ever made for them)
         block = np.empty((len(ordered), min(rows, _BLOCK_ROWS)))
         for start in range(0, rows, _BLOCK_ROWS):
             stop = min(start + _BLOCK_ROWS, rows)
             for j, column in enumerate(ordered):
-                block[j, : stop - start] = column[start:stop]
+                if isinstance(column, _Gather):  # "wrap": row -1 is the last slot, as in values[rows]
+                    np.take(column.values, column.rows[start:stop], out=block[j, : stop - start], mode="wrap")
+                else:
+                    block[j, : stop - start] = column[start:stop]
             X[start:stop] = block[:, : stop - start].T
         return X
 
