@@ -203,8 +203,9 @@ def _pandas_trends_and_signals(path: Path, progress: Progress) -> pd.DataFrame:
     """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared): the
     segment counts ``count_segments`` makes in the engine (the total, the 42 combinations, the fine cells,
     every dimension at once), then the same tests. Returns the signals."""
+    from benchmarks._pandas_shape import shape
     from iprisk.analysis._common import SIGNAL_DIMENSIONS
-    from iprisk.analysis._segments import _shape, combos
+    from iprisk.analysis._segments import combos
     from iprisk.analysis.run import TREND_CUTS
     from iprisk.analysis.signals import signals_from_counts
     from iprisk.analysis.trends import _trend_table
@@ -245,7 +246,7 @@ def _pandas_trends_and_signals(path: Path, progress: Progress) -> pd.DataFrame:
     fine["combo"] = len(cs) + 1
     parts.append(fine)
     progress("signals: lines of the fine cells")
-    counts = _shape(pd.concat(parts, ignore_index=True), dims, cs)
+    counts = shape(pd.concat(parts, ignore_index=True), dims, cs)
     progress("signals: shape the counts")
     found = signals_from_counts(counts, metric="cases", fdr=0.05)
     progress("signals: tests and report")
@@ -326,17 +327,14 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def _engine_trends(con: Any, path: Path, progress: Progress) -> Any:
-    """What the analysis does before trends: the lines prepared (case key), folded into cells, then the
-    trends of every cut. Returns the cells (signals read them, as in ``analyse``)."""
-    from iprisk.analysis._common import cells, prepare
+    """What the analysis does before trends: the lines read and folded into cells (with the case key), then
+    the trends of every cut. Returns the cells (signals read them, as in ``analyse``)."""
+    from iprisk.analysis._common import cells
     from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
     from iprisk.analysis.trends import trends_for
 
-    lines = prepare(con.read_parquet(str(path)))
-    progress("prepare (read Parquet, case key)")
-    folded = cells(lines)
-    lines.release()
-    progress("cells (fold the lines)")
+    folded = cells(con.read_parquet(str(path)))
+    progress("cells (read Parquet, case key, fold the lines)")
     for cut in TREND_CUTS:
         trends_for(folded, list(cut), TREND_METRICS)
         progress(f"trends by {', '.join(cut) or 'total'}")
