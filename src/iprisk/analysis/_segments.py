@@ -74,18 +74,16 @@ class SegmentCounts:
     def total_concentration(self, window: slice) -> np.ndarray:
         """The total's three Herfindahl indices (see :meth:`concentrations`)."""
         one = np.zeros(len(self.cell_coarse), dtype=np.int64)
-        return self._herfindahl(window, one, 1, -1)[0]
+        return self._herfindahl(self.cells[:, window].mean(axis=1), one, 1, -1)[0]
 
     def concentrations(self, window: slice) -> list[np.ndarray]:
         """Per combination, each segment's Herfindahl index over its fine cells, over its coarse cells and
         over its offices (segments x 3), from the cells' sizes in ``window``: how many independent parts it
         is made of, at the grain of the cells and at that of an office, whose cases share its shocks."""
-        return [
-            self._herfindahl(window, cc.cell_segment, len(cc.keys), i) for i, cc in enumerate(self.combos)
-        ]
+        fine = self.cells[:, window].mean(axis=1)  # once for every combination
+        return [self._herfindahl(fine, cc.cell_segment, len(cc.keys), i) for i, cc in enumerate(self.combos)]
 
-    def _herfindahl(self, window: slice, cell_segment: np.ndarray, n: int, combo: int) -> np.ndarray:
-        fine = self.cells[:, window].mean(axis=1)
+    def _herfindahl(self, fine: np.ndarray, cell_segment: np.ndarray, n: int, combo: int) -> np.ndarray:
         out = np.ones((n, 3))
         if not fine.size:
             return out
