@@ -17,7 +17,9 @@ a 10 M-line run takes tens of minutes on a loaded machine.
 The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings; kept under ``bench-out/cache/``
 for the next run) so that the benchmark does not depend on the simulator: 10 M lines in ~7 M cases over
 ~20,000 segment cells with seasonality and negative-binomial noise. Set ``IPRISK_BENCH_LINES`` (the
-``bench_lines`` setting) to run a smaller size.
+``bench_lines`` setting) to run a smaller size. ``python -m benchmarks.bench_analysis OUT --side=duckdb``
+(or ``--side=pandas``) times one side of trends + signals alone, for profiling (the ratio is the side by
+side run's).
 """
 
 from __future__ import annotations
@@ -526,9 +528,34 @@ def _row(
     }
 
 
+def one_side(out: Path, side: str) -> dict[str, Any]:
+    """Trends + signals on one side alone (``duckdb`` or ``pandas``), as :func:`run` times it: to profile or
+    re-measure one side when the machine is too busy for the side-by-side run. Not a comparison."""
+    import ibis
+
+    path, sizes = _data(out, get_settings().bench_lines)
+    if side == "duckdb":
+        duck = ibis.duckdb.connect(threads=2)
+        progress = Progress("trends + signals, DuckDB")
+        wall, cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
+        s_wall, s_cpu, found = _timed(lambda: _signals(folded))
+        progress("signals")
+        folded.release()
+        wall, cpu = wall + s_wall, cpu + s_cpu
+    elif side == "pandas":
+        progress = Progress("trends + signals, pandas")
+        wall, cpu, found = _timed(lambda: _pandas_trends_and_signals(path, progress))
+    else:
+        raise ValueError(f"side is duckdb or pandas, not {side!r}")
+    return {"side": side, "lines": sizes["lines"], "wall_s": wall, "cpu_s": cpu, "signals": len(found)}
+
+
 if __name__ == "__main__":
     import json
     import sys
 
-    for r in run(Path(sys.argv[1] if len(sys.argv) > 1 else "bench-out")):
+    args = [a for a in sys.argv[1:] if not a.startswith("--side=")]
+    folder = Path(args[0] if args else "bench-out")
+    sides = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--side=")]
+    for r in [one_side(folder, sides[0])] if sides else run(folder):
         print(json.dumps(r))
