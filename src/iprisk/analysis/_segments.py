@@ -1,4 +1,4 @@
-"""Segment counts for the signal detector: one engine query for every combination of up to three dims."""
+"""Segment counts for the signal detector: two small engine tables, every combination added up in numpy."""
 
 from __future__ import annotations
 
@@ -115,8 +115,8 @@ def count_segments(
     as ``analyse`` passes them; lines are folded here first). The engine makes two small tables: the fine
     cells (every dimension, the route and the quarter: lines and cases lying wholly in the cell) and, for
     cases, the rows of the cases spread over several cells. Every grouping is then added up in numpy over
-    integer codes of the values: whole cases summed, spread cases counted distinct per segment. One query
-    of two group-bys instead of a union of 88 (whose compilation alone cost seconds), and no pandas frames
+    integer codes of the values: whole cases summed, spread cases counted distinct per segment. Two small
+    queries instead of a union of 88 group-bys (whose compilation alone cost seconds), and no pandas frames
     of text; the counts are the same integers, in the same (sorted) order.
     """
     if metric not in ("cases", "lines"):
