@@ -17,7 +17,9 @@ a 10 M-line run takes tens of minutes on a loaded machine.
 The data is drawn here (numpy -> Arrow -> Parquet; not part of the timings; kept under ``bench-out/cache/``
 for the next run) so that the benchmark does not depend on the simulator: 10 M lines in ~7 M cases over
 ~20,000 segment cells with seasonality and negative-binomial noise. Set ``IPRISK_BENCH_LINES`` (the
-``bench_lines`` setting) to run a smaller size.
+``bench_lines`` setting) to run a smaller size. ``python -m benchmarks.bench_analysis OUT --side=duckdb``
+(or ``--side=pandas``) times one side of trends + signals alone, for profiling (the ratio is the side by
+side run's).
 """
 
 from __future__ import annotations
@@ -203,8 +205,9 @@ def _pandas_trends_and_signals(path: Path, progress: Progress) -> pd.DataFrame:
     """The same trends and signals with pandas ``groupby`` for the aggregates (statistics shared): the
     segment counts ``count_segments`` makes in the engine (the total, the 42 combinations, the fine cells,
     every dimension at once), then the same tests. Returns the signals."""
+    from benchmarks._pandas_shape import shape
     from iprisk.analysis._common import SIGNAL_DIMENSIONS
-    from iprisk.analysis._segments import _shape, combos
+    from iprisk.analysis._segments import combos
     from iprisk.analysis.run import TREND_CUTS
     from iprisk.analysis.signals import signals_from_counts
     from iprisk.analysis.trends import _trend_table
@@ -245,7 +248,7 @@ def _pandas_trends_and_signals(path: Path, progress: Progress) -> pd.DataFrame:
     fine["combo"] = len(cs) + 1
     parts.append(fine)
     progress("signals: lines of the fine cells")
-    counts = _shape(pd.concat(parts, ignore_index=True), dims, cs)
+    counts = shape(pd.concat(parts, ignore_index=True), dims, cs)
     progress("signals: shape the counts")
     found = signals_from_counts(counts, metric="cases", fdr=0.05)
     progress("signals: tests and report")
@@ -326,17 +329,14 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def _engine_trends(con: Any, path: Path, progress: Progress) -> Any:
-    """What the analysis does before trends: the lines prepared (case key), folded into cells, then the
-    trends of every cut. Returns the cells (signals read them, as in ``analyse``)."""
-    from iprisk.analysis._common import cells, prepare
+    """What the analysis does before trends: the lines read and folded into cells (with the case key), then
+    the trends of every cut. Returns the cells (signals read them, as in ``analyse``)."""
+    from iprisk.analysis._common import cells
     from iprisk.analysis.run import TREND_CUTS, TREND_METRICS
     from iprisk.analysis.trends import trends_for
 
-    lines = prepare(con.read_parquet(str(path)))
-    progress("prepare (read Parquet, case key)")
-    folded = cells(lines)
-    lines.release()
-    progress("cells (fold the lines)")
+    folded = cells(con.read_parquet(str(path)))
+    progress("cells (read Parquet, case key, fold the lines)")
     for cut in TREND_CUTS:
         trends_for(folded, list(cut), TREND_METRICS)
         progress(f"trends by {', '.join(cut) or 'total'}")
@@ -528,9 +528,34 @@ def _row(
     }
 
 
+def one_side(out: Path, side: str) -> dict[str, Any]:
+    """Trends + signals on one side alone (``duckdb`` or ``pandas``), as :func:`run` times it: to profile or
+    re-measure one side when the machine is too busy for the side-by-side run. Not a comparison."""
+    import ibis
+
+    path, sizes = _data(out, get_settings().bench_lines)
+    if side == "duckdb":
+        duck = ibis.duckdb.connect(threads=2)
+        progress = Progress("trends + signals, DuckDB")
+        wall, cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
+        s_wall, s_cpu, found = _timed(lambda: _signals(folded))
+        progress("signals")
+        folded.release()
+        wall, cpu = wall + s_wall, cpu + s_cpu
+    elif side == "pandas":
+        progress = Progress("trends + signals, pandas")
+        wall, cpu, found = _timed(lambda: _pandas_trends_and_signals(path, progress))
+    else:
+        raise ValueError(f"side is duckdb or pandas, not {side!r}")
+    return {"side": side, "lines": sizes["lines"], "wall_s": wall, "cpu_s": cpu, "signals": len(found)}
+
+
 if __name__ == "__main__":
     import json
     import sys
 
-    for r in run(Path(sys.argv[1] if len(sys.argv) > 1 else "bench-out")):
+    args = [a for a in sys.argv[1:] if not a.startswith("--side=")]
+    folder = Path(args[0] if args else "bench-out")
+    sides = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--side=")]
+    for r in [one_side(folder, sides[0])] if sides else run(folder):
         print(json.dumps(r))

@@ -28,13 +28,11 @@ def profile_signals(path: Path) -> None:
 
     import ibis
 
-    from iprisk.analysis._common import cells, prepare
+    from iprisk.analysis._common import cells
     from iprisk.analysis.signals import signals
 
     con = ibis.duckdb.connect(threads=2)
-    lines = prepare(con.read_parquet(str(path)))
-    folded = cells(lines)
-    lines.release()
+    folded = cells(con.read_parquet(str(path)))
     profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), _cpu()
     profiler.enable()

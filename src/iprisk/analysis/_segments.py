@@ -1,4 +1,4 @@
-"""Segment counts for the signal detector: one engine query for every combination of up to three dims."""
+"""Segment counts for the signal detector: two small engine tables, every combination added up in numpy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from itertools import combinations
 import ibis
 import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from iprisk.analysis._baseline import concentration
 from iprisk.analysis._common import (
@@ -18,9 +19,8 @@ from iprisk.analysis._common import (
     SIGNAL_DIMENSIONS,
     SPREAD_CASE_KEY,
     all_quarters,
-    case_key,
+    cells,
     is_cells,
-    materialise,
 )
 from iprisk.lanes import lane_column, lane_key
 
@@ -74,18 +74,16 @@ class SegmentCounts:
     def total_concentration(self, window: slice) -> np.ndarray:
         """The total's three Herfindahl indices (see :meth:`concentrations`)."""
         one = np.zeros(len(self.cell_coarse), dtype=np.int64)
-        return self._herfindahl(window, one, 1, -1)[0]
+        return self._herfindahl(self.cells[:, window].mean(axis=1), one, 1, -1)[0]
 
     def concentrations(self, window: slice) -> list[np.ndarray]:
         """Per combination, each segment's Herfindahl index over its fine cells, over its coarse cells and
         over its offices (segments x 3), from the cells' sizes in ``window``: how many independent parts it
         is made of, at the grain of the cells and at that of an office, whose cases share its shocks."""
-        return [
-            self._herfindahl(window, cc.cell_segment, len(cc.keys), i) for i, cc in enumerate(self.combos)
-        ]
+        fine = self.cells[:, window].mean(axis=1)  # once for every combination
+        return [self._herfindahl(fine, cc.cell_segment, len(cc.keys), i) for i, cc in enumerate(self.combos)]
 
-    def _herfindahl(self, window: slice, cell_segment: np.ndarray, n: int, combo: int) -> np.ndarray:
-        fine = self.cells[:, window].mean(axis=1)
+    def _herfindahl(self, fine: np.ndarray, cell_segment: np.ndarray, n: int, combo: int) -> np.ndarray:
         out = np.ones((n, 3))
         if not fine.size:
             return out
@@ -110,174 +108,221 @@ class SegmentCounts:
 def count_segments(
     t: ir.Table, metric: str, dims: Sequence[str] = SIGNAL_DIMENSIONS, max_depth: int = 3
 ) -> SegmentCounts:
-    """Count ``metric`` (``cases`` or ``lines``) per segment and quarter in ONE engine query (a union of
-    group-bys, one per combination plus the total), then shape it into matrices in Python (rows of the same
-    segment and quarter are added up). ``t`` holds seizure lines, or the same lines folded into cells
-    (:func:`iprisk.analysis._common.cells`): the counts are the same, from a tenth of the rows."""
+    """Count ``metric`` (``cases`` or ``lines``) per segment and quarter for the total, every combination of
+    up to ``max_depth`` dimensions (:func:`combos`) and all dimensions at once.
+
+    ``t`` holds seizure lines, or the same lines folded into cells (:func:`iprisk.analysis._common.cells`,
+    as ``analyse`` passes them; lines are folded here first). The engine makes two small tables: the fine
+    cells (every dimension, the route and the quarter: lines and cases lying wholly in the cell) and, for
+    cases, the rows of the cases spread over several cells. Every grouping is then added up in numpy over
+    integer codes of the values: whole cases summed, spread cases counted distinct per segment. Two small
+    queries instead of a union of 88 group-bys (whose compilation alone cost seconds), and no pandas frames
+    of text; the counts are the same integers, in the same (sorted) order.
+    """
     if metric not in ("cases", "lines"):
         raise ValueError(f"signals count cases or lines, not {metric!r}")
     dims = list(dims)
-    cs = combos(dims, max_depth)
-    if is_cells(t):
-        cells, multi = _from_cells(t, metric, dims)
-    elif metric == "lines":
-        cells = t.group_by([*dims, "quarter"]).aggregate(n=t.count())
-        multi = None
-    else:
-        # A case counts once per segment. Most cases sit in ONE cell (one value of every dimension): those
-        # are counted by summing cell counts, which is exact and cheap. Only cases spread over several cells
-        # (lines in two product categories, say) need a count of distinct cases per segment.
-        base = t.select(key=case_key(t), quarter=t.quarter, **{d: t[d] for d in dims}).distinct()
-        spread = base.group_by("key").aggregate(cells=base.count())
-        base = base.join(spread, "key")
-        single = base.filter(base.cells == 1)
-        cells = single.group_by([*dims, "quarter"]).aggregate(n=single.count())
-        multi = base.filter(base.cells > 1).drop("cells")
-    # Materialised once (temporary tables in DuckDB, cached frames in Spark): every group-by reads them.
-    cells = materialise(cells)
-    cached = [cells]
-    if multi is not None:
-        multi = materialise(multi)
-        cached.append(multi)
-    parts = []
-    # 0 is the total, 1..len(cs) the combinations; len(cs) + 1 the fine cells (below), len(cs) + 2 every
-    # dimension at once (the coarse cells events are measured on).
-    groupings = [(0, ()), *((i, c) for i, c in enumerate(cs, start=1)), (len(cs) + 2, tuple(dims))]
-    for i, combo in groupings:
-        sources = [(cells, "sum")] + ([(multi, "distinct")] if multi is not None else [])
-        for src, how in sources:
-            sub = src
-            for d in combo:
-                sub = sub.filter(sub[d].notnull())
-            n = sub.n.sum() if how == "sum" else sub.key.nunique()
-            agg = sub.group_by([*combo, "quarter"]).aggregate(n=n)
-            agg = agg.mutate(
-                combo=ibis.literal(i, type="int32"),
-                route=ibis.null("string"),
-                **{d: ibis.null("string") for d in dims if d not in combo},
-            )
-            parts.append(agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64")))
-    parts.append(_fine_cells(t, dims, combo_id=len(cs) + 1))
+    folded = t if is_cells(t) else cells(t)
     try:
-        # Through Arrow's own conversion (text deduplicated into shared objects): half the CPU of Ibis'
-        # ``to_pandas`` with the shaping after it, measured on the 1 M-line cells, the same frame.
-        df = ibis.union(*parts, distinct=False).to_pyarrow().to_pandas()
+        fine, spread = _fetch(folded, metric, dims)
     finally:
-        for c in cached:
-            c.release()
-    return _shape(df, dims, cs)
+        if folded is not t:
+            folded.release()
+    return _tally(fine, spread, dims, combos(dims, max_depth))
 
 
-def _from_cells(t: ir.Table, metric: str, dims: list[str]) -> tuple[ir.Table, ir.Table | None]:
-    """The two sources of :func:`count_segments` from lines already folded into cells
-    (:func:`iprisk.analysis._common.cells`): counts per dimensions and quarter (lines, or the cases lying
-    wholly in one cell), and for cases the rows of the cases spread over several cells (their key per
-    quarter and dimensions, counted distinct per segment). The counts are those of the lines, exactly."""
-    if metric == "lines":
-        return t.group_by([*dims, "quarter"]).aggregate(n=t[LINES_IN_CELL].sum()), None
-    whole = t.filter(t[SPREAD_CASE_KEY].isnull())
-    counts = whole.group_by([*dims, "quarter"]).aggregate(n=whole[CASES_IN_CELL].sum())
-    spread = t.filter(t[SPREAD_CASE_KEY].notnull())
-    multi = spread.select(key=spread[SPREAD_CASE_KEY], quarter=spread.quarter, **{d: spread[d] for d in dims})
-    return counts, multi.distinct()
-
-
-def _fine_cells(t: ir.Table, dims: list[str], combo_id: int) -> ir.Table:
-    """Lines per quarter at the finest grain of the data: every dimension and the route (the lane,
-    :mod:`iprisk.lanes`, where the table has the ports). Their sizes tell how concentrated each segment is,
-    hence how erratic (see :func:`iprisk.analysis._baseline.composition_dispersion`); lines are a cheap,
-    close proxy for cases there."""
+def _fetch(t: ir.Table, metric: str, dims: list[str]) -> tuple[pa.Table, pa.Table | None]:
+    """From cells: per fine cell (every dimension and the route, :mod:`iprisk.lanes`, where the table has
+    the ports) and quarter, its lines (``n``, what the dispersion model reads: a cheap, close proxy for
+    cases there, see :func:`iprisk.analysis._baseline.composition_dispersion`) and the ``metric`` of its
+    whole cases (``whole``); for cases, the distinct (key, quarter, dimensions) of the spread cases."""
     if {"departure_port", "arrival_port"} <= set(t.columns):
         route = lane_column(t.departure_port, t.arrival_port)
     else:
         route = ibis.literal(lane_key(None, None), type="string")
     fine = t.mutate(route=route)
-    lines = fine[LINES_IN_CELL].sum() if is_cells(t) else fine.count()
-    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(n=lines)
-    agg = agg.mutate(combo=ibis.literal(combo_id, type="int32"))
-    return agg.select("combo", *dims, "route", "quarter", n=agg.n.cast("int64"))
+    whole = fine[LINES_IN_CELL] if metric == "lines" else fine[CASES_IN_CELL]
+    agg = fine.group_by([*dims, "route", "quarter"]).aggregate(
+        n=fine[LINES_IN_CELL].sum().cast("int64"), whole=whole.sum().cast("int64")
+    )
+    got = agg.to_pyarrow()
+    if metric == "lines":
+        return got, None
+    parts = t.filter(t[SPREAD_CASE_KEY].notnull())
+    spread = parts.select(key=parts[SPREAD_CASE_KEY], quarter=parts.quarter, **{d: parts[d] for d in dims})
+    return got, spread.distinct().to_pyarrow()
 
 
-def _shape(df: pd.DataFrame, dims: list[str], cs: list[tuple[str, ...]]) -> SegmentCounts:
-    """Matrices from the long counts: ``combo`` 0 is the total, 1..len(cs) the combinations, the next one
-    the finest cells (every dimension and the route), the last one every dimension."""
-    quarters = all_quarters(df["quarter"].astype(str))
-    qpos = {q: i for i, q in enumerate(quarters)}
-    total = np.zeros(len(quarters))
-    tot = df[df["combo"] == 0]
-    np.add.at(total, [qpos[q] for q in tot["quarter"]], tot["n"].to_numpy(dtype=float))
-    cell_values, cells = _matrix(df[df["combo"] == len(cs) + 1], [*dims, "route"], qpos)
+def _tally(
+    fine: pa.Table, spread: pa.Table | None, dims: list[str], cs: list[tuple[str, ...]]
+) -> SegmentCounts:
+    """:class:`SegmentCounts` from :func:`_fetch`'s tables, in numpy over integer codes of the values.
+
+    Values are coded per column in the sorted order of their text, an empty value where the text ``None``
+    sorts (as the earlier shaping in pandas wrote it), so that segments, fine cells and coarse cells come in
+    the sorted order of their values whichever engine counted them, and every statistic downstream adds
+    them up in the same order."""
+    quarters = all_quarters(pc.unique(fine["quarter"]).to_pylist())
+    nq = len(quarters)
+    empty = np.zeros(0, dtype=np.int64)
+    if fine.num_rows == 0:
+        return SegmentCounts(
+            quarters,
+            np.zeros(nq),
+            [ComboCounts(c, [], np.zeros((0, nq)), empty) for c in cs],
+            np.zeros((0, nq)),
+            empty,
+            ComboCounts(tuple(dims), [], np.zeros((0, nq)), empty),
+            empty,
+        )
+    columns = [*dims, "route"]
+    vocab: dict[str, list[str | None]] = {}
+    code: dict[str, np.ndarray] = {}
+    for c in columns:
+        vocab[c], code[c] = _codes(fine[c])
+    quarter = _codes(fine["quarter"], list(quarters))[1]
+    # The fine cells (every dimension and the route) in sorted order, then their coarse cells (every
+    # dimension, any route), together with those of the spread cases' rows.
+    cell, first = _ranks([code[c] for c in columns], [len(vocab[c]) for c in columns])
+    n_cells = first.size
+    fine_mat = _sum_by(cell, quarter, _floats(fine["n"]), n_cells, nq)
+    spread_dims = {d: empty for d in dims}
+    if spread is not None and spread.num_rows:
+        spread_dims = {d: _codes(spread[d], vocab[d])[1] for d in dims}
+    both = {d: np.concatenate([code[d][first], spread_dims[d]]) for d in dims}
+    coarse_of, coarse_first = _ranks([both[d] for d in dims], [len(vocab[d]) for d in dims])
+    cell_coarse = coarse_of[:n_cells]
+    coarse_dims = {d: both[d][coarse_first] for d in dims}
+    n_coarse = coarse_first.size
+    # The metric of the whole cases per coarse cell and quarter: every grouping adds these rows up.
+    coarse_mat = _sum_by(cell_coarse[cell], quarter, _floats(fine["whole"]), n_coarse, nq)
+    spread_rows = None
+    if spread is not None and spread.num_rows:
+        spread_rows = _Spread(
+            coarse_of[n_cells:], _codes(spread["quarter"], list(quarters))[1], _key_codes(spread["key"]), nq
+        )
+    empty_value = {d: coarse_dims[d] == _null_code(vocab[d]) for d in dims}
+
+    def grouping(combo: tuple[str, ...]) -> tuple[list[SegmentKey], np.ndarray, np.ndarray]:
+        """The segments of ``combo`` (keys, counts) and each coarse cell's segment (-1: in none, an empty
+        value in one of its dimensions)."""
+        ok = np.ones(n_coarse, dtype=bool)
+        for d in combo:
+            ok &= ~empty_value[d]
+        seg_of = np.full(n_coarse, -1, dtype=np.int64)
+        if not ok.any():
+            return [], np.zeros((0, nq)), seg_of
+        seg, head = _ranks([coarse_dims[d][ok] for d in combo], [len(vocab[d]) for d in combo])
+        seg_of[ok] = seg
+        mat = _sum_rows(seg, coarse_mat[ok], head.size)
+        if spread_rows is not None:
+            mat += spread_rows.distinct(seg_of, head.size)
+        where = np.flatnonzero(ok)[head]
+        values = [np.asarray(vocab[d], dtype=object)[coarse_dims[d][where]] for d in combo]
+        keys: list[SegmentKey] = [tuple(zip(combo, v, strict=True)) for v in zip(*values, strict=True)]
+        return keys, mat, seg_of
+
+    everything = np.zeros(n_coarse, dtype=np.int64)
+    total = _sum_rows(everything, coarse_mat, 1)[0]
+    if spread_rows is not None:
+        total += spread_rows.distinct(everything, 1)[0]
     out: list[ComboCounts] = []
-    for i, combo in enumerate(cs, start=1):
-        values, mat = _matrix(df[df["combo"] == i], list(combo), qpos)
-        keys: list[SegmentKey] = [tuple(zip(combo, v, strict=True)) for v in values.itertuples(index=False)]
-        cell_segment = np.full(len(cell_values), -1, dtype=np.int64)
-        if keys and len(cell_values):
-            cell_segment = _lookup(values, cell_values[list(combo)])
-        out.append(ComboCounts(combo, keys, mat, cell_segment))
-    cell_coarse = np.zeros(0, dtype=np.int64)
-    if len(cell_values):
-        cell_coarse = _sorted_codes(cell_values, dims)
-    values, mat = _matrix(df[df["combo"] == len(cs) + 2], dims, qpos)
-    keys = [tuple(zip(dims, v, strict=True)) for v in values.itertuples(index=False)]
-    coarse = ComboCounts(tuple(dims), keys, mat, np.zeros(0, dtype=np.int64))
-    cell_office = np.zeros(len(cell_values), dtype=np.int64)
-    if "office" in dims and len(cell_values):
-        cell_office = pd.factorize(cell_values["office"], sort=True)[0].astype(np.int64)
-    return SegmentCounts(quarters, total, out, cells, cell_coarse, coarse, cell_office)
+    for combo in cs:
+        keys, mat, seg_of = grouping(combo)
+        out.append(ComboCounts(combo, keys, mat, seg_of[cell_coarse]))
+    keys, mat, _ = grouping(tuple(dims))
+    coarse = ComboCounts(tuple(dims), keys, mat, empty)
+    cell_office = code["office"][first] if "office" in dims else np.zeros(n_cells, dtype=np.int64)
+    return SegmentCounts(quarters, total, out, fine_mat, cell_coarse, coarse, cell_office)
 
 
-def _matrix(part: pd.DataFrame, cols: list[str], qpos: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The distinct values of ``cols`` (one row per segment, as text) and their segments x quarters matrix;
-    rows of one segment and quarter add up."""
-    if part.empty:
-        return pd.DataFrame(columns=cols), np.zeros((0, len(qpos)))
-    text = pd.DataFrame({c: part[c].astype(str).to_numpy() for c in cols})
-    # Sorted: the same segments in the same order whatever order the engine returned them in, so that
-    # every statistic downstream is computed identically on DuckDB and Spark.
-    codes = _sorted_codes(text, cols)
-    first = np.full(int(codes.max()) + 1, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
-    quarter = pd.Index(list(qpos)).get_indexer(pd.Index(part["quarter"].astype(str)))
-    mat = np.zeros((first.size, len(qpos)))
-    np.add.at(mat, (codes, quarter), part["n"].to_numpy(dtype=float))
-    return text.iloc[first].reset_index(drop=True), mat
+@dataclass(frozen=True)
+class _Spread:
+    """The rows of the cases spread over several cells: each one's coarse cell, quarter and case key (as
+    codes)."""
+
+    coarse: np.ndarray
+    quarter: np.ndarray
+    key: np.ndarray
+    n_quarters: int
+
+    def distinct(self, seg_of: np.ndarray, n: int) -> np.ndarray:
+        """Distinct cases per segment and quarter (``n`` segments x quarters), ``seg_of`` the segment of each
+        coarse cell (-1: in none)."""
+        seg = seg_of[self.coarse]
+        ok = seg >= 0
+        n_keys = int(self.key.max()) + 1
+        slot = seg[ok] * self.n_quarters + self.quarter[ok]
+        pairs = np.unique(slot * n_keys + self.key[ok])
+        counts = np.bincount(pairs // n_keys, minlength=n * self.n_quarters)
+        return counts.reshape(n, self.n_quarters).astype(float)
 
 
-def _sorted_codes(text: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Per row, the rank of its values of ``cols`` among the distinct ones, in the order of the tuples of
-    text (what ``pd.factorize(MultiIndex, sort=True)`` gives, from one column at a time: a sorted code per
-    column, combined in mixed radix, re-ranked before the product could overflow)."""
-    code = np.zeros(len(text), dtype=np.int64)
+def _text(col: pa.ChunkedArray) -> pa.Array:
+    arr = col.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def _codes(
+    col: pa.ChunkedArray, vocab: list[str | None] | None = None
+) -> tuple[list[str | None], np.ndarray]:
+    """Per row, the index of its value in ``vocab``; made here when not given: the distinct values in the
+    sorted order of their text, an empty value (``None``) where the text ``None`` sorts (after a real one).
+    A value ``vocab`` lacks gets -1."""
+    enc = pc.dictionary_encode(_text(col))
+    values: list[str | None] = [*enc.dictionary.to_pylist(), None]
+    if vocab is None:
+        present = values if enc.null_count else values[:-1]
+        vocab = sorted(present, key=lambda v: ("None", 1) if v is None else (v, 0))
+    index = {v: i for i, v in enumerate(vocab)}
+    remap = np.array([index.get(v, -1) for v in values], dtype=np.int64)
+    rows = enc.indices.fill_null(len(values) - 1).to_numpy(zero_copy_only=False)
+    return vocab, remap[rows]
+
+
+def _null_code(vocab: list[str | None]) -> int:
+    return vocab.index(None) if None in vocab else -1
+
+
+def _key_codes(col: pa.ChunkedArray) -> np.ndarray:
+    """Case keys (integers on DuckDB, text on Spark) as codes 0..n-1."""
+    enc = pc.dictionary_encode(col.combine_chunks())
+    return np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _floats(col: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(col, 0).to_numpy(), dtype=float)
+
+
+def _ranks(columns: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the rank of its tuple of codes among the distinct tuples (in their sorted order), and the
+    first row of each: codes combined in mixed radix, re-ranked before the product could overflow int64."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
     bound = 1
-    for c in cols:
-        col, uniques = pd.factorize(text[c], sort=True)
-        if bound * len(uniques) >= 2**62:
+    for col, size in zip(columns, sizes, strict=True):
+        size = max(size, 1)
+        if bound * size >= 2**62:
             _, code = np.unique(code, return_inverse=True)
             bound = int(code.max()) + 1
-        code = code * len(uniques) + col
-        bound *= len(uniques)
-    return np.unique(code, return_inverse=True)[1].astype(np.int64)
+        code = code * size + col
+        bound *= size
+    _, first, rank = np.unique(code, return_index=True, return_inverse=True)
+    return rank.astype(np.int64).reshape(-1), first.astype(np.int64)
 
 
-def _lookup(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Per row of ``rows`` (text of the same columns), the index of its value in ``keys`` (distinct, in
-    sorted order: :func:`_matrix`), or -1."""
-    code = np.zeros(len(rows), dtype=np.int64)
-    key_code = np.zeros(len(keys), dtype=np.int64)
-    bound = 1
-    for c in keys.columns:
-        vocabulary = pd.Index(pd.unique(keys[c]))
-        bound *= len(vocabulary)
-        if bound >= 2**62:  # too many combinations for one integer code: pandas' own lookup
-            return pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(rows)).astype(np.int64)
-        col = vocabulary.get_indexer(pd.Index(rows[c])).astype(np.int64)
-        code = np.where((code < 0) | (col < 0), -1, code * len(vocabulary) + col)
-        key_code = key_code * len(vocabulary) + vocabulary.get_indexer(pd.Index(keys[c])).astype(np.int64)
-    order = np.argsort(key_code, kind="stable")
-    at = np.clip(np.searchsorted(key_code, code, sorter=order), 0, len(keys) - 1)
-    found = (code >= 0) & (key_code[order[at]] == code)
-    return np.where(found, order[at], -1).astype(np.int64)
+def _sum_by(row: np.ndarray, quarter: np.ndarray, weight: np.ndarray, n: int, nq: int) -> np.ndarray:
+    """``n`` x ``nq``: the weights added up per (row, quarter)."""
+    return np.bincount(row * nq + quarter, weights=weight, minlength=n * nq).reshape(n, nq)
+
+
+def _sum_rows(seg: np.ndarray, mat: np.ndarray, n: int) -> np.ndarray:
+    """``n`` x quarters: the rows of ``mat`` added up per segment ``seg``."""
+    nq = mat.shape[1]
+    return _sum_by(np.repeat(seg, nq), np.tile(np.arange(nq), seg.size), mat.ravel(), n, nq)
 
 
 #: Segments with fewer cases than this over all quarters are not checked for equivalence: nothing smaller is

@@ -251,10 +251,12 @@ def _tests_and_names(
     live = [cc for cc in counts.combos if cc.keys]
     if not live:
         return pd.DataFrame(columns=list(_TEST_COLUMNS))
+    keys = [alias.get(k, k) for cc in live for k in cc.keys]
     segs = _Segments(
         counts=np.concatenate([cc.counts for cc in live]),
         group=np.concatenate([np.full(len(cc.keys), i) for i, cc in enumerate(live)]),
-        keys=[alias.get(k, k) for cc in live for k in cc.keys],
+        keys=keys,
+        name=pd.factorize(pd.Series(keys, dtype=object))[0] if alias else np.arange(len(keys)),
     )
     frames = [
         frame
@@ -271,10 +273,7 @@ def _tests_and_names(
     ]
     if not frames:
         return pd.DataFrame(columns=list(_TEST_COLUMNS))
-    tests = pd.concat(frames, ignore_index=True)
-    # Segments renamed to their shortest equivalent name are one test, not several.
-    tests = tests.drop_duplicates(subset=["quarter", "direction", "key"], ignore_index=True)
-    return tests
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -285,6 +284,13 @@ class _Segments:
     counts: np.ndarray
     group: np.ndarray
     keys: list[SegmentKey]
+    name: np.ndarray  # per segment, a number of its (canonical) name
+
+    def first_of_each_name(self, idx: np.ndarray) -> np.ndarray:
+        """``idx`` (ascending) without the segments whose name an earlier one of ``idx`` has: segments renamed
+        to their shortest equivalent name are one test, not several (the first one's)."""
+        _, first = np.unique(self.name[idx], return_index=True)
+        return idx[np.sort(first)]
 
 
 def _quarter_tests(
@@ -321,7 +327,7 @@ def _quarter_tests(
     y, prev = segs.counts[:, j], segs.counts[:, j - 1]
     out = []
     for direction, sel in (("up", fc.mu >= min_expected), ("down", fc.mu >= min_expected_down)):
-        idx = np.flatnonzero(sel)
+        idx = segs.first_of_each_name(np.flatnonzero(sel))
         tail = nb_upper if direction == "up" else nb_lower
         a_eff = fc.alpha_eff[idx]
         p = tail(y[idx], fc.mu[idx], a_eff)
@@ -346,7 +352,7 @@ def _quarter_tests(
     # miss it; a segment significant in both quarters is reported once (see _first_time_new).
     quiet = j - 1 - past.start
     old = segs.counts[:, past.start : j - 1].sum(axis=1) > 0
-    idx = np.flatnonzero(~old & (y > 0) & (y + prev >= min_new))
+    idx = segs.first_of_each_name(np.flatnonzero(~old & (y > 0) & (y + prev >= min_new)))
     if quiet > 0 and idx.size:
         # Given the k cases of the history and this quarter, all k fell in the last two quarters: how likely
         # is that if the segment's rate had been constant (seasonal weights from the total)?
