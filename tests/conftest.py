@@ -59,27 +59,22 @@ def _missing(what: str, reason: str) -> None:
     pytest.skip(reason)
 
 
-def first_the_long_modules(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The test modules holding a ``spark`` or a ``slow`` test first (Spark's first), each module whole and
-    in its order, the rest after them as collected.
+def spark_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The test modules holding a ``spark`` test first, each whole and in its order, the rest as collected.
 
-    Under xdist (``-n 2``) the tests go to the workers in collection order: a test of 100 s handed out near
-    the end keeps one worker busy while the other has finished. First, the long ones run while there is work
-    to balance them. Together, the Spark tests go to one worker in one batch and share one Spark session
-    (each JVM start costs seconds of CPU); whole modules keep module-scoped fixtures built once.
+    xdist (``-n 2``) hands each worker a first batch of consecutive tests (about 200): together at the front,
+    the Spark tests run in one worker and share one Spark session (each start costs seconds of CPU); spread
+    over the collection, they could start one in each worker. Only they move: the slow modules moved to the
+    front too put all of them in one worker's first batch, which the other worker cannot take from (a model
+    of xdist's scheduling over the durations of a whole run: 23 % longer, the workers ending 1,768 s apart,
+    against 1 s in collection order).
     """
-
-    def rank(item: pytest.Item) -> int:
-        return 0 if item.get_closest_marker("spark") else 1 if item.get_closest_marker("slow") else 2
-
-    best: dict[Path, int] = {}
-    for item in items:
-        best[item.path] = min(best.get(item.path, 2), rank(item))
-    return sorted(items, key=lambda item: best[item.path])  # stable: collection order within a rank
+    with_spark = {item.path for item in items if item.get_closest_marker("spark")}
+    return sorted(items, key=lambda item: item.path not in with_spark)  # stable: False (Spark) first
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items[:] = first_the_long_modules(items)
+    items[:] = spark_modules_first(items)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import first_the_long_modules, require_shared, spark_missing
+from tests.conftest import require_shared, spark_missing, spark_modules_first
 
 
 @pytest.mark.parametrize("ci", ["true", "1"])
@@ -53,9 +53,9 @@ class _Item:
         return name if name in self.markers else None
 
 
-def test_the_modules_of_spark_and_slow_tests_run_first_whole_and_in_order() -> None:
+def test_the_modules_of_spark_tests_run_first_whole_and_in_order_and_slow_ones_stay() -> None:
     a, b, c, d = (Path(f"tests/test_{x}.py") for x in "abcd")
-    items = [_Item("a1", a), _Item("a2", a), _Item("b1", b), _Item("b2", b, ("slow",)),
-             _Item("c1", c, ("spark",)), _Item("d1", d, ("slow",)), _Item("d2", d)]  # fmt: skip
-    ordered = first_the_long_modules(items)  # type: ignore[arg-type]
-    assert [i.name for i in ordered] == ["c1", "b1", "b2", "d1", "d2", "a1", "a2"]
+    items = [_Item("a1", a), _Item("a2", a), _Item("b1", b), _Item("b2", b, ("spark",)),
+             _Item("c1", c, ("slow",)), _Item("d1", d, ("spark",)), _Item("d2", d)]  # fmt: skip
+    ordered = spark_modules_first(items)  # type: ignore[arg-type]
+    assert [i.name for i in ordered] == ["b1", "b2", "d1", "d2", "a1", "a2", "c1"]

@@ -36,7 +36,7 @@ from tests.link.processes import POSTGRES_URL, NodeProcess, wait_for
 from tests.profiles.samples import profile
 from tests.referrals.conftest import warning_data
 
-pytestmark = pytest.mark.slow  # 40 to 110 s each (tests/conftest.py runs such modules first)
+pytestmark = pytest.mark.slow  # 40 to 110 s each in CI
 
 BACKENDS = [
     "sqlite",
