@@ -59,6 +59,24 @@ def _missing(what: str, reason: str) -> None:
     pytest.skip(reason)
 
 
+def spark_modules_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The test modules holding a ``spark`` test first, each whole and in its order, the rest as collected.
+
+    xdist (``-n 2``) hands each worker a first batch of consecutive tests (about 200): together at the front,
+    the Spark tests run in one worker and share one Spark session (each start costs seconds of CPU); spread
+    over the collection, they could start one in each worker. Only they move: the slow modules moved to the
+    front too put all of them in one worker's first batch, which the other worker cannot take from (a model
+    of xdist's scheduling over the durations of a whole run: 23 % longer, the workers ending 1,768 s apart,
+    against 1 s in collection order).
+    """
+    with_spark = {item.path for item in items if item.get_closest_marker("spark")}
+    return sorted(items, key=lambda item: item.path not in with_spark)  # stable: False (Spark) first
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items[:] = spark_modules_first(items)
+
+
 @contextmanager
 def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     """The URL of a fresh, empty database: a SQLite file in ``folder``, or a new database on the PostgreSQL

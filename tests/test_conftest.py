@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_shared, spark_missing
+from tests.conftest import require_shared, spark_missing, spark_modules_first
 
 
 @pytest.mark.parametrize("ci", ["true", "1"])
@@ -38,3 +39,23 @@ def test_missing_public_data_fails_in_ci_and_skips_elsewhere(
         require_shared(absent)
     absent.write_text("x\n")
     require_shared(absent)  # present: nothing happens
+
+
+@dataclass
+class _Item:
+    """What the ordering reads of a collected test: its file and its markers."""
+
+    name: str
+    path: Path
+    markers: tuple[str, ...] = ()
+
+    def get_closest_marker(self, name: str) -> str | None:
+        return name if name in self.markers else None
+
+
+def test_the_modules_of_spark_tests_run_first_whole_and_in_order_and_slow_ones_stay() -> None:
+    a, b, c, d = (Path(f"tests/test_{x}.py") for x in "abcd")
+    items = [_Item("a1", a), _Item("a2", a), _Item("b1", b), _Item("b2", b, ("spark",)),
+             _Item("c1", c, ("slow",)), _Item("d1", d, ("spark",)), _Item("d2", d)]  # fmt: skip
+    ordered = spark_modules_first(items)  # type: ignore[arg-type]
+    assert [i.name for i in ordered] == ["b1", "b2", "d1", "d2", "a1", "a2", "c1"]

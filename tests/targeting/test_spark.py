@@ -26,15 +26,22 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     require_spark()
+    from pyspark.sql import SparkSession
+
     from iprisk.spark import local_session
 
+    # The analysis tests' session, when this test process started it, is taken as it is (local[1]: the
+    # partitions below still differ from the local run's batches): a second start costs seconds of CPU, and
+    # stopping it here would leave their session-wide fixture (tests/analysis/conftest.py) a dead one.
+    shared = SparkSession.getActiveSession() is not None
     session = local_session(
         2, "iprisk-targeting-parity", **{"spark.sql.execution.arrow.maxRecordsPerBatch": "500"}
     )
     try:
         yield session
     finally:
-        session.stop()
+        if not shared:
+            session.stop()
 
 
 def test_spark_scores_equal_local_scores(spark: Any) -> None:
