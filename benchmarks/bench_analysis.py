@@ -401,12 +401,7 @@ def run(out: Path) -> list[dict[str, Any]]:
             "signals reported (this world has no planted surge: all false)", len(duck_signals), unit="signals"
         )
     )
-    progress = Progress("trends + signals, DuckDB")
-    trends_s, trends_cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
-    signals_s, signals_cpu, engine_signals = _timed(lambda: _signals(folded))
-    progress("signals")
-    folded.release()
-    engine_s, engine_cpu = trends_s + signals_s, trends_cpu + signals_cpu
+    engine_s, engine_cpu, signals_cpu, engine_signals = _engine_side(duck, path)
     progress = Progress("trends + signals, pandas")
     pandas_s, pandas_cpu, pandas_signals = _timed(lambda: _pandas_trends_and_signals(path, progress))
     same = _signal_set(pandas_signals) == _signal_set(engine_signals)
@@ -489,6 +484,17 @@ def run(out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _engine_side(duck: Any, path: Path) -> tuple[float, float, float, pd.DataFrame]:
+    """Trends + signals on the engine, as the comparison times them: wall and CPU seconds of both, the CPU
+    seconds of the signals alone, and the signals."""
+    progress = Progress("trends + signals, DuckDB")
+    trends_s, trends_cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
+    signals_s, signals_cpu, found = _timed(lambda: _signals(folded))
+    progress("signals")
+    folded.release()
+    return trends_s + signals_s, trends_cpu + signals_cpu, signals_cpu, found
+
+
 def _signals(folded: Any) -> pd.DataFrame:
     from iprisk.analysis.signals import signals
 
@@ -535,13 +541,7 @@ def one_side(out: Path, side: str) -> dict[str, Any]:
 
     path, sizes = _data(out, get_settings().bench_lines)
     if side == "duckdb":
-        duck = ibis.duckdb.connect(threads=2)
-        progress = Progress("trends + signals, DuckDB")
-        wall, cpu, folded = _timed(lambda: _engine_trends(duck, path, progress))
-        s_wall, s_cpu, found = _timed(lambda: _signals(folded))
-        progress("signals")
-        folded.release()
-        wall, cpu = wall + s_wall, cpu + s_cpu
+        wall, cpu, _, found = _engine_side(ibis.duckdb.connect(threads=2), path)
     elif side == "pandas":
         progress = Progress("trends + signals, pandas")
         wall, cpu, found = _timed(lambda: _pandas_trends_and_signals(path, progress))
